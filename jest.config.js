@@ -1,0 +1,20 @@
+// Tests run under the machine's Node.js; TypeScript and ESM-only dependencies are
+// transformed by SWC, so one configuration serves unit, harness and binary tests.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/hooks', '<rootDir>/lib', '<rootDir>/images', '<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|fast-check|pure-rand|kubernetes-models|@kubernetes-models)/)',
+  ],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  globalSetup: '<rootDir>/tests/global-setup.ts',
+  testTimeout: 60000,
+};

@@ -1,0 +1,61 @@
+// Builds the deployable module directory and the executables (run with Bun: `npm run build`).
+//   dist/module/                      module.yaml, Chart.yaml, .helmignore, openapi/, crds/, templates/
+//   dist/module/hooks/batch/istio-federation   all hooks, one self-contained executable
+//   dist/bin/metadata-exporter        the exporter server
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dir, '..');
+const dist = join(root, 'dist');
+const moduleDir = join(dist, 'module');
+
+export const HOOK_BINARY = join(moduleDir, 'hooks', 'batch', 'istio-federation');
+export const EXPORTER_BINARY = join(dist, 'bin', 'metadata-exporter');
+
+const MODULE_FILES = ['module.yaml', 'Chart.yaml', '.helmignore', 'openapi', 'crds', 'templates'];
+
+function step(message: string): void {
+  process.stderr.write(`[build] ${message}\n`);
+}
+
+async function compile(entry: string, outfile: string): Promise<void> {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const started = performance.now();
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      'build',
+      '--compile',
+      '--minify',
+      '--sourcemap=none',
+      '--target=bun-linux-x64',
+      entry,
+      '--outfile',
+      outfile,
+    ],
+    { cwd: root, stdout: 'pipe', stderr: 'inherit' },
+  );
+  if ((await proc.exited) !== 0) throw new Error(`bun build failed for ${entry}`);
+  step(
+    `compiled ${entry} -> ${outfile.slice(root.length + 1)} (${Math.round(performance.now() - started)} ms)`,
+  );
+}
+
+async function main(): Promise<void> {
+  rmSync(moduleDir, { recursive: true, force: true });
+  mkdirSync(moduleDir, { recursive: true });
+  for (const entry of MODULE_FILES) {
+    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(moduleDir, entry), { recursive: true });
+  }
+  step('copied module files to dist/module');
+  await compile('hooks/main.ts', HOOK_BINARY);
+  const exporterEntry = 'images/metadata-exporter/main.ts';
+  if (existsSync(join(root, exporterEntry))) await compile(exporterEntry, EXPORTER_BINARY);
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`[build] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
