@@ -1,0 +1,131 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import type { Protocol } from './protocol';
+
+/**
+ * The metadata documents exchanged between clusters: the wire contract shared with the
+ * reference (Deckhouse) implementation. This file owns their types, paths and shape
+ * schemas; scoping rules (which hostnames a peer may publish) live with the fetcher.
+ */
+
+export const METADATA_PATHS = {
+  public: '/public/public.json',
+  private: '/private/federation.json',
+  spiffeBundle: '/public/spiffe-bundle-endpoint',
+} as const;
+
+/** Upper bound of one document on the wire (the fetcher refuses larger bodies). */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+export interface PublicDocument {
+  clusterUUID: string;
+  authnKeyPub: string;
+  rootCA: string;
+}
+
+export interface IngressGateway {
+  address: string;
+  port: number;
+}
+
+export interface PublicServicePort {
+  name: string;
+  port: number;
+  /** Added by the importing side (status.metadataCache.private), absent on the wire. */
+  protocol?: Protocol;
+}
+
+export interface PublicService {
+  hostname: string;
+  ports: PublicServicePort[];
+}
+
+/** Keys may be absent or null when empty (Go marshals nil slices as null). */
+export interface PrivateDocument {
+  ingressGateways?: IngressGateway[] | null;
+  publicServices?: PublicService[] | null;
+}
+
+const PEM_MAX = 64 * 1024;
+
+const publicDocumentSchema = {
+  type: 'object',
+  required: ['clusterUUID', 'authnKeyPub', 'rootCA'],
+  properties: {
+    clusterUUID: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[0-9A-Za-z._-]+$' },
+    authnKeyPub: { type: 'string', minLength: 1, maxLength: 4096 },
+    rootCA: { type: 'string', minLength: 1, maxLength: PEM_MAX },
+  },
+};
+
+/** Shape only; each item is checked separately so one bad item does not sink the rest. */
+const privateDocumentSchema = {
+  type: 'object',
+  properties: {
+    ingressGateways: { type: ['array', 'null'], maxItems: 1024 },
+    publicServices: { type: ['array', 'null'], maxItems: 20000 },
+  },
+};
+
+export const ingressGatewaySchema = {
+  type: 'object',
+  required: ['address', 'port'],
+  properties: {
+    address: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[0-9A-Za-z.:-]+$' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+  },
+};
+
+export const publicServiceSchema = {
+  type: 'object',
+  required: ['hostname', 'ports'],
+  properties: {
+    hostname: {
+      type: 'string',
+      maxLength: 253,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+    },
+    ports: {
+      type: ['array', 'null'],
+      maxItems: 256,
+      items: {
+        type: 'object',
+        required: ['port'],
+        properties: {
+          name: { type: 'string', maxLength: 63, pattern: '^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?)?$' },
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+          protocol: { type: 'string', enum: ['HTTP', 'HTTP2', 'TLS', 'TCP'] },
+        },
+      },
+    },
+  },
+};
+
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function validator<T>(schema: object, what: string): (raw: unknown) => Validation<T> {
+  let compiled: ValidateFunction | undefined;
+  return (raw) => {
+    compiled ??= ajv.compile(schema);
+    if (compiled(raw)) return { ok: true, value: raw as T };
+    const e = compiled.errors?.[0];
+    return { ok: false, error: `${what}${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}` };
+  };
+}
+
+export const validatePublicDocument = validator<PublicDocument>(publicDocumentSchema, 'public document');
+export const validatePrivateDocumentShape = validator<PrivateDocument>(
+  privateDocumentSchema,
+  'private document',
+);
+export const validateIngressGateway = validator<IngressGateway>(ingressGatewaySchema, 'ingress gateway');
+export const validatePublicService = validator<PublicService>(publicServiceSchema, 'public service');
+
+/** Builds a document URL from `spec.metadataEndpoint` exactly as the reference: one trailing `/` removed. */
+export function metadataUrl(
+  endpoint: string,
+  path: (typeof METADATA_PATHS)[keyof typeof METADATA_PATHS],
+): string {
+  return (endpoint.endsWith('/') ? endpoint.slice(0, -1) : endpoint) + path;
+}
