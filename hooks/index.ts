@@ -1,8 +1,12 @@
 import type { BatchApp } from '../lib/hook-sdk';
 import authnKeypair from './federation/authn-keypair';
+import discoverIngressGateways from './federation/discover-ingress-gateways';
+import discoverPublicServices from './federation/discover-public-services';
+import discoverRootCA from './federation/discover-root-ca';
+import mergeFederations from './federation/merge-federations';
 
 /** Every hook of the module; a hook's index here is its id in `hook run <index>`. */
 export const app: BatchApp = {
   valuesKey: 'istio',
-  hooks: [authnKeypair],
+  hooks: [authnKeypair, discoverPublicServices, discoverIngressGateways, discoverRootCA, mergeFederations],
 };

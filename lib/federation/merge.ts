@@ -1,0 +1,451 @@
+import { isIP } from 'node:net';
+import {
+  validateIngressGateway,
+  validatePrivateDocumentShape,
+  validatePublicDocument,
+  validatePublicService,
+  type IngressGateway,
+  type PublicDocument,
+  type PublicService,
+} from './documents';
+import { sortGateways } from './gateways';
+import { protocolFromPortName, type Protocol } from './protocol';
+import { compareStrings, generatedPortName } from './public-services';
+import { buildServiceEntries, gatewayKey, type MergedPort, type ServiceEntryValue } from './service-entries';
+
+/**
+ * The merge: from the IstioFederation statuses (written by the fetch hook, but editable by
+ * anyone) to the trusted peers and the imported ServiceEntries. Everything here is pure
+ * and total: garbage is dropped and reported, never thrown.
+ */
+
+/** Name, trust domain and cached documents; conditions are left out so status churn does not re-run the merge. */
+export const FEDERATION_JQ_FILTER = `{
+  name: .metadata.name,
+  trustDomain: .spec.trustDomain,
+  public: .status.metadataCache.public,
+  private: .status.metadataCache.private
+}`;
+
+export const CLUSTER_LOCAL = 'cluster.local';
+
+export interface PrivateMetadata {
+  ingressGateways: IngressGateway[];
+  publicServices: PublicService[];
+}
+
+export interface FederationInput {
+  name: string;
+  trustDomain: string;
+  public?: PublicDocument;
+  private?: PrivateMetadata;
+}
+
+export interface ParsedFederation extends FederationInput {
+  /** What was dropped while reading the status, with the reason. */
+  rejected: string[];
+}
+
+export interface TrustedPeer {
+  name: string;
+  trustDomain: string;
+  clusterUUID: string;
+  rootCA: string;
+  authnKeyPub: string;
+}
+
+export type RefusalReason =
+  | 'InvalidTrustDomain'
+  | 'LocalTrustDomain'
+  | 'ClusterLocalTrustDomain'
+  | 'NoPublicMetadata'
+  | 'DuplicateTrustDomain'
+  | 'DuplicateClusterUUID';
+
+export interface RefusedFederation {
+  federation: string;
+  reason: RefusalReason;
+  message: string;
+}
+
+export type ConflictReason = 'PortCollision' | 'PortNameCollision' | 'DuplicatePort';
+
+export interface ImportConflict {
+  /** The federation whose port was not merged. */
+  federation: string;
+  hostname: string;
+  port: number;
+  reason: ConflictReason;
+  message: string;
+}
+
+export interface ImportRejection {
+  federation: string;
+  item: string;
+  message: string;
+}
+
+export interface MergeLimits {
+  maxServicesPerFederation: number;
+  maxServicesTotal: number;
+}
+
+/** Bounds the values (and the Helm release, ~1 MiB) whatever peers publish. */
+export const DEFAULT_MERGE_LIMITS: MergeLimits = { maxServicesPerFederation: 5000, maxServicesTotal: 10000 };
+
+export interface MergeResult {
+  trustedPeers: TrustedPeer[];
+  serviceEntries: ServiceEntryValue[];
+  refused: RefusedFederation[];
+  conflicts: ImportConflict[];
+  rejected: ImportRejection[];
+  /** Federations that are trusted but contribute no services, with why. */
+  incomplete: { federation: string; message: string }[];
+  /** Services not imported because a limit was reached, per federation. */
+  dropped: Record<string, number>;
+  /** Hostnames imported per federation (every input federation has a key). */
+  importedServices: Record<string, number>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const TRUST_DOMAIN = /^[0-9a-zA-Z._-]{1,253}$/;
+const MAX_REJECTIONS_PER_FEDERATION = 20;
+
+function parsePrivate(raw: unknown, rejected: string[]): PrivateMetadata | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const shape = validatePrivateDocumentShape(raw);
+  if (!shape.ok) {
+    rejected.push(shape.error);
+    return undefined;
+  }
+  const reject = (message: string) => {
+    if (rejected.length < MAX_REJECTIONS_PER_FEDERATION) rejected.push(message);
+  };
+  const ingressGateways = (shape.value.ingressGateways ?? []).flatMap((g, i) => {
+    const v = validateIngressGateway(g);
+    if (!v.ok) reject(`ingressGateways[${i}]: ${v.error}`);
+    return v.ok ? [{ address: v.value.address, port: v.value.port }] : [];
+  });
+  const publicServices = (shape.value.publicServices ?? []).flatMap((s, i) => {
+    const v = validatePublicService(s);
+    if (!v.ok) reject(`publicServices[${i}]: ${v.error}`);
+    if (!v.ok) return [];
+    // Copy only known fields: the status may carry anything next to them.
+    const ports = (v.value.ports ?? []).map((p) => ({
+      name: p.name ?? '',
+      port: p.port,
+      ...(p.protocol ? { protocol: p.protocol } : {}),
+    }));
+    return [{ hostname: v.value.hostname, ports }];
+  });
+  return { ingressGateways, publicServices };
+}
+
+/** Reads one jqFilter result; never throws. Undefined only when there is no usable name. */
+export function parseFederationSnapshot(raw: unknown): ParsedFederation | undefined {
+  if (!isRecord(raw) || typeof raw.name !== 'string' || raw.name === '') return undefined;
+  const rejected: string[] = [];
+  const trustDomain = typeof raw.trustDomain === 'string' ? raw.trustDomain : '';
+  let pub: PublicDocument | undefined;
+  if (raw.public !== undefined && raw.public !== null) {
+    const v = validatePublicDocument(raw.public);
+    if (v.ok)
+      pub = { clusterUUID: v.value.clusterUUID, authnKeyPub: v.value.authnKeyPub, rootCA: v.value.rootCA };
+    else rejected.push(v.error);
+  }
+  const priv = parsePrivate(raw.private, rejected);
+  return {
+    name: raw.name,
+    trustDomain,
+    ...(pub ? { public: pub } : {}),
+    ...(priv ? { private: priv } : {}),
+    rejected,
+  };
+}
+
+function sortedUniqueByName<T extends { name: string }>(federations: readonly T[]): T[] {
+  const byName = new Map<string, T>();
+  for (const f of federations) if (!byName.has(f.name)) byName.set(f.name, f);
+  return [...byName.values()].sort((a, b) => compareStrings(a.name, b.name));
+}
+
+/** Why a federation's trust domain can never be federated with, if it cannot. */
+export function trustDomainRefusal(
+  trustDomain: string,
+  localTrustDomain: string,
+): { reason: RefusalReason; message: string } | undefined {
+  if (!TRUST_DOMAIN.test(trustDomain))
+    return {
+      reason: 'InvalidTrustDomain',
+      message: `trust domain ${JSON.stringify(trustDomain)} is invalid`,
+    };
+  const td = trustDomain.toLowerCase();
+  if (td === CLUSTER_LOCAL)
+    return {
+      reason: 'ClusterLocalTrustDomain',
+      message: 'trust domain cluster.local is not unique between clusters and cannot be federated',
+    };
+  if (td === localTrustDomain.toLowerCase())
+    return { reason: 'LocalTrustDomain', message: `trust domain ${trustDomain} is this cluster's own` };
+  return undefined;
+}
+
+/**
+ * Peers whose root CA and key we trust: a valid public document and a foreign, unique
+ * trust domain. On a duplicate trust domain or clusterUUID the first by name is kept.
+ */
+export function selectTrustedPeers(
+  federations: readonly FederationInput[],
+  localTrustDomain: string,
+): { peers: TrustedPeer[]; trusted: FederationInput[]; refused: RefusedFederation[] } {
+  const peers: TrustedPeer[] = [];
+  const trusted: FederationInput[] = [];
+  const refused: RefusedFederation[] = [];
+  const domains = new Map<string, string>();
+  const uuids = new Map<string, string>();
+  for (const f of sortedUniqueByName(federations)) {
+    const refusal = trustDomainRefusal(f.trustDomain, localTrustDomain);
+    if (refusal) {
+      refused.push({ federation: f.name, ...refusal });
+      continue;
+    }
+    if (!f.public) {
+      refused.push({
+        federation: f.name,
+        reason: 'NoPublicMetadata',
+        message: 'no valid public metadata yet',
+      });
+      continue;
+    }
+    const td = f.trustDomain.toLowerCase();
+    const domainOwner = domains.get(td);
+    if (domainOwner !== undefined) {
+      refused.push({
+        federation: f.name,
+        reason: 'DuplicateTrustDomain',
+        message: `trust domain ${f.trustDomain} is already federated by ${domainOwner}`,
+      });
+      continue;
+    }
+    const uuidOwner = uuids.get(f.public.clusterUUID);
+    if (uuidOwner !== undefined) {
+      refused.push({
+        federation: f.name,
+        reason: 'DuplicateClusterUUID',
+        message: `clusterUUID ${f.public.clusterUUID} is already used by ${uuidOwner}`,
+      });
+      continue;
+    }
+    domains.set(td, f.name);
+    uuids.set(f.public.clusterUUID, f.name);
+    trusted.push(f);
+    peers.push({
+      name: f.name,
+      trustDomain: f.trustDomain,
+      clusterUUID: f.public.clusterUUID,
+      rootCA: f.public.rootCA,
+      authnKeyPub: f.public.authnKeyPub,
+    });
+  }
+  return { peers, trusted, refused };
+}
+
+/**
+ * A peer may only publish `<name>.<ns>.svc.<its trust domain>`, never a name inside our
+ * own domain or cluster.local (that would hijack local traffic).
+ */
+export function hostnameScopeViolation(
+  hostname: string,
+  peerTrustDomain: string,
+  localTrustDomain: string,
+): string | undefined {
+  const h = hostname.toLowerCase();
+  for (const forbidden of [localTrustDomain.toLowerCase(), CLUSTER_LOCAL]) {
+    if (forbidden && (h === forbidden || h.endsWith(`.${forbidden}`)))
+      return `hostname ${hostname} is inside the local domain ${forbidden}`;
+  }
+  const suffix = `.svc.${peerTrustDomain.toLowerCase()}`;
+  if (!h.endsWith(suffix) || h.length === suffix.length)
+    return `hostname ${hostname} is outside the peer's domain (*${suffix})`;
+  return undefined;
+}
+
+const FORBIDDEN_V4 = [/^127\./, /^0\./, /^169\.254\./, /^2(2[4-9]|[3-5]\d)\./];
+
+/**
+ * Gateway addresses that would point imported traffic at the proxy itself or at node-local
+ * services (loopback, unspecified, link-local such as cloud metadata, multicast).
+ */
+export function isAcceptableGatewayAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  switch (isIP(a)) {
+    case 4:
+      return !FORBIDDEN_V4.some((r) => r.test(a));
+    case 6:
+      return !(a === '::' || a === '::1' || /^fe[89ab]/.test(a) || /^ff/.test(a) || /^::ffff:/.test(a));
+    default:
+      return a !== 'localhost' && !a.endsWith('.localhost');
+  }
+}
+
+interface MergeOptions {
+  localTrustDomain: string;
+  limits?: MergeLimits;
+}
+
+/** The whole merge; deterministic whatever the input order. */
+export function mergeFederations(
+  federations: readonly FederationInput[],
+  options: MergeOptions,
+): MergeResult {
+  const limits = options.limits ?? DEFAULT_MERGE_LIMITS;
+  const { peers, trusted, refused } = selectTrustedPeers(federations, options.localTrustDomain);
+  const conflicts: ImportConflict[] = [];
+  const rejected: ImportRejection[] = [];
+  const incomplete: MergeResult['incomplete'] = [];
+  const dropped: Record<string, number> = {};
+  const importedServices: Record<string, number> = {};
+  for (const f of sortedUniqueByName(federations)) importedServices[f.name] = 0;
+
+  const hosts = new Map<string, Map<number, MergedPort>>();
+  for (const f of trusted) {
+    const services = f.private?.publicServices ?? [];
+    const gateways = sortGateways(
+      (f.private?.ingressGateways ?? []).filter((g) => {
+        if (isAcceptableGatewayAddress(g.address)) return true;
+        rejected.push({
+          federation: f.name,
+          item: `gateway ${g.address}`,
+          message: 'address is not routable',
+        });
+        return false;
+      }),
+    );
+    if (services.length === 0 || gateways.length === 0) {
+      incomplete.push({
+        federation: f.name,
+        message: !f.private
+          ? 'no private metadata yet'
+          : services.length === 0
+            ? 'the peer publishes no services'
+            : 'the peer publishes no usable ingress gateway',
+      });
+      continue;
+    }
+    const ordered = [...services].sort((a, b) => compareStrings(a.hostname, b.hostname));
+    let count = 0;
+    let lastHostname: string | undefined;
+    for (const service of ordered) {
+      const hostname = service.hostname.toLowerCase();
+      if (hostname === lastHostname) {
+        rejected.push({
+          federation: f.name,
+          item: hostname,
+          message: 'hostname listed twice; the first is used',
+        });
+        continue;
+      }
+      lastHostname = hostname;
+      const violation = hostnameScopeViolation(hostname, f.trustDomain, options.localTrustDomain);
+      if (violation) {
+        rejected.push({ federation: f.name, item: hostname, message: violation });
+        continue;
+      }
+      const isNewHost = !hosts.has(hostname);
+      if (count >= limits.maxServicesPerFederation || (isNewHost && hosts.size >= limits.maxServicesTotal)) {
+        dropped[f.name] = (dropped[f.name] ?? 0) + 1;
+        continue;
+      }
+      const ports = hosts.get(hostname) ?? new Map<number, MergedPort>();
+      if (mergeServicePorts(f.name, hostname, service, gateways, ports, conflicts)) {
+        hosts.set(hostname, ports);
+        count++;
+      }
+    }
+    importedServices[f.name] = count;
+  }
+  return {
+    trustedPeers: peers,
+    serviceEntries: buildServiceEntries(hosts),
+    refused,
+    conflicts,
+    rejected,
+    incomplete,
+    dropped,
+    importedServices,
+  };
+}
+
+/** Merges one service's ports into its host's ports; true when at least one port was accepted. */
+function mergeServicePorts(
+  federation: string,
+  hostname: string,
+  service: PublicService,
+  gateways: readonly IngressGateway[],
+  ports: Map<number, MergedPort>,
+  conflicts: ImportConflict[],
+): boolean {
+  const conflict = (port: number, reason: ConflictReason, message: string) =>
+    conflicts.push({ federation, hostname, port, reason, message });
+  const seen = new Set<number>();
+  const namedHere = new Set(service.ports.map((p) => p.name).filter((n) => n !== ''));
+  let accepted = false;
+  for (const p of service.ports) {
+    if (seen.has(p.port)) {
+      conflict(p.port, 'DuplicatePort', `port ${p.port} is listed twice by ${federation}; the first is used`);
+      continue;
+    }
+    seen.add(p.port);
+    const protocol: Protocol = p.protocol ?? protocolFromPortName(p.name);
+    let name = p.name;
+    if (!name) {
+      name = generatedPortName(protocol, p.port, namedHere);
+      namedHere.add(name);
+    }
+    const existing = ports.get(p.port);
+    if (existing) {
+      if (existing.name !== name || existing.protocol !== protocol) {
+        conflict(
+          p.port,
+          'PortCollision',
+          `port ${p.port} is ${name}/${protocol} here but ${existing.name}/${existing.protocol} from ${[...existing.federations][0]}`,
+        );
+        continue;
+      }
+    } else {
+      const owner = [...ports.values()].find((q) => q.name === name);
+      if (owner) {
+        conflict(p.port, 'PortNameCollision', `port name ${name} already names port ${owner.number}`);
+        continue;
+      }
+    }
+    const merged: MergedPort = existing ?? {
+      number: p.port,
+      name,
+      protocol,
+      gateways: new Map(),
+      federations: new Set(),
+    };
+    for (const g of gateways) merged.gateways.set(gatewayKey(g), g);
+    merged.federations.add(federation);
+    ports.set(p.port, merged);
+    accepted = true;
+  }
+  return accepted;
+}
+
+/**
+ * The collisions the merge would report, per federation whose port lost: for the fetch
+ * hook to put on status conditions (the merge hook itself only logs them and sets metrics,
+ * so that status keeps a single writer).
+ */
+export function detectImportConflicts(
+  federations: readonly FederationInput[],
+  localTrustDomain: string,
+  limits: MergeLimits = DEFAULT_MERGE_LIMITS,
+): ImportConflict[] {
+  return mergeFederations(federations, { localTrustDomain, limits }).conflicts;
+}
