@@ -17,5 +17,6 @@ module.exports = {
   ],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   globalSetup: '<rootDir>/tests/global-setup.ts',
+  reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
   testTimeout: 60000,
 };

@@ -67,7 +67,12 @@ export class PatchableValues extends ReadonlyValues {
       throw new Error(`cannot set ${path}: ${segments.slice(0, depth + 1).join('.')} is not an object`);
     }
     parent[key] = subtree;
-    this.operations.push({ op: 'add', path: toJsonPointer(segments.slice(0, depth + 1)), value: subtree });
+    // The recorded value must not alias the working copy that later sets/removes mutate.
+    this.operations.push({
+      op: 'add',
+      path: toJsonPointer(segments.slice(0, depth + 1)),
+      value: structuredClone(subtree),
+    });
   }
 
   remove(path: string): void {

@@ -21,6 +21,8 @@ const EXTENSION_KEYWORDS = [
  * inlines before transforming.
  */
 function closeObjects(schema: Schema): Schema {
+  // A $ref is closed where it points to (the definition), as the operator inlines it first.
+  if (schema.$ref) return schema;
   if (schema.additionalProperties === undefined) schema.additionalProperties = false;
   const properties = (schema.properties ?? {}) as Record<string, Schema>;
   for (const property of Object.values(properties)) {
@@ -28,7 +30,7 @@ function closeObjects(schema: Schema): Schema {
   }
   if (schema.items && typeof schema.items === 'object') closeObjects(schema.items as Schema);
   for (const definition of Object.values((schema.definitions ?? {}) as Record<string, Schema>)) {
-    if (definition.additionalProperties === undefined && !definition.$ref) closeObjects(definition);
+    if (definition.additionalProperties === undefined) closeObjects(definition);
   }
   return schema;
 }
