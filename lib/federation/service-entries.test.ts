@@ -1,0 +1,97 @@
+import type { IngressGateway } from './documents';
+import {
+  buildServiceEntries,
+  gatewayKey,
+  resolutionFor,
+  serviceEntryName,
+  type MergedPort,
+} from './service-entries';
+
+const port = (number: number, name: string, gateways: IngressGateway[], federations = ['a']): MergedPort => ({
+  number,
+  name,
+  protocol: 'TCP',
+  gateways: new Map(gateways.map((g) => [gatewayKey(g), g])),
+  federations: new Set(federations),
+});
+const hosts = (entries: [string, MergedPort[]][]) =>
+  new Map(entries.map(([h, ports]) => [h, new Map(ports.map((p) => [p.number, p]))]));
+
+describe('serviceEntryName', () => {
+  test('DNS-label safe, at most 63 characters, stable, depends on the group key', () => {
+    const name = serviceEntryName('foo.abc.svc.cluster-a.local', 'k1');
+    expect(name).toMatch(/^foo-abc-svc-cluster-a-local-[0-9a-f]{10}$/);
+    expect(serviceEntryName('foo.abc.svc.cluster-a.local', 'k1')).toBe(name);
+    expect(serviceEntryName('foo.abc.svc.cluster-a.local', 'k2')).not.toBe(name);
+    const long = serviceEntryName(`${'a'.repeat(63)}.${'b'.repeat(63)}.svc.c.local`, 'k');
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    // A cut that ends on a dash does not leave `--`.
+    const cut = serviceEntryName(`${'a'.repeat(51)}.b.svc.c.local`, 'k');
+    expect(cut).toMatch(/^a{51}-[0-9a-f]{10}$/);
+  });
+});
+
+test.each([
+  [['192.0.2.1', '2001:db8::1'], 'STATIC'],
+  [['192.0.2.1', 'gw.example.com'], 'DNS'],
+  [['gw.example.com'], 'DNS'],
+])('resolutionFor %p = %s', (addresses, expected) => {
+  expect(resolutionFor(addresses)).toBe(expected);
+});
+
+describe('buildServiceEntries', () => {
+  const g1 = { address: '192.0.2.1', port: 15443 };
+  const g2 = { address: '192.0.2.2', port: 30443 };
+
+  test('groups ports of one hostname by endpoint set; endpoints map port names to the gateway port', () => {
+    const entries = buildServiceEntries(
+      hosts([
+        [
+          'web.ns.svc.b.local',
+          [port(8080, 'http', [g2, g1]), port(9090, 'grpc', [g1]), port(80, 'http-legacy', [g1, g2])],
+        ],
+      ]),
+    );
+    expect(entries.map(({ name: _n, ...e }) => e)).toEqual([
+      {
+        hostname: 'web.ns.svc.b.local',
+        resolution: 'STATIC',
+        federations: ['a'],
+        ports: [
+          { number: 80, name: 'http-legacy', protocol: 'TCP' },
+          { number: 8080, name: 'http', protocol: 'TCP' },
+        ],
+        endpoints: [
+          { address: '192.0.2.1', ports: { 'http-legacy': 15443, http: 15443 } },
+          { address: '192.0.2.2', ports: { 'http-legacy': 30443, http: 30443 } },
+        ],
+      },
+      {
+        hostname: 'web.ns.svc.b.local',
+        resolution: 'STATIC',
+        federations: ['a'],
+        ports: [{ number: 9090, name: 'grpc', protocol: 'TCP' }],
+        endpoints: [{ address: '192.0.2.1', ports: { grpc: 15443 } }],
+      },
+    ]);
+    expect(new Set(entries.map((e) => e.name)).size).toBe(2);
+  });
+
+  test('sorted by hostname, then first port; hostname gateways give DNS; ports without gateways are left out', () => {
+    const entries = buildServiceEntries(
+      hosts([
+        ['b.ns.svc.b.local', [port(1, 'p', [{ address: 'gw.b.example', port: 443 }], ['x', 'y'])]],
+        ['a.ns.svc.b.local', [port(2, 'p', [g1]), port(3, 'q', [])]],
+      ]),
+    );
+    expect(entries.map((e) => [e.hostname, e.resolution, e.ports.length, e.federations])).toEqual([
+      ['a.ns.svc.b.local', 'STATIC', 1, ['a']],
+      ['b.ns.svc.b.local', 'DNS', 1, ['x', 'y']],
+    ]);
+  });
+
+  test('empty input gives no entries', () => {
+    expect(buildServiceEntries(new Map())).toEqual([]);
+  });
+});
