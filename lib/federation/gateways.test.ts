@@ -72,7 +72,7 @@ describe('parsers tolerate garbage', () => {
           { type: 'ExternalIP', address: '' },
           { type: 'InternalIP', address: '10.1.1.1' },
         ],
-      }).addresses,
+      })?.addresses,
     ).toEqual([{ type: 'InternalIP', address: '10.1.1.1' }]);
     expect(parseNode({})).toBeUndefined();
   });
