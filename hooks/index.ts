@@ -3,10 +3,18 @@ import authnKeypair from './federation/authn-keypair';
 import discoverIngressGateways from './federation/discover-ingress-gateways';
 import discoverPublicServices from './federation/discover-public-services';
 import discoverRootCA from './federation/discover-root-ca';
+import fetchMetadata from './federation/fetch-metadata';
 import mergeFederations from './federation/merge-federations';
 
 /** Every hook of the module; a hook's index here is its id in `hook run <index>`. */
 export const app: BatchApp = {
   valuesKey: 'istio',
-  hooks: [authnKeypair, discoverPublicServices, discoverIngressGateways, discoverRootCA, mergeFederations],
+  hooks: [
+    authnKeypair,
+    discoverPublicServices,
+    discoverIngressGateways,
+    discoverRootCA,
+    mergeFederations,
+    fetchMetadata,
+  ],
 };

@@ -1,0 +1,214 @@
+import type { FetchLimits, PeerTls } from '../../lib/federation/fetch';
+import {
+  DEFAULT_FETCH_CONCURRENCY,
+  fetchFederation,
+  mapBounded,
+  type LocalIdentity,
+  type TimedOutcome,
+} from '../../lib/federation/fetch-federation';
+import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/fetch-metrics';
+import { planFetches, type FederationSnapshot, type PlanEntry } from '../../lib/federation/fetch-plan';
+import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../../lib/federation/refresh';
+import {
+  statusAfterFetch,
+  statusAfterRefusal,
+  statusMergePatch,
+  type FederationStatus,
+} from '../../lib/federation/status';
+import { parseFederationStatus } from '../../lib/federation/status-parse';
+import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
+import type { Logger } from '../../lib/hook-sdk/logger';
+
+/**
+ * Fetches the metadata of every IstioFederation's remote cluster and records it, with
+ * conditions, in the object's status (the merge hook turns statuses into values). Runs
+ * in its own queue so slow peers never block the module's main queue. Stateless between
+ * runs: what is due is decided from status and clock (lib/federation/refresh.ts).
+ */
+
+export const FETCH_QUEUE = 'federation-fetch';
+export const FETCH_TICK = 'federation-fetch-tick';
+
+export interface FetchHookOptions {
+  limits?: FetchLimits;
+  concurrency?: number;
+  policy?: RefreshPolicy;
+}
+
+const FEDERATION_REF = { apiVersion: 'deckhouse.io/v1alpha1', kind: 'IstioFederation' } as const;
+
+// Only the status fields this hook owns: changes made by others do not re-run it.
+const JQ_FILTER = `{
+  name: .metadata.name,
+  generation: .metadata.generation,
+  spec: .spec,
+  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, lastError, rejectedItems, fetchRetry})
+}`;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates one filter result; an object without usable spec yields undefined (skipped, logged). */
+export function parseFederation(raw: unknown): FederationSnapshot | { invalid: string } {
+  if (!isObject(raw) || typeof raw.name !== 'string') return { invalid: 'object without a name' };
+  const spec = isObject(raw.spec) ? raw.spec : {};
+  const { trustDomain, metadataEndpoint } = spec;
+  if (typeof trustDomain !== 'string' || typeof metadataEndpoint !== 'string') {
+    return { invalid: `IstioFederation ${raw.name} has no spec.trustDomain or spec.metadataEndpoint` };
+  }
+  const metadata = isObject(spec.metadata) ? spec.metadata : {};
+  const tls: PeerTls = {
+    ...(typeof metadata.ca === 'string' ? { ca: metadata.ca } : {}),
+    ...(metadata.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}),
+  };
+  return {
+    name: raw.name,
+    generation: typeof raw.generation === 'number' ? raw.generation : undefined,
+    trustDomain,
+    metadataEndpoint,
+    tls,
+    status: parseFederationStatus(raw.status),
+  };
+}
+
+export function createFetchMetadataHook(options: FetchHookOptions = {}) {
+  const policy = options.policy ?? DEFAULT_REFRESH_POLICY;
+  return defineHook({
+    name: 'federation/fetch-metadata',
+    schedule: [{ name: FETCH_TICK, crontab: `*/${policy.tickSeconds} * * * * *`, queue: FETCH_QUEUE }],
+    kubernetes: {
+      federations: kubernetesBinding({
+        ...FEDERATION_REF,
+        jqFilter: JQ_FILTER,
+        executeHookOnEvent: true,
+        executeHookOnSynchronization: true,
+        queue: FETCH_QUEUE,
+        parse: parseFederation,
+      }),
+    },
+    async run({ snapshots, values, triggers, kube, metrics, log, now }) {
+      metrics.expire(FETCH_METRICS_GROUP);
+      const federations: FederationSnapshot[] = [];
+      for (const item of snapshots.federations) {
+        if ('invalid' in item)
+          log.warn('skipping an IstioFederation without a usable spec', { problem: item.invalid });
+        else federations.push(item);
+      }
+      if (values.get<boolean>('istio.federation.enabled') !== true) {
+        if (federations.length) log.info('federation is disabled; remote metadata is not fetched');
+        return;
+      }
+      const ownTrustDomain = values.get<string>('global.discovery.clusterDomain') ?? '';
+      const local: LocalIdentity = {
+        trustDomain: ownTrustDomain,
+        clusterUUID: values.get<string>('global.discovery.clusterUUID') || undefined,
+        authnPrivateKey: values.get<string>('istio.internal.remoteAuthnKeypair.priv') || undefined,
+      };
+      const plan = planFetches(federations, {
+        ownTrustDomain,
+        now,
+        scheduled: triggers.some((t) => t.binding === FETCH_TICK),
+        policy,
+      });
+      const toFetch = plan.filter((e) => e.action === 'fetch');
+      const outcomes = new Map<string, TimedOutcome>();
+      await mapBounded(toFetch, options.concurrency ?? DEFAULT_FETCH_CONCURRENCY, async (entry) => {
+        const target = entry.federation;
+        outcomes.set(target.name, await fetchFederation(target, { local, now, ...limitsOption(options) }));
+      });
+
+      const metricInputs = plan.map((entry) => {
+        const { federation } = entry;
+        const timed = outcomes.get(federation.name);
+        const next = nextStatus(entry, timed, now, policy, log);
+        const patch = statusMergePatch(federation.status, next);
+        if (patch) {
+          kube.mergePatch(
+            { ...FEDERATION_REF, name: federation.name },
+            { status: patch },
+            { subresource: 'status' },
+          );
+        }
+        return {
+          name: federation.name,
+          metadataEndpoint: federation.metadataEndpoint,
+          status: next,
+          refused: entry.action === 'refuse',
+          ...(timed ? { durationMs: timed.durationMs } : {}),
+        };
+      });
+      for (const sample of fetchMetricSamples(metricInputs, now)) {
+        metrics.set(sample.name, sample.value, sample.labels, FETCH_METRICS_GROUP);
+      }
+    },
+  });
+}
+
+function limitsOption(options: FetchHookOptions): { limits?: FetchLimits } {
+  return options.limits ? { limits: options.limits } : {};
+}
+
+function nextStatus(
+  entry: PlanEntry,
+  timed: TimedOutcome | undefined,
+  now: Date,
+  policy: RefreshPolicy,
+  log: Logger,
+): FederationStatus {
+  const { federation } = entry;
+  const fields = { federation: federation.name, trustDomain: federation.trustDomain };
+  if (entry.action === 'refuse') {
+    if (entry.federation.status.lastError !== entry.refusal.message) {
+      log.warn('IstioFederation refused', {
+        ...fields,
+        reason: entry.refusal.reason,
+        message: entry.refusal.message,
+      });
+    }
+    return statusAfterRefusal(federation.status, entry.refusal, { generation: federation.generation, now });
+  }
+  if (!timed) return federation.status;
+  const { status, clusterUUIDChange } = statusAfterFetch(federation.status, timed.outcome, {
+    generation: federation.generation,
+    now,
+    seed: federation.name,
+    endpoint: federation.metadataEndpoint,
+    policy,
+  });
+  const { outcome } = timed;
+  const failure = !outcome.public.ok
+    ? outcome.public.failure
+    : outcome.private?.ok === false
+      ? outcome.private.failure
+      : undefined;
+  const durationMs = Math.round(timed.durationMs);
+  if (failure) {
+    log.warn('remote metadata fetch failed; keeping the last good data', {
+      ...fields,
+      reason: failure.reason,
+      error: failure.message,
+      endpoint: failure.endpoint,
+      failures: status.fetchRetry?.failures,
+      nextAttemptAfter: status.fetchRetry?.notBefore,
+      durationMs,
+    });
+  } else {
+    log.debug('remote metadata fetched', {
+      ...fields,
+      durationMs,
+      importedServices: status.importedServices,
+    });
+  }
+  if (clusterUUIDChange) {
+    log.warn('peer clusterUUID changed; accepting the new identity', { ...fields, ...clusterUUIDChange });
+  }
+  if (outcome.private?.ok && outcome.private.rejected?.length) {
+    const previous = federation.status.rejectedItems ?? [];
+    if (JSON.stringify(previous) !== JSON.stringify(outcome.private.rejected)) {
+      log.warn('some remote metadata items were rejected', { ...fields, rejected: outcome.private.rejected });
+    }
+  }
+  return status;
+}
+
+export default createFetchMetadataHook();

@@ -1,0 +1,154 @@
+import { METADATA_PATHS, metadataUrl } from './documents';
+import {
+  DEFAULT_FETCH_LIMITS,
+  fetchDocument,
+  type FetchLimits,
+  type FetchResult,
+  type PeerTls,
+} from './fetch';
+import { signPeerToken } from './jwt';
+import { checkPrivateDocument, checkPublicDocument, parseJsonBody } from './remote-validation';
+import type { FetchFailure, FetchOutcome } from './status';
+
+/**
+ * Fetches one federation's metadata (public document, then the private one with a fresh
+ * JWT) and validates it; never throws for anything the peer does. `fetchAll` runs many
+ * federations with bounded concurrency, each bounded by its own timeouts, so one slow
+ * peer costs at most one request timeout and never delays the others.
+ */
+
+export interface FederationTarget {
+  name: string;
+  trustDomain: string;
+  metadataEndpoint: string;
+  tls: PeerTls;
+}
+
+/** This cluster's identity as a client of peers' exporters. */
+export interface LocalIdentity {
+  trustDomain: string;
+  clusterUUID: string | undefined;
+  /** PEM of `istio.internal.remoteAuthnKeypair.priv`; undefined before the key-pair hook ran. */
+  authnPrivateKey: string | undefined;
+}
+
+export interface FetchEnvironment {
+  local: LocalIdentity;
+  now: Date;
+  limits?: FetchLimits;
+}
+
+export interface TimedOutcome {
+  outcome: FetchOutcome;
+  durationMs: number;
+}
+
+export async function fetchFederation(
+  target: FederationTarget,
+  env: FetchEnvironment,
+): Promise<TimedOutcome> {
+  const started = performance.now();
+  const outcome = await fetchOutcome(target, env);
+  return { outcome, durationMs: performance.now() - started };
+}
+
+async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Promise<FetchOutcome> {
+  const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
+  const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
+  const publicBody = await fetchDocument({ url: publicUrl, tls: target.tls, limits });
+  const publicRaw = parsedBody(publicBody, publicUrl);
+  if (!publicRaw.ok) return { public: publicRaw };
+  const publicDoc = checkPublicDocument(publicRaw.value, env.now);
+  if (!publicDoc.ok) return { public: invalid(publicUrl, publicDoc.error) };
+  const publicResult = { ok: true as const, document: publicDoc.value };
+
+  const privateUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.private);
+  const { clusterUUID, authnPrivateKey } = env.local;
+  if (!clusterUUID || !authnPrivateKey) {
+    const missing = !clusterUUID ? 'global.discovery.clusterUUID' : 'istio.internal.remoteAuthnKeypair';
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'LocalIdentityMissing',
+          message: `private metadata not fetched: ${missing} is not set yet`,
+          endpoint: privateUrl,
+        },
+      },
+    };
+  }
+  let token: string;
+  try {
+    token = await signPeerToken({
+      privateKeyPem: authnPrivateKey,
+      audience: publicDoc.value.clusterUUID,
+      subject: clusterUUID,
+      now: env.now,
+    });
+  } catch (error) {
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'LocalIdentityMissing',
+          message: `private metadata not fetched: cannot sign a token with istio.internal.remoteAuthnKeypair: ${(error as Error).message}`,
+          endpoint: privateUrl,
+        },
+      },
+    };
+  }
+  const privateBody = await fetchDocument({
+    url: privateUrl,
+    tls: target.tls,
+    headers: { Authorization: `Bearer ${token}` },
+    limits,
+  });
+  const privateRaw = parsedBody(privateBody, privateUrl);
+  if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
+  const privateDoc = checkPrivateDocument(privateRaw.value, {
+    peerTrustDomain: target.trustDomain,
+    ownTrustDomain: env.local.trustDomain,
+  });
+  if (!privateDoc.ok) return { public: publicResult, private: invalid(privateUrl, privateDoc.error) };
+  return {
+    public: publicResult,
+    private: { ok: true, document: privateDoc.value.document, rejected: privateDoc.value.rejected },
+  };
+}
+
+function invalid(url: string, error: string): { ok: false; failure: FetchFailure } {
+  return { ok: false, failure: { reason: 'InvalidDocument', message: `${url}: ${error}`, endpoint: url } };
+}
+
+function parsedBody(
+  result: FetchResult,
+  url: string,
+): { ok: true; value: unknown } | { ok: false; failure: FetchFailure } {
+  if (!result.ok) {
+    return { ok: false, failure: { reason: result.reason, message: result.message, endpoint: url } };
+  }
+  const parsed = parseJsonBody(result.body);
+  return parsed.ok ? parsed : invalid(url, parsed.error);
+}
+
+export const DEFAULT_FETCH_CONCURRENCY = 16;
+
+/** Maps `items` through `task` with at most `concurrency` tasks in flight; results keep input order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
+  return results;
+}

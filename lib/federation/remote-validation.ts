@@ -1,0 +1,177 @@
+import { X509Certificate } from 'node:crypto';
+import { parseAuthnPublicKey } from './authn-keys';
+import {
+  validateIngressGateway,
+  validatePrivateDocumentShape,
+  validatePublicDocument,
+  validatePublicService,
+  type IngressGateway,
+  type PublicDocument,
+  type PublicService,
+  type PublicServicePort,
+} from './documents';
+import { protocolFromPortName } from './protocol';
+
+/**
+ * Everything a remote cluster sends is checked here before it reaches status (and from
+ * there values and rendered objects): shapes via the schemas of documents.ts, then
+ * meaning: keys and certificates must parse, a peer may publish only hostnames inside its
+ * own trust domain. Bad items are dropped one by one and named, so one mistake on the
+ * peer does not take its other services down.
+ */
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** The private document as cached in status: lists always present, ports carry `protocol`. */
+export interface CachedPrivateDocument {
+  ingressGateways: IngressGateway[];
+  publicServices: PublicService[];
+}
+
+export interface CheckedPrivateDocument {
+  document: CachedPrivateDocument;
+  /** Short, human-readable descriptions of refused items. */
+  rejected: string[];
+}
+
+export function parseJsonBody(body: Buffer): Checked<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
+  } catch (error) {
+    return { ok: false, error: `not JSON: ${(error as Error).message}` };
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Why `pem` cannot serve as a trusted root, or undefined. node:crypto's X509Certificate
+ * rather than node-forge: forge cannot read certificates with EC keys, which istiod
+ * plug-in CAs commonly use.
+ */
+export function rootCAProblem(pem: string, now: Date): string | undefined {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return 'rootCA holds no PEM certificate';
+  for (const [i, block] of blocks.entries()) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch (error) {
+      return `rootCA certificate #${i + 1} does not parse: ${(error as Error).message}`;
+    }
+    if (!cert.ca) return `rootCA certificate #${i + 1} (${cert.subject}) is not a CA certificate`;
+    const notAfter = new Date(cert.validTo);
+    const notBefore = new Date(cert.validFrom);
+    if (!(notAfter.getTime() > now.getTime())) {
+      return `rootCA certificate #${i + 1} (${cert.subject}) expired at ${notAfter.toISOString()}`;
+    }
+    if (notBefore.getTime() > now.getTime()) {
+      return `rootCA certificate #${i + 1} (${cert.subject}) is not valid before ${notBefore.toISOString()}`;
+    }
+  }
+  return undefined;
+}
+
+export function checkPublicDocument(raw: unknown, now: Date): Checked<PublicDocument> {
+  const shape = validatePublicDocument(raw);
+  if (!shape.ok) return shape;
+  const { clusterUUID, authnKeyPub, rootCA } = shape.value;
+  try {
+    parseAuthnPublicKey(authnKeyPub);
+  } catch (error) {
+    return { ok: false, error: `public document authnKeyPub is unusable: ${(error as Error).message}` };
+  }
+  const caProblem = rootCAProblem(rootCA, now);
+  if (caProblem) return { ok: false, error: `public document ${caProblem}` };
+  // Only the known keys: anything else the peer adds does not travel into our status.
+  return { ok: true, value: { clusterUUID, authnKeyPub, rootCA } };
+}
+
+export interface HostnameScope {
+  /** The peer's trust domain (`spec.trustDomain` of the federation). */
+  peerTrustDomain: string;
+  /** Ours (`global.discovery.clusterDomain`). */
+  ownTrustDomain: string;
+}
+
+/** Why a peer may not publish `hostname`, or undefined. Shape is `<svc>.<ns>.svc.<peer domain>`. */
+export function hostnameProblem(hostname: string, scope: HostnameScope): string | undefined {
+  const own = scope.ownTrustDomain.toLowerCase();
+  const lower = hostname.toLowerCase();
+  if (lower === own || lower.endsWith('.' + own)) return `inside our own domain ${own}`;
+  const suffix = `.svc.${scope.peerTrustDomain.toLowerCase()}`;
+  if (!lower.endsWith(suffix)) return `outside *${suffix}`;
+  const labels = lower.slice(0, -suffix.length).split('.');
+  if (labels.length !== 2 || labels.some((l) => l.length === 0)) return `not <service>.<namespace>${suffix}`;
+  return undefined;
+}
+
+const MAX_REJECTED_ITEMS = 50;
+
+export function checkPrivateDocument(raw: unknown, scope: HostnameScope): Checked<CheckedPrivateDocument> {
+  const shape = validatePrivateDocumentShape(raw);
+  if (!shape.ok) return shape;
+  const rejected: string[] = [];
+  const ingressGateways: IngressGateway[] = [];
+  const seenGateways = new Set<string>();
+  for (const [i, item] of (shape.value.ingressGateways ?? []).entries()) {
+    const gateway = validateIngressGateway(item);
+    if (!gateway.ok) {
+      rejected.push(`ingressGateways[${i}]: ${gateway.error}`);
+      continue;
+    }
+    const key = `${gateway.value.address}:${gateway.value.port}`;
+    if (seenGateways.has(key)) continue;
+    seenGateways.add(key);
+    ingressGateways.push({ address: gateway.value.address, port: gateway.value.port });
+  }
+  const publicServices: PublicService[] = [];
+  const seenHostnames = new Set<string>();
+  for (const [i, item] of (shape.value.publicServices ?? []).entries()) {
+    const checked = checkPublicService(item, scope);
+    const label = `publicServices[${i}]${checked.hostname ? ` ${checked.hostname}` : ''}`;
+    if (!checked.ok) {
+      rejected.push(`${label}: ${checked.error}`);
+      continue;
+    }
+    if (seenHostnames.has(checked.value.hostname)) {
+      rejected.push(`${label}: duplicate hostname`);
+      continue;
+    }
+    seenHostnames.add(checked.value.hostname);
+    publicServices.push(checked.value);
+  }
+  return { ok: true, value: { document: { ingressGateways, publicServices }, rejected: capList(rejected) } };
+}
+
+function checkPublicService(
+  raw: unknown,
+  scope: HostnameScope,
+): Checked<PublicService> & { hostname?: string } {
+  const hostname =
+    typeof raw === 'object' && raw !== null && typeof (raw as { hostname?: unknown }).hostname === 'string'
+      ? (raw as { hostname: string }).hostname.slice(0, 253)
+      : undefined;
+  const named = hostname ? { hostname } : {};
+  const shape = validatePublicService(raw);
+  if (!shape.ok) return { ...shape, ...named };
+  const problem = hostnameProblem(shape.value.hostname, scope);
+  if (problem) return { ok: false, error: `hostname ${problem}`, ...named };
+  const ports: PublicServicePort[] = [];
+  const seenPorts = new Set<number>();
+  for (const port of shape.value.ports ?? []) {
+    if (seenPorts.has(port.port)) return { ok: false, error: `duplicate port ${port.port}`, ...named };
+    seenPorts.add(port.port);
+    // Unnamed ports get a stable name. A protocol the peer states (schema-checked enum,
+    // e.g. from appProtocol) wins; otherwise the reference's port-name rule decides.
+    const name = port.name || `tcp-${port.port}`;
+    ports.push({ name, port: port.port, protocol: port.protocol ?? protocolFromPortName(name) });
+  }
+  if (ports.length === 0) return { ok: false, error: 'no ports', ...named };
+  return { ok: true, value: { hostname: shape.value.hostname, ports }, ...named };
+}
+
+function capList(items: string[]): string[] {
+  if (items.length <= MAX_REJECTED_ITEMS) return items;
+  return [...items.slice(0, MAX_REJECTED_ITEMS), `... and ${items.length - MAX_REJECTED_ITEMS} more`];
+}

@@ -1,0 +1,365 @@
+import { applyConditions, findCondition, rfc3339, type Condition, type ConditionInput } from './conditions';
+import type { PublicDocument } from './documents';
+import type { FetchFailureReason } from './fetch';
+import { backoffSeconds, DEFAULT_REFRESH_POLICY, seededUnit, type RefreshPolicy } from './refresh';
+import type { CachedPrivateDocument } from './remote-validation';
+import { jsonEqual } from '../hook-sdk/deep-equal';
+
+/**
+ * IstioFederation status as the fetch hook owns it, and the pure functions that compute
+ * the next one from (previous status, what happened, now).
+ *
+ * Write policy (no no-op writes): the status is patched only when it differs from the
+ * previous one. A successful fetch that brings the same data changes nothing, except that
+ * `*LastFetchTimestamp` is refreshed when the data changed or when the stored time is
+ * older than `timestampHeartbeatSeconds` (10 min): the timestamps mean "last successful
+ * fetch, exact when the data changed, otherwise at most 10 minutes old". Freshness while
+ * failing is told by the MetadataFetched condition: False since its lastTransitionTime
+ * (the first failed attempt), with the age of the data kept in force in its message.
+ */
+
+export interface MetadataCache {
+  public?: PublicDocument;
+  publicLastFetchTimestamp?: string;
+  private?: CachedPrivateDocument;
+  privateLastFetchTimestamp?: string;
+}
+
+/** Backoff state while a federation fails; absent when the last attempt succeeded. */
+export interface FetchRetry {
+  /** Consecutive failed attempts. */
+  failures: number;
+  /** RFC 3339: no attempt before this time (except on spec changes). */
+  notBefore: string;
+  /** The URL whose fetch failed last (the metric's `endpoint` label). */
+  failedEndpoint: string;
+}
+
+export interface FederationStatus {
+  observedGeneration?: number;
+  metadataCache?: MetadataCache;
+  conditions?: Condition[];
+  importedServices?: number;
+  lastError?: string;
+  rejectedItems?: string[];
+  fetchRetry?: FetchRetry;
+}
+
+/** The status keys this hook writes; anything else in status is left alone. */
+export const OWNED_STATUS_KEYS = [
+  'observedGeneration',
+  'metadataCache',
+  'conditions',
+  'importedServices',
+  'lastError',
+  'rejectedItems',
+  'fetchRetry',
+] as const satisfies readonly (keyof FederationStatus)[];
+
+export type FailureReason = FetchFailureReason | 'LocalIdentityMissing';
+
+export interface FetchFailure {
+  reason: FailureReason;
+  message: string;
+  /** The URL that failed. */
+  endpoint: string;
+}
+
+export type DocumentResult<T> = { ok: true; document: T } | { ok: false; failure: FetchFailure };
+
+export interface FetchOutcome {
+  public: DocumentResult<PublicDocument>;
+  /** Absent when the public document failed (the private one needs its clusterUUID). */
+  private?: DocumentResult<CachedPrivateDocument> & { rejected?: string[] };
+}
+
+export type RefusalReason = 'OwnTrustDomain' | 'ReservedTrustDomain' | 'DuplicateTrustDomain';
+
+export interface Refusal {
+  reason: RefusalReason;
+  message: string;
+}
+
+export const REFUSAL_REASONS: readonly string[] = [
+  'OwnTrustDomain',
+  'ReservedTrustDomain',
+  'DuplicateTrustDomain',
+] satisfies RefusalReason[];
+
+export interface StatusContext {
+  generation: number | undefined;
+  now: Date;
+  /** Seeds the backoff jitter (the federation name). */
+  seed: string;
+  /** `spec.metadataEndpoint`, for messages. */
+  endpoint: string;
+  policy?: RefreshPolicy;
+  timestampHeartbeatSeconds?: number;
+}
+
+export const DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS = 600;
+
+export interface FetchStatusResult {
+  status: FederationStatus;
+  /** Set when the peer's clusterUUID differs from the cached one (accepted, but worth a log line). */
+  clusterUUIDChange?: { from: string; to: string };
+}
+
+function refreshedTimestamp(
+  previous: string | undefined,
+  dataChanged: boolean,
+  now: Date,
+  heartbeatSeconds: number,
+): string {
+  if (!previous || dataChanged) return rfc3339(now);
+  const at = Date.parse(previous);
+  if (!Number.isFinite(at) || now.getTime() - at >= heartbeatSeconds * 1000) return rfc3339(now);
+  return previous;
+}
+
+export function statusAfterFetch(
+  previous: FederationStatus,
+  outcome: FetchOutcome,
+  context: StatusContext,
+): FetchStatusResult {
+  const { now } = context;
+  const heartbeat = context.timestampHeartbeatSeconds ?? DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS;
+  const cache: MetadataCache = { ...previous.metadataCache };
+  let clusterUUIDChange: FetchStatusResult['clusterUUIDChange'];
+  if (outcome.public.ok) {
+    const before = cache.public;
+    if (before && before.clusterUUID !== outcome.public.document.clusterUUID) {
+      clusterUUIDChange = { from: before.clusterUUID, to: outcome.public.document.clusterUUID };
+    }
+    cache.public = outcome.public.document;
+    cache.publicLastFetchTimestamp = refreshedTimestamp(
+      cache.publicLastFetchTimestamp,
+      !jsonEqual(before, outcome.public.document),
+      now,
+      heartbeat,
+    );
+  }
+  let rejectedItems = previous.rejectedItems;
+  if (outcome.private?.ok) {
+    const before = cache.private;
+    cache.private = outcome.private.document;
+    cache.privateLastFetchTimestamp = refreshedTimestamp(
+      cache.privateLastFetchTimestamp,
+      !jsonEqual(before, outcome.private.document),
+      now,
+      heartbeat,
+    );
+    rejectedItems = outcome.private.rejected ?? [];
+  }
+
+  const failure = !outcome.public.ok
+    ? outcome.public.failure
+    : outcome.private && !outcome.private.ok
+      ? outcome.private.failure
+      : undefined;
+  const fetched = fetchedCondition(previous, cache, failure, context);
+  const trust = trustCondition(cache, clusterUUIDChange);
+  const services = servicesCondition(cache, rejectedItems ?? []);
+  const status: FederationStatus = {
+    ...(context.generation !== undefined ? { observedGeneration: context.generation } : {}),
+    metadataCache: cache,
+    conditions: applyConditions(
+      previous.conditions,
+      [fetched, trust, services, readyCondition([fetched, trust, services])],
+      now,
+      context.generation,
+    ),
+    importedServices: importedServiceCount(cache),
+    ...(failure ? { lastError: failure.message } : {}),
+    ...(rejectedItems?.length ? { rejectedItems } : {}),
+    ...(failure ? { fetchRetry: nextRetry(previous.fetchRetry, failure, context) } : {}),
+  };
+  return { status: dropEmptyCache(status), ...(clusterUUIDChange ? { clusterUUIDChange } : {}) };
+}
+
+/** A refused federation is not fetched and its cache is dropped, so nothing of it is imported. */
+export function statusAfterRefusal(
+  previous: FederationStatus,
+  refusal: Refusal,
+  context: Pick<StatusContext, 'generation' | 'now'>,
+): FederationStatus {
+  const conditions = (['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
+    (type): ConditionInput => ({ type, status: 'False', reason: refusal.reason, message: refusal.message }),
+  );
+  return {
+    ...(context.generation !== undefined ? { observedGeneration: context.generation } : {}),
+    conditions: applyConditions(previous.conditions, conditions, context.now, context.generation),
+    importedServices: 0,
+    lastError: refusal.message,
+  };
+}
+
+function nextRetry(
+  previous: FetchRetry | undefined,
+  failure: FetchFailure,
+  context: StatusContext,
+): FetchRetry {
+  const failures = (previous?.failures ?? 0) + 1;
+  const policy = context.policy ?? DEFAULT_REFRESH_POLICY;
+  const delay = backoffSeconds(failures, policy, seededUnit(`${context.seed}/${failures}`));
+  return {
+    failures,
+    notBefore: rfc3339(new Date(context.now.getTime() + delay * 1000)),
+    failedEndpoint: failure.endpoint,
+  };
+}
+
+function fetchedCondition(
+  previous: FederationStatus,
+  cache: MetadataCache,
+  failure: FetchFailure | undefined,
+  context: StatusContext,
+): ConditionInput {
+  if (!failure) {
+    return {
+      type: 'MetadataFetched',
+      status: 'True',
+      reason: 'Fetched',
+      message: `public and private metadata fetched from ${context.endpoint}`,
+    };
+  }
+  const before = findCondition(previous.conditions, 'MetadataFetched');
+  const staleSince =
+    before?.status === 'False' && !REFUSAL_REASONS.includes(before.reason)
+      ? before.lastTransitionTime
+      : rfc3339(context.now);
+  const kept = cache.private
+    ? `the metadata fetched at ${cache.privateLastFetchTimestamp ?? 'an unknown time'} stays in force (stale since ${staleSince})`
+    : cache.public
+      ? `only public metadata is cached (failing since ${staleSince})`
+      : `no metadata cached yet (failing since ${staleSince})`;
+  return {
+    type: 'MetadataFetched',
+    status: 'False',
+    reason: failure.reason,
+    message: `${failure.message}; ${kept}`,
+  };
+}
+
+function trustCondition(
+  cache: MetadataCache,
+  change: FetchStatusResult['clusterUUIDChange'],
+): ConditionInput {
+  if (!cache.public) {
+    return {
+      type: 'TrustEstablished',
+      status: 'False',
+      reason: 'NoPublicMetadata',
+      message: 'the peer public document (root CA, authn key) has not been fetched yet',
+    };
+  }
+  if (change) {
+    return {
+      type: 'TrustEstablished',
+      status: 'True',
+      reason: 'ClusterUUIDChanged',
+      message: `peer clusterUUID changed from ${change.from} to ${change.to} (a rebuilt cluster?); its new root CA and authn key are trusted`,
+    };
+  }
+  return {
+    type: 'TrustEstablished',
+    status: 'True',
+    reason: 'PeerTrusted',
+    message: `root CA and authn key of cluster ${cache.public.clusterUUID} are trusted`,
+  };
+}
+
+function servicesCondition(cache: MetadataCache, rejected: readonly string[]): ConditionInput {
+  const doc = cache.private;
+  if (!doc) {
+    return {
+      type: 'ServicesImported',
+      status: 'False',
+      reason: 'NoPrivateMetadata',
+      message: 'the peer private document (services, gateways) has not been fetched yet',
+    };
+  }
+  const rejectedNote = rejected.length
+    ? `; ${rejected.length} item(s) rejected, see status.rejectedItems`
+    : '';
+  if (doc.publicServices.length > 0 && doc.ingressGateways.length === 0) {
+    return {
+      type: 'ServicesImported',
+      status: 'False',
+      reason: 'NoGateways',
+      message: `the peer publishes ${doc.publicServices.length} service(s) but no ingress gateway${rejectedNote}`,
+    };
+  }
+  return {
+    type: 'ServicesImported',
+    status: 'True',
+    reason: doc.publicServices.length ? 'Imported' : 'NoPublicServices',
+    message: `${doc.publicServices.length} service(s) via ${doc.ingressGateways.length} gateway(s)${rejectedNote}`,
+  };
+}
+
+function readyCondition(parts: readonly ConditionInput[]): ConditionInput {
+  const blocking = parts.find((c) => c.status !== 'True');
+  if (blocking) {
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: blocking.reason,
+      message: `${blocking.type}: ${blocking.message}`,
+    };
+  }
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Ready',
+    message: 'metadata is current, trust and services are in place',
+  };
+}
+
+function importedServiceCount(cache: MetadataCache): number {
+  const doc = cache.private;
+  return doc && doc.ingressGateways.length > 0 ? doc.publicServices.length : 0;
+}
+
+function dropEmptyCache(status: FederationStatus): FederationStatus {
+  if (status.metadataCache && Object.keys(status.metadataCache).length === 0) {
+    const { metadataCache: _empty, ...rest } = status;
+    return rest;
+  }
+  return status;
+}
+
+/**
+ * The JSON merge patch (RFC 7386) that turns the owned part of `previous` into `next`,
+ * or undefined when nothing would change. Objects are diffed key by key (null deletes);
+ * arrays and scalars are replaced whole.
+ */
+export function statusMergePatch(
+  previous: FederationStatus,
+  next: FederationStatus,
+): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  for (const key of OWNED_STATUS_KEYS) {
+    const diff = mergeDiff(previous[key], next[key]);
+    if (diff !== NO_CHANGE) patch[key] = diff;
+  }
+  return Object.keys(patch).length ? patch : undefined;
+}
+
+const NO_CHANGE = Symbol('no change');
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mergeDiff(before: unknown, after: unknown): unknown {
+  if (jsonEqual(before, after)) return NO_CHANGE;
+  if (after === undefined) return null;
+  if (!isPlainObject(before) || !isPlainObject(after)) return after;
+  const diff: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const d = mergeDiff(before[key], after[key]);
+    if (d !== NO_CHANGE) diff[key] = d;
+  }
+  return diff;
+}

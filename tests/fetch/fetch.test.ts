@@ -1,0 +1,204 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
+import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch';
+import { makeServerPki } from './certs';
+import { TestPeer } from './peer';
+
+// Small timeouts injected so "never answers" cases end quickly; sizes stay at the real cap.
+const LIMITS: FetchLimits = {
+  connectTimeoutMs: 2_000,
+  tlsHandshakeTimeoutMs: 400,
+  requestTimeoutMs: 600,
+  maxBytes: MAX_DOCUMENT_BYTES,
+};
+
+describe('fetchDocument over real HTTPS on loopback', () => {
+  const peer = new TestPeer({ clusterUUID: 'peer-uuid', trustDomain: 'cluster-b.local' });
+  let publicUrl: string;
+
+  beforeAll(async () => {
+    await peer.start();
+    publicUrl = `${peer.endpoint}public/public.json`;
+  });
+  afterAll(() => peer.stop());
+  afterEach(() => {
+    peer.publicBehaviour = { kind: 'document' };
+  });
+
+  it('fetches a document trusting the federation CA on top of the system roots', async () => {
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(JSON.parse(result.body.toString())).toMatchObject({ clusterUUID: 'peer-uuid' });
+  });
+
+  it('reports a TLS error when the server certificate is not signed by the configured CA', async () => {
+    const other = makeServerPki('other');
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: other.ca.certPem }, limits: LIMITS });
+    expect(result).toMatchObject({ ok: false, reason: 'TLSError' });
+  });
+
+  it('reports a TLS error with only the system roots', async () => {
+    const result = await fetchDocument({ url: publicUrl, limits: LIMITS });
+    expect(result).toMatchObject({ ok: false, reason: 'TLSError' });
+  });
+
+  it('skips verification only when insecureSkipVerify is set and no CA is given', async () => {
+    expect(
+      await fetchDocument({ url: publicUrl, tls: { insecureSkipVerify: true }, limits: LIMITS }),
+    ).toMatchObject({
+      ok: true,
+    });
+    const wrongCa = makeServerPki('wrong').ca.certPem;
+    expect(
+      await fetchDocument({ url: publicUrl, tls: { ca: wrongCa, insecureSkipVerify: true }, limits: LIMITS }),
+    ).toMatchObject({ ok: false, reason: 'TLSError' });
+  });
+
+  it('reports HTTP 4xx and 5xx', async () => {
+    peer.publicBehaviour = { kind: 'raw', status: 404, body: 'nope' };
+    expect(
+      await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS }),
+    ).toMatchObject({
+      ok: false,
+      reason: 'HTTPError',
+      message: expect.stringContaining('HTTP 404'),
+    });
+    peer.publicBehaviour = { kind: 'raw', status: 503, body: 'down' };
+    expect(
+      await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS }),
+    ).toMatchObject({
+      ok: false,
+      reason: 'HTTPError',
+      message: expect.stringContaining('HTTP 503'),
+    });
+  });
+
+  it('does not follow redirects, not even to the same host', async () => {
+    const before = peer.requests.length;
+    peer.publicBehaviour = { kind: 'redirect', location: `${peer.endpoint}private/federation.json` };
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'Redirect',
+      message: expect.stringContaining('HTTP 302'),
+    });
+    expect(peer.requests.slice(before)).toEqual(['/metadata/public/public.json']);
+  });
+
+  it('times out on a peer that accepts the request but never answers', async () => {
+    peer.publicBehaviour = { kind: 'hang' };
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'Timeout',
+      message: expect.stringContaining('600 ms'),
+    });
+  });
+
+  it('cuts a 10 MiB body off at the 1 MiB cap (no Content-Length)', async () => {
+    peer.publicBehaviour = { kind: 'stream', bytes: 10 * 1024 * 1024, declareLength: false };
+    const result = await fetchDocument({
+      url: publicUrl,
+      tls: { ca: peer.pki.ca.certPem },
+      limits: { ...LIMITS, requestTimeoutMs: 10_000 },
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'TooLarge',
+      message: expect.stringContaining('cut off'),
+    });
+    // The client hung up: the peer (which honours backpressure) never got to finish its 10 MiB.
+    expect(peer.streams.at(-1)).toMatchObject({ completed: false });
+  });
+
+  it('refuses a declared Content-Length over the cap before reading the body', async () => {
+    peer.publicBehaviour = { kind: 'stream', bytes: 10 * 1024 * 1024, declareLength: true };
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'TooLarge',
+      message: expect.stringContaining('10485760'),
+    });
+  });
+
+  it('accepts a body of exactly the cap', async () => {
+    peer.publicBehaviour = { kind: 'stream', bytes: MAX_DOCUMENT_BYTES, declareLength: false };
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(result.ok && result.body.length).toBe(MAX_DOCUMENT_BYTES);
+  });
+});
+
+describe('fetchDocument failures below HTTP', () => {
+  it('reports a closed port as Unreachable', async () => {
+    const port = await closedPort();
+    const result = await fetchDocument({ url: `https://127.0.0.1:${port}/x`, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'Unreachable',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
+  });
+
+  it('times out the TLS handshake when the server accepts TCP but never speaks TLS', async () => {
+    const sockets: Socket[] = [];
+    const server: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const result = await fetchDocument({
+        url: `https://127.0.0.1:${port}/x`,
+        limits: { ...LIMITS, requestTimeoutMs: 5_000 },
+      });
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'Timeout',
+        message: expect.stringContaining('TLS handshake'),
+      });
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('fetchDocument with file:// endpoints', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fetch-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a local file', async () => {
+    writeFileSync(join(dir, 'ok.json'), '{"a":1}');
+    const result = await fetchDocument({ url: pathToFileURL(join(dir, 'ok.json')).href, limits: LIMITS });
+    expect(result.ok && result.body.toString()).toBe('{"a":1}');
+  });
+
+  it('applies the size cap to files', async () => {
+    writeFileSync(join(dir, 'big.json'), Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x20));
+    const result = await fetchDocument({ url: pathToFileURL(join(dir, 'big.json')).href, limits: LIMITS });
+    expect(result).toMatchObject({ ok: false, reason: 'TooLarge' });
+  });
+
+  it('reports a missing file as Unreachable', async () => {
+    const result = await fetchDocument({
+      url: pathToFileURL(join(dir, 'missing.json')).href,
+      limits: LIMITS,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'Unreachable',
+      message: expect.stringContaining('ENOENT'),
+    });
+  });
+});
+
+/** A port that was just bound and released: nothing listens there. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

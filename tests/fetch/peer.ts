@@ -1,0 +1,232 @@
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { makeCertificate, makeServerPki, type TestCertificate } from './certs';
+
+/**
+ * A remote cluster's metadata exporter for tests: a real HTTPS server on 127.0.0.1 that
+ * speaks Deckhouse's formats (PEM labels `ED25519 PUBLIC KEY`/`ED25519 PRIVATE KEY`,
+ * Go's JSON: HTML characters escaped, nil slices as `null`) and checks bearer tokens the
+ * way the reference exporter does. The token check is written here from scratch with
+ * node:crypto on the JWS parts, independently of lib/federation/jwt.ts.
+ */
+
+export type Behaviour =
+  | { kind: 'document' }
+  | { kind: 'raw'; status?: number; body: string; headers?: Record<string, string> }
+  | { kind: 'hang' }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'stream'; bytes: number; declareLength: boolean };
+
+/** Deckhouse-labelled Ed25519 key pair, generated without lib/federation/authn-keys. */
+export function deckhouseKeypair(): { pub: string; priv: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return {
+    pub: publicKey
+      .export({ type: 'spki', format: 'pem' })
+      .toString()
+      .replace(/(BEGIN|END) PUBLIC KEY/g, '$1 ED25519 PUBLIC KEY'),
+    priv: privateKey
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+      .replace(/(BEGIN|END) PRIVATE KEY/g, '$1 ED25519 PRIVATE KEY'),
+  };
+}
+
+/** Go's encoding/json output: `<`, `>` and `&` escaped as \u003c, \u003e, \u0026; a trailing newline (json.Encoder). */
+export function goJson(value: unknown): string {
+  return (
+    JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026') + '\n'
+  );
+}
+
+export interface TokenCheck {
+  accepted: boolean;
+  reason: string;
+  claims?: Record<string, unknown>;
+}
+
+export interface TestPeerOptions {
+  clusterUUID: string;
+  trustDomain: string;
+  /** The private document as the exporter would marshal it (object, or a raw body). */
+  privateDocument?: unknown;
+  /** Known remotes: clusterUUID -> authnKeyPub PEM (Deckhouse or standard label). */
+  knownPeers?: Record<string, string>;
+  /** Clock of the token check (tests pass the hook's `now`). */
+  now?: () => Date;
+}
+
+export class TestPeer {
+  readonly pki: { ca: TestCertificate; server: TestCertificate };
+  readonly rootCA: TestCertificate;
+  readonly keypair = deckhouseKeypair();
+  private readonly options: TestPeerOptions;
+  publicBehaviour: Behaviour = { kind: 'document' };
+  privateBehaviour: Behaviour = { kind: 'document' };
+  /** Overrides of the public document's fields. */
+  publicOverrides: Record<string, unknown> = {};
+  readonly tokenChecks: TokenCheck[] = [];
+  readonly requests: string[] = [];
+  /** Bytes of streamed bodies actually written before the client went away, and whether the stream ended. */
+  readonly streams: { written: number; completed: boolean }[] = [];
+  private server?: https.Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(options: TestPeerOptions) {
+    this.options = options;
+    this.pki = makeServerPki(options.trustDomain);
+    this.rootCA = makeCertificate({ commonName: `${options.trustDomain} istio root`, isCA: true });
+  }
+
+  get clusterUUID(): string {
+    return this.options.clusterUUID;
+  }
+
+  set privateDocument(doc: unknown) {
+    this.options.privateDocument = doc;
+  }
+
+  trustPeer(clusterUUID: string, pubPem: string): void {
+    this.options.knownPeers = { ...this.options.knownPeers, [clusterUUID]: pubPem };
+  }
+
+  async start(): Promise<string> {
+    const server = https.createServer(
+      { cert: this.pki.server.certPem, key: this.pki.server.keyPem },
+      (req, res) => this.handle(req, res),
+    );
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    // The hook under test may reset connections; that is not the peer's failure.
+    server.on('tlsClientError', () => undefined);
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return this.endpoint;
+  }
+
+  get endpoint(): string {
+    const address = this.server?.address();
+    if (!address || typeof address === 'string') throw new Error('peer not started');
+    return `https://127.0.0.1:${address.port}/metadata/`;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  publicDocument(): Record<string, unknown> {
+    return {
+      clusterUUID: this.options.clusterUUID,
+      authnKeyPub: this.keypair.pub,
+      rootCA: this.rootCA.certPem,
+      ...this.publicOverrides,
+    };
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '').replace(/\?.*$/, '');
+    this.requests.push(path);
+    if (path === '/metadata/public/public.json')
+      return this.respond(res, this.publicBehaviour, () => this.publicDocument());
+    if (path === '/metadata/private/federation.json') {
+      if (this.privateBehaviour.kind === 'document') {
+        const check = this.checkToken(req.headers.authorization);
+        this.tokenChecks.push(check);
+        if (!check.accepted) {
+          res.writeHead(401, { 'Content-Type': 'text/plain' }).end(check.reason + '\n');
+          return;
+        }
+      }
+      return this.respond(res, this.privateBehaviour, () => this.options.privateDocument ?? {});
+    }
+    res.writeHead(404).end('not found\n');
+  }
+
+  private respond(res: ServerResponse, behaviour: Behaviour, document: () => unknown): void {
+    switch (behaviour.kind) {
+      case 'document': {
+        const doc = document();
+        const body = typeof doc === 'string' ? doc : goJson(doc);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+        return;
+      }
+      case 'raw':
+        res.writeHead(behaviour.status ?? 200, behaviour.headers ?? {}).end(behaviour.body);
+        return;
+      case 'hang':
+        return; // headers never sent; the socket stays open until the client gives up
+      case 'redirect':
+        res.writeHead(302, { Location: behaviour.location }).end();
+        return;
+      case 'stream':
+        this.stream(res, behaviour.bytes, behaviour.declareLength);
+    }
+  }
+
+  private stream(res: ServerResponse, bytes: number, declareLength: boolean): void {
+    const record = { written: 0, completed: false };
+    this.streams.push(record);
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      ...(declareLength ? { 'Content-Length': String(bytes) } : {}),
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let closed = false;
+    res.on('close', () => (closed = true));
+    const pump = (): void => {
+      while (!closed && record.written < bytes) {
+        const piece = chunk.subarray(0, Math.min(chunk.length, bytes - record.written));
+        record.written += piece.length;
+        if (!res.write(piece)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      if (!closed) {
+        record.completed = true;
+        res.end();
+      }
+    };
+    pump();
+  }
+
+  /** The reference exporter's rules: aud = own UUID, scope, exp in the future, sub known, EdDSA signature by sub's key. */
+  private checkToken(authorization: string | undefined): TokenCheck {
+    const match = /^Bearer (.+)$/.exec(authorization ?? '');
+    if (!match) return { accepted: false, reason: 'missing bearer token' };
+    const parts = match[1]!.split('.');
+    if (parts.length !== 3) return { accepted: false, reason: 'malformed token' };
+    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+    let header: Record<string, unknown>;
+    let claims: Record<string, unknown>;
+    try {
+      header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as Record<string, unknown>;
+      claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return { accepted: false, reason: 'malformed token' };
+    }
+    if (header.alg !== 'EdDSA') return { accepted: false, reason: `alg ${String(header.alg)}`, claims };
+    if (claims.aud !== this.options.clusterUUID) return { accepted: false, reason: 'wrong audience', claims };
+    if (claims.scope !== 'private-federation') return { accepted: false, reason: 'wrong scope', claims };
+    const nowSeconds = Math.floor((this.options.now?.() ?? new Date()).getTime() / 1000);
+    if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds)
+      return { accepted: false, reason: 'expired', claims };
+    const pub = typeof claims.sub === 'string' ? this.options.knownPeers?.[claims.sub] : undefined;
+    if (!pub) return { accepted: false, reason: 'unknown subject', claims };
+    const key = createPublicKey(pub.replace(/(BEGIN|END) ED25519 PUBLIC KEY/g, '$1 PUBLIC KEY'));
+    const signed = verify(
+      null,
+      Buffer.from(`${headerPart}.${payloadPart}`),
+      key,
+      Buffer.from(signaturePart, 'base64url'),
+    );
+    return signed
+      ? { accepted: true, reason: 'ok', claims }
+      : { accepted: false, reason: 'bad signature', claims };
+  }
+}
