@@ -13,9 +13,10 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(jose|fast-check|pure-rand|kubernetes-models|@kubernetes-models)/)',
+    '/node_modules/(?!(jose|fast-check|pure-rand|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  resolver: '<rootDir>/tests/helm/esm-exports-resolver.cjs',
   globalSetup: '<rootDir>/tests/global-setup.ts',
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
   testTimeout: 60000,
