@@ -18,7 +18,12 @@ function step(message: string): void {
   process.stderr.write(`[build] ${message}\n`);
 }
 
-async function compile(entry: string, outfile: string): Promise<void> {
+/**
+ * `fastStart` precompiles the bundle to bytecode (CommonJS only: no top-level await in the
+ * entry). Measured: it cuts the hook executable's start by about two thirds, which matters
+ * because addon-operator starts it for every hook run (tools/bench/hook-start.ts).
+ */
+async function compile(entry: string, outfile: string, fastStart = false): Promise<void> {
   mkdirSync(dirname(outfile), { recursive: true });
   const started = performance.now();
   const proc = Bun.spawn(
@@ -29,6 +34,7 @@ async function compile(entry: string, outfile: string): Promise<void> {
       '--minify',
       '--sourcemap=none',
       '--target=bun-linux-x64',
+      ...(fastStart ? ['--bytecode', '--format=cjs'] : []),
       entry,
       '--outfile',
       outfile,
@@ -48,7 +54,7 @@ async function main(): Promise<void> {
     if (existsSync(join(root, entry))) cpSync(join(root, entry), join(moduleDir, entry), { recursive: true });
   }
   step('copied module files to dist/module');
-  await compile('hooks/main.ts', HOOK_BINARY);
+  await compile('hooks/main.ts', HOOK_BINARY, true);
   const exporterEntry = 'images/metadata-exporter/main.ts';
   if (existsSync(join(root, exporterEntry))) await compile(exporterEntry, EXPORTER_BINARY);
 }
