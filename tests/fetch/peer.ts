@@ -84,6 +84,11 @@ export class TestPeer {
     return this.options.clusterUUID;
   }
 
+  /** A rebuilt cluster: new identity, same endpoint. */
+  set clusterUUID(uuid: string) {
+    this.options.clusterUUID = uuid;
+  }
+
   set privateDocument(doc: unknown) {
     this.options.privateDocument = doc;
   }

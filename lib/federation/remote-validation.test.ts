@@ -1,0 +1,214 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { makeCertificate } from '../../tests/fetch/certs';
+import { deckhouseKeypair } from '../../tests/fetch/peer';
+import {
+  checkPrivateDocument,
+  checkPublicDocument,
+  hostnameProblem,
+  parseJsonBody,
+  rootCAProblem,
+} from './remote-validation';
+
+const NOW = new Date('2026-11-21T06:00:00Z');
+const scope = { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' };
+const rootCA = makeCertificate({
+  commonName: 'root',
+  isCA: true,
+  notAfter: new Date('2030-01-01T00:00:00Z'),
+});
+const keypair = deckhouseKeypair();
+
+describe('checkPublicDocument', () => {
+  const good = { clusterUUID: 'b-uuid', authnKeyPub: keypair.pub, rootCA: rootCA.certPem };
+
+  it('accepts a Deckhouse public document and keeps only the known keys', () => {
+    expect(checkPublicDocument({ ...good, extra: 'x' }, NOW)).toEqual({ ok: true, value: good });
+  });
+
+  it.each([
+    ['missing keys', { clusterUUID: 'b-uuid' }, /authnKeyPub|rootCA/],
+    ['wrong shape', ['not', 'an', 'object'], /must be object/],
+    ['garbage key', { ...good, authnKeyPub: 'hello' }, /authnKeyPub is unusable/],
+    ['RSA key instead of Ed25519', { ...good, authnKeyPub: rsaPublicPem() }, /authnKeyPub is unusable/],
+    [
+      'garbage root CA',
+      { ...good, rootCA: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' },
+      /does not parse/,
+    ],
+    ['no PEM at all', { ...good, rootCA: 'not a certificate' }, /no PEM certificate/],
+  ])('rejects %s', (_name, doc, error) => {
+    const result = checkPublicDocument(doc, NOW);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(error);
+  });
+});
+
+describe('rootCAProblem', () => {
+  it('accepts a valid CA certificate', () => {
+    expect(rootCAProblem(rootCA.certPem, NOW)).toBeUndefined();
+  });
+
+  it('rejects a leaf (non-CA) certificate', () => {
+    const leaf = makeCertificate({ commonName: 'leaf', isCA: false, issuer: rootCA });
+    expect(rootCAProblem(leaf.certPem, NOW)).toMatch(/not a CA certificate/);
+  });
+
+  it('rejects an expired CA', () => {
+    const expired = makeCertificate({
+      commonName: 'old',
+      isCA: true,
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2021-01-01T00:00:00Z'),
+    });
+    expect(rootCAProblem(expired.certPem, NOW)).toMatch(/expired at 2021-01-01T00:00:00.000Z/);
+  });
+
+  it('rejects a CA that is not valid yet', () => {
+    const future = makeCertificate({
+      commonName: 'future',
+      isCA: true,
+      notBefore: new Date('2029-01-01T00:00:00Z'),
+      notAfter: new Date('2030-01-01T00:00:00Z'),
+    });
+    expect(rootCAProblem(future.certPem, NOW)).toMatch(/not valid before/);
+  });
+
+  it('checks every certificate of a bundle', () => {
+    const leaf = makeCertificate({ commonName: 'leaf', isCA: false, issuer: rootCA });
+    expect(rootCAProblem(rootCA.certPem + leaf.certPem, NOW)).toMatch(/#2 .*not a CA/);
+  });
+});
+
+describe('hostnameProblem', () => {
+  it.each([
+    ['bar.xyz.svc.cluster-b.local', undefined],
+    ['bar.xyz.svc.cluster-c.local', /outside \*\.svc\.cluster-b\.local/],
+    ['bar.xyz.svc.cluster-a.local', /inside our own domain/],
+    ['xyz.svc.cluster-b.local', /not <service>\.<namespace>/],
+    ['a.bar.xyz.svc.cluster-b.local', /not <service>\.<namespace>/],
+  ])('%s', (hostname, problem) => {
+    const result = hostnameProblem(hostname, scope);
+    if (problem) expect(result).toMatch(problem);
+    else expect(result).toBeUndefined();
+  });
+
+  it('refuses names inside our domain even when the peer domain is a subdomain of ours', () => {
+    expect(
+      hostnameProblem('a.b.svc.evil.cluster-a.local', {
+        peerTrustDomain: 'evil.cluster-a.local',
+        ownTrustDomain: 'cluster-a.local',
+      }),
+    ).toMatch(/inside our own domain/);
+  });
+});
+
+describe('checkPrivateDocument', () => {
+  const gateway = { address: '192.0.2.10', port: 15443 };
+  const service = (hostname: string, ports: unknown) => ({ hostname, ports });
+
+  it('treats null and absent lists as empty (Go nil slices)', () => {
+    expect(checkPrivateDocument({ ingressGateways: null, publicServices: null }, scope)).toEqual({
+      ok: true,
+      value: { document: { ingressGateways: [], publicServices: [] }, rejected: [] },
+    });
+    expect(checkPrivateDocument({}, scope)).toMatchObject({ ok: true, value: { rejected: [] } });
+  });
+
+  it('rejects a document of the wrong shape as a whole', () => {
+    expect(checkPrivateDocument({ publicServices: 'x' }, scope)).toMatchObject({ ok: false });
+    expect(checkPrivateDocument('just a string', scope)).toMatchObject({ ok: false });
+  });
+
+  it('enriches ports with a protocol and keeps valid items next to rejected ones', () => {
+    const result = checkPrivateDocument(
+      {
+        ingressGateways: [
+          gateway,
+          gateway,
+          { address: 'bad address!', port: 1 },
+          { address: '192.0.2.11', port: 70000 },
+        ],
+        publicServices: [
+          service('bar.xyz.svc.cluster-b.local', [
+            { name: 'http-api', port: 8080 },
+            { name: 'grpc', port: 9090 },
+            { port: 7000 },
+          ]),
+          service('foo.xyz.svc.cluster-c.local', [{ name: 'http', port: 80 }]),
+          service('own.xyz.svc.cluster-a.local', [{ name: 'http', port: 80 }]),
+          service('hi.xyz.svc.cluster-b.local', [{ name: 'http', port: 0 }]),
+          service('big.xyz.svc.cluster-b.local', [{ name: 'http', port: 65536 }]),
+          service('dup.xyz.svc.cluster-b.local', [
+            { name: 'http', port: 80 },
+            { name: 'http-2', port: 80 },
+          ]),
+          service('bar.xyz.svc.cluster-b.local', [{ name: 'tcp', port: 1 }]),
+          service('none.xyz.svc.cluster-b.local', null),
+          { hostname: 'noports.xyz.svc.cluster-b.local' },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.document).toEqual({
+      ingressGateways: [gateway],
+      publicServices: [
+        {
+          hostname: 'bar.xyz.svc.cluster-b.local',
+          ports: [
+            { name: 'http-api', port: 8080, protocol: 'HTTP' },
+            { name: 'grpc', port: 9090, protocol: 'HTTP2' },
+            { name: 'tcp-7000', port: 7000, protocol: 'TCP' },
+          ],
+        },
+      ],
+    });
+    expect(result.value.rejected).toEqual([
+      expect.stringMatching(/^ingressGateways\[2\]: .*address/),
+      expect.stringMatching(/^ingressGateways\[3\]: .*port/),
+      'publicServices[1] foo.xyz.svc.cluster-c.local: hostname outside *.svc.cluster-b.local',
+      'publicServices[2] own.xyz.svc.cluster-a.local: hostname inside our own domain cluster-a.local',
+      expect.stringMatching(
+        /^publicServices\[3\] hi\.xyz\.svc\.cluster-b\.local: .*ports\/0\/port must be >= 1/,
+      ),
+      expect.stringMatching(
+        /^publicServices\[4\] big\.xyz\.svc\.cluster-b\.local: .*ports\/0\/port must be <= 65535/,
+      ),
+      'publicServices[5] dup.xyz.svc.cluster-b.local: duplicate port 80',
+      'publicServices[6] bar.xyz.svc.cluster-b.local: duplicate hostname',
+      'publicServices[7] none.xyz.svc.cluster-b.local: no ports',
+      expect.stringMatching(/^publicServices\[8\] noports\.xyz\.svc\.cluster-b\.local: .*ports/),
+    ]);
+  });
+
+  it('caps the list of rejected items', () => {
+    const many = Array.from({ length: 80 }, (_, i) =>
+      service(`s${i}.x.svc.elsewhere`, [{ name: 'http', port: 80 }]),
+    );
+    const result = checkPrivateDocument({ publicServices: many }, scope);
+    expect(result.ok && result.value.rejected.length).toBe(51);
+    expect(result.ok && result.value.rejected.at(-1)).toBe('... and 30 more');
+  });
+});
+
+describe('parseJsonBody', () => {
+  it('rejects non-JSON', () => {
+    expect(parseJsonBody(Buffer.from('<html>oops</html>'))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^not JSON/),
+    });
+  });
+  it('parses Go-style escaped JSON', () => {
+    expect(parseJsonBody(Buffer.from('{"a":"\\u003cb\\u003e"}\n'))).toEqual({
+      ok: true,
+      value: { a: '<b>' },
+    });
+  });
+});
+
+function rsaPublicPem(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 1024 })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+}

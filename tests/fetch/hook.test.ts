@@ -1,0 +1,534 @@
+import { createServer } from 'node:net';
+import { createFetchMetadataHook, FETCH_TICK } from '../../hooks/federation/fetch-metadata';
+import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
+import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
+import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/refresh';
+import type { KubeObject } from '../../lib/hook-sdk';
+import type { HarnessResult } from '../../lib/hook-sdk/testing';
+import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
+import { makeCertificate, makeServerPki } from './certs';
+import { applyStatusPatches, istioFederation, statusOf } from './cluster';
+import { deckhouseKeypair, TestPeer, type Behaviour } from './peer';
+
+const OUR_UUID = (CLUSTER_A_GLOBAL.discovery as { clusterUUID: string }).clusterUUID;
+const ourKeys = deckhouseKeypair();
+const harness = clusterAHarness();
+const hook = createFetchMetadataHook({
+  limits: {
+    connectTimeoutMs: 2_000,
+    tlsHandshakeTimeoutMs: 1_000,
+    requestTimeoutMs: 700,
+    maxBytes: MAX_DOCUMENT_BYTES,
+  },
+});
+
+// One clock for the hook (`now`) and the peers' token checks; tests move it explicitly.
+const started = new Date(Math.floor(Date.now() / 1000) * 1000);
+let clock = started;
+const at = (seconds: number) => new Date(started.getTime() + seconds * 1000);
+
+const privateB = {
+  ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+  publicServices: [
+    {
+      hostname: 'bar.xyz.svc.cluster-b.local',
+      ports: [
+        { name: 'http', port: 8080 },
+        { name: 'grpc-api', port: 9090 },
+      ],
+    },
+  ],
+};
+const peerB = new TestPeer({
+  clusterUUID: 'uuid-b',
+  trustDomain: 'cluster-b.local',
+  privateDocument: privateB,
+  knownPeers: { [OUR_UUID]: ourKeys.pub },
+  now: () => clock,
+});
+// Go marshals nil slices as null: a peer that exports nothing yet.
+const peerC = new TestPeer({
+  clusterUUID: 'uuid-c',
+  trustDomain: 'cluster-c.local',
+  privateDocument: '{"ingressGateways":null,"publicServices":null}\n',
+  knownPeers: { [OUR_UUID]: ourKeys.pub },
+  now: () => clock,
+});
+
+const enabled = { federation: { enabled: true } };
+const withKeys = { internal: { remoteAuthnKeypair: ourKeys } };
+
+function run(cluster: KubeObject[], trigger: string, now: Date, values: Record<string, unknown> = withKeys) {
+  clock = now;
+  return harness.run(hook, { cluster, trigger, now, configValues: enabled, values });
+}
+
+function fedB(overrides: Partial<{ metadataEndpoint: string; ca: string }> = {}): KubeObject {
+  return istioFederation('b', {
+    trustDomain: 'cluster-b.local',
+    metadataEndpoint: overrides.metadataEndpoint ?? peerB.endpoint,
+    ca: overrides.ca ?? peerB.pki.ca.certPem,
+  });
+}
+const fedC = () =>
+  istioFederation('c', {
+    trustDomain: 'cluster-c.local',
+    metadataEndpoint: peerC.endpoint,
+    ca: peerC.pki.ca.certPem,
+  });
+
+/** The first schedule tick after `from` at which `name` is due for its periodic refresh. */
+function slotTick(name: string, from: Date): Date {
+  const { tickSeconds, refreshSeconds } = DEFAULT_REFRESH_POLICY;
+  const start = Math.ceil(from.getTime() / 1000 / tickSeconds) * tickSeconds;
+  for (let t = start; t < start + refreshSeconds + tickSeconds; t += tickSeconds) {
+    if (inRefreshSlot(name, new Date(t * 1000), DEFAULT_REFRESH_POLICY)) return new Date(t * 1000);
+  }
+  throw new Error('no slot found');
+}
+
+function metric(result: HarnessResult, name: string, labels: Record<string, string>): number | undefined {
+  const op = result.metrics.find(
+    (m) => 'name' in m && m.name === name && Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+  );
+  return op && 'value' in op ? op.value : undefined;
+}
+
+function condition(cluster: KubeObject[], name: string, type: string): Record<string, unknown> | undefined {
+  const conditions = (statusOf(cluster, name).conditions ?? []) as Record<string, unknown>[];
+  return conditions.find((c) => c.type === type);
+}
+
+function resetPeers(): void {
+  for (const peer of [peerB, peerC]) {
+    peer.publicBehaviour = { kind: 'document' };
+    peer.privateBehaviour = { kind: 'document' };
+    peer.publicOverrides = {};
+  }
+  peerB.clusterUUID = 'uuid-b';
+  peerB.privateDocument = privateB;
+}
+
+let healthy: KubeObject[];
+
+beforeAll(async () => {
+  await Promise.all([peerB.start(), peerC.start()]);
+  const first = await run([fedB(), fedC()], 'federations', started);
+  healthy = applyStatusPatches([fedB(), fedC()], first.kubeOperations);
+});
+afterAll(() => Promise.all([peerB.stop(), peerC.stop()]));
+afterEach(resetPeers);
+
+describe('fetch hook: happy path against Deckhouse-format peers', () => {
+  it('caches both documents with the reference keys and reports Ready', () => {
+    const b = statusOf(healthy, 'b');
+    expect(b.metadataCache).toEqual({
+      public: { clusterUUID: 'uuid-b', authnKeyPub: peerB.keypair.pub, rootCA: peerB.rootCA.certPem },
+      publicLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
+      private: {
+        ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+        publicServices: [
+          {
+            hostname: 'bar.xyz.svc.cluster-b.local',
+            ports: [
+              { name: 'http', port: 8080, protocol: 'HTTP' },
+              { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
+            ],
+          },
+        ],
+      },
+      privateLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
+    });
+    expect(b).toMatchObject({ observedGeneration: 1, importedServices: 1 });
+    expect(b.lastError).toBeUndefined();
+    for (const type of ['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready']) {
+      expect(condition(healthy, 'b', type)).toMatchObject({ status: 'True', observedGeneration: 1 });
+    }
+  });
+
+  it('treats null lists from a Go peer as empty', () => {
+    expect(statusOf(healthy, 'c').metadataCache).toMatchObject({
+      private: { ingressGateways: [], publicServices: [] },
+    });
+    expect(condition(healthy, 'c', 'ServicesImported')).toMatchObject({
+      status: 'True',
+      reason: 'NoPublicServices',
+    });
+  });
+
+  it('sent a token the reference exporter accepts (aud, sub, scope, exp, EdDSA signature)', () => {
+    const check = peerB.tokenChecks[0]!;
+    expect(check).toMatchObject({ accepted: true });
+    expect(check.claims).toMatchObject({
+      iss: 'd8-istio',
+      aud: 'uuid-b',
+      sub: OUR_UUID,
+      scope: 'private-federation',
+    });
+    expect((check.claims!.exp as number) - (check.claims!.nbf as number)).toBe(60);
+    expect(peerC.tokenChecks[0]).toMatchObject({ accepted: true, claims: { aud: 'uuid-c' } });
+  });
+
+  it('emits no kube operation and fetches nothing on the event its own status patch causes', async () => {
+    const requests = peerB.requests.length + peerC.requests.length;
+    const result = await run(healthy, 'federations', at(2));
+    expect(result.kubeOperations).toEqual([]);
+    expect(peerB.requests.length + peerC.requests.length).toBe(requests);
+    expect(result.metrics[0]).toEqual({ action: 'expire', group: FETCH_METRICS_GROUP });
+    expect(
+      metric(result, FETCH_METRICS.fetchError, {
+        federation_name: 'b',
+        endpoint: `${peerB.endpoint}public/public.json`,
+      }),
+    ).toBe(0);
+    expect(
+      metric(result, FETCH_METRICS.fetchError, {
+        federation_name: 'b',
+        endpoint: `${peerB.endpoint}private/federation.json`,
+      }),
+    ).toBe(0);
+    expect(metric(result, FETCH_METRICS.ready, { federation_name: 'b' })).toBe(1);
+    expect(metric(result, FETCH_METRICS.dataAge, { federation_name: 'b' })).toBe(0);
+    expect(metric(result, FETCH_METRICS.importedServices, { federation_name: 'b' })).toBe(1);
+  });
+
+  it('re-fetches a healthy peer on its refresh tick without writing when nothing changed', async () => {
+    const tick = slotTick('b', at(1));
+    const requests = peerB.requests.length;
+    const result = await run(healthy, FETCH_TICK, tick);
+    expect(peerB.requests.length).toBe(requests + 2);
+    expect(result.kubeOperations).toEqual([]);
+    expect(metric(result, FETCH_METRICS.fetchDuration, { federation_name: 'b' })).toBeGreaterThan(0);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface FailureCase {
+  name: string;
+  setup: () => Promise<KubeObject | void> | KubeObject | void;
+  reason: string;
+  failed: 'public' | 'private';
+  message: RegExp;
+}
+
+const raw = (body: string, status = 200): Behaviour => ({ kind: 'raw', status, body });
+
+const failureCases: FailureCase[] = [
+  {
+    name: 'unreachable peer (closed port)',
+    setup: async () => fedB({ metadataEndpoint: `https://127.0.0.1:${await closedPort()}/metadata/` }),
+    reason: 'Unreachable',
+    failed: 'public',
+    message: /ECONNREFUSED/,
+  },
+  {
+    name: 'TLS failure (certificate not signed by spec.metadata.ca)',
+    setup: () => fedB({ ca: makeServerPki('wrong').ca.certPem }),
+    reason: 'TLSError',
+    failed: 'public',
+    message: /certificate/,
+  },
+  {
+    name: 'slow peer that never answers',
+    setup: () => void (peerB.publicBehaviour = { kind: 'hang' }),
+    reason: 'Timeout',
+    failed: 'public',
+    message: /within 700 ms/,
+  },
+  {
+    name: 'HTTP 403 on the private document',
+    setup: () => void (peerB.privateBehaviour = raw('forbidden', 403)),
+    reason: 'HTTPError',
+    failed: 'private',
+    message: /HTTP 403/,
+  },
+  {
+    name: 'HTTP 500 on the public document',
+    setup: () => void (peerB.publicBehaviour = raw('oops', 500)),
+    reason: 'HTTPError',
+    failed: 'public',
+    message: /HTTP 500/,
+  },
+  {
+    name: 'redirect to another host',
+    setup: () => void (peerB.publicBehaviour = { kind: 'redirect', location: 'https://evil.example/x' }),
+    reason: 'Redirect',
+    failed: 'public',
+    message: /evil\.example/,
+  },
+  {
+    name: 'non-JSON body',
+    setup: () => void (peerB.privateBehaviour = raw('<html>maintenance</html>')),
+    reason: 'InvalidDocument',
+    failed: 'private',
+    message: /not JSON/,
+  },
+  {
+    name: 'JSON of the wrong shape (public)',
+    setup: () => void (peerB.publicBehaviour = raw('[1,2,3]')),
+    reason: 'InvalidDocument',
+    failed: 'public',
+    message: /must be object/,
+  },
+  {
+    name: 'JSON of the wrong shape (private)',
+    setup: () => void (peerB.privateBehaviour = raw('{"publicServices":{"a":1}}')),
+    reason: 'InvalidDocument',
+    failed: 'private',
+    message: /publicServices/,
+  },
+  {
+    name: 'missing keys in the public document',
+    setup: () => void (peerB.publicBehaviour = raw('{"clusterUUID":"uuid-b"}')),
+    reason: 'InvalidDocument',
+    failed: 'public',
+    message: /must have required property/,
+  },
+  {
+    name: '10 MiB body',
+    setup: () =>
+      void (peerB.privateBehaviour = { kind: 'stream', bytes: 10 * 1024 * 1024, declareLength: false }),
+    reason: 'TooLarge',
+    failed: 'private',
+    message: /exceeds 1048576 bytes/,
+  },
+  {
+    name: 'root CA that is not a CA',
+    setup: () =>
+      void (peerB.publicOverrides = {
+        rootCA: makeCertificate({ commonName: 'leaf', isCA: false, issuer: peerB.rootCA }).certPem,
+      }),
+    reason: 'InvalidDocument',
+    failed: 'public',
+    message: /not a CA certificate/,
+  },
+  {
+    name: 'expired root CA',
+    setup: () =>
+      void (peerB.publicOverrides = {
+        rootCA: makeCertificate({
+          commonName: 'old',
+          isCA: true,
+          notBefore: new Date('2020-01-01T00:00:00Z'),
+          notAfter: new Date('2021-01-01T00:00:00Z'),
+        }).certPem,
+      }),
+    reason: 'InvalidDocument',
+    failed: 'public',
+    message: /expired/,
+  },
+  {
+    name: 'garbage root CA',
+    setup: () =>
+      void (peerB.publicOverrides = {
+        rootCA: '-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n',
+      }),
+    reason: 'InvalidDocument',
+    failed: 'public',
+    message: /does not parse/,
+  },
+  {
+    name: 'authn key that is not Ed25519',
+    setup: () => void (peerB.publicOverrides = { authnKeyPub: 'not a key' }),
+    reason: 'InvalidDocument',
+    failed: 'public',
+    message: /authnKeyPub/,
+  },
+];
+
+describe('fetch hook: bad remote input keeps the last good data', () => {
+  it.each(failureCases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+    const replaced = await testCase.setup();
+    const cluster = healthy.map((o) =>
+      replaced && o.metadata.name === 'b' ? { ...replaced, status: o.status } : o,
+    );
+    const result = await run(cluster, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(cluster, result.kubeOperations);
+    const endpoint =
+      (replaced?.spec as { metadataEndpoint?: string } | undefined)?.metadataEndpoint ?? peerB.endpoint;
+    const failedUrl = `${endpoint}${testCase.failed === 'public' ? 'public/public.json' : 'private/federation.json'}`;
+
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(statusOf(after, 'b').importedServices).toBe(1);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: testCase.reason,
+      message: expect.stringMatching(testCase.message),
+    });
+    expect(condition(after, 'b', 'MetadataFetched')?.message).toMatch(/stays in force \(stale since /);
+    expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({ status: 'True' });
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'False', reason: testCase.reason });
+    expect(statusOf(after, 'b').lastError).toMatch(testCase.message);
+    expect(statusOf(after, 'b').fetchRetry).toMatchObject({ failures: 1, failedEndpoint: failedUrl });
+    expect(metric(result, FETCH_METRICS.fetchError, { federation_name: 'b', endpoint: failedUrl })).toBe(1);
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        federation: 'b',
+        reason: testCase.reason,
+        endpoint: failedUrl,
+      }),
+    );
+    // The other federation is untouched.
+    expect(statusOf(after, 'c')).toEqual(statusOf(healthy, 'c'));
+  });
+
+  it('backs off: not retried before notBefore (no fetch, no write), retried after', async () => {
+    peerB.publicBehaviour = raw('oops', 500);
+    const failed = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    const notBefore = new Date((statusOf(failed, 'b').fetchRetry as { notBefore: string }).notBefore);
+    const requests = peerB.requests.length;
+    const early = await run(failed, FETCH_TICK, new Date(notBefore.getTime() - 1000));
+    expect(early.kubeOperations).toEqual([]);
+    expect(peerB.requests.length).toBe(requests);
+
+    peerB.publicBehaviour = { kind: 'document' };
+    const retry = await run(failed, FETCH_TICK, notBefore);
+    const recovered = applyStatusPatches(failed, retry.kubeOperations);
+    expect(condition(recovered, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    expect(statusOf(recovered, 'b').fetchRetry).toBeUndefined();
+    expect(statusOf(recovered, 'b').lastError).toBeUndefined();
+  });
+});
+
+describe('fetch hook: item-level validation of the private document', () => {
+  it('lists rejected items in status and imports the valid ones', async () => {
+    peerB.privateDocument = {
+      ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+      publicServices: [
+        ...privateB.publicServices,
+        { hostname: 'foo.xyz.svc.cluster-x.local', ports: [{ name: 'http', port: 80 }] },
+        { hostname: 'mine.xyz.svc.cluster-a.local', ports: [{ name: 'http', port: 80 }] },
+        { hostname: 'big.xyz.svc.cluster-b.local', ports: [{ name: 'http', port: 70000 }] },
+        {
+          hostname: 'dup.xyz.svc.cluster-b.local',
+          ports: [
+            { name: 'http', port: 80 },
+            { name: 'tcp', port: 80 },
+          ],
+        },
+      ],
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(statusOf(after, 'b').rejectedItems).toEqual([
+      'publicServices[1] foo.xyz.svc.cluster-x.local: hostname outside *.svc.cluster-b.local',
+      'publicServices[2] mine.xyz.svc.cluster-a.local: hostname inside our own domain cluster-a.local',
+      expect.stringMatching(/^publicServices\[3\] big\.xyz\.svc\.cluster-b\.local: .*<= 65535/),
+      'publicServices[4] dup.xyz.svc.cluster-b.local: duplicate port 80',
+    ]);
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(condition(after, 'b', 'ServicesImported')).toMatchObject({
+      status: 'True',
+      message: expect.stringContaining('4 item(s) rejected'),
+    });
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'some remote metadata items were rejected' }),
+    );
+  });
+});
+
+describe('fetch hook: identity and refusals', () => {
+  it('accepts a peer whose clusterUUID changed and records it', async () => {
+    peerB.clusterUUID = 'uuid-b-rebuilt';
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(statusOf(after, 'b').metadataCache).toMatchObject({ public: { clusterUUID: 'uuid-b-rebuilt' } });
+    expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({
+      status: 'True',
+      reason: 'ClusterUUIDChanged',
+      message: expect.stringContaining('from uuid-b to uuid-b-rebuilt'),
+    });
+    expect(peerB.tokenChecks.at(-1)).toMatchObject({ accepted: true, claims: { aud: 'uuid-b-rebuilt' } });
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'peer clusterUUID changed; accepting the new identity',
+        from: 'uuid-b',
+        to: 'uuid-b-rebuilt',
+      }),
+    );
+  });
+
+  it('refuses our own domain, cluster.local and a second federation with the same trust domain', async () => {
+    const cluster = [
+      ...healthy,
+      istioFederation('z-same-as-b', {
+        trustDomain: 'cluster-b.local',
+        metadataEndpoint: peerC.endpoint,
+        ca: peerC.pki.ca.certPem,
+      }),
+      istioFederation('self', { trustDomain: 'cluster-a.local', metadataEndpoint: peerC.endpoint }),
+      istioFederation('default', { trustDomain: 'cluster.local', metadataEndpoint: peerC.endpoint }),
+    ];
+    const requests = peerC.requests.length;
+    const result = await run(cluster, 'federations', at(3));
+    const after = applyStatusPatches(cluster, result.kubeOperations);
+    expect(peerC.requests.length).toBe(requests);
+    expect(result.kubeOperations.map((o) => 'name' in o && o.name).sort()).toEqual([
+      'default',
+      'self',
+      'z-same-as-b',
+    ]);
+    expect(condition(after, 'z-same-as-b', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'DuplicateTrustDomain',
+      message: expect.stringContaining('already federated by IstioFederation b'),
+    });
+    expect(condition(after, 'self', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'OwnTrustDomain',
+    });
+    expect(condition(after, 'default', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'ReservedTrustDomain',
+    });
+    expect(metric(result, FETCH_METRICS.ready, { federation_name: 'self' })).toBe(0);
+    // Refusals are stable: the next run writes nothing.
+    expect((await run(after, 'federations', at(4))).kubeOperations).toEqual([]);
+  });
+
+  it('fetches only the public document while our key pair is not in values yet', async () => {
+    const fresh = [
+      istioFederation('b2', {
+        trustDomain: 'cluster-b.local',
+        metadataEndpoint: peerB.endpoint,
+        ca: peerB.pki.ca.certPem,
+      }),
+    ];
+    const before = peerB.requests.length;
+    const result = await run(fresh, 'federations', at(5), {});
+    const after = applyStatusPatches(fresh, result.kubeOperations);
+    expect(peerB.requests.slice(before)).toEqual(['/metadata/public/public.json']);
+    expect(statusOf(after, 'b2').metadataCache).toMatchObject({ public: { clusterUUID: 'uuid-b' } });
+    expect(condition(after, 'b2', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'LocalIdentityMissing',
+      message: expect.stringContaining('istio.internal.remoteAuthnKeypair'),
+    });
+    expect(condition(after, 'b2', 'TrustEstablished')).toMatchObject({ status: 'True' });
+  });
+
+  it('does nothing while federation is disabled', async () => {
+    clock = at(6);
+    const result = await harness.run(hook, {
+      cluster: [fedB()],
+      trigger: FETCH_TICK,
+      now: clock,
+      configValues: {},
+      values: withKeys,
+    });
+    expect(result.kubeOperations).toEqual([]);
+    expect(result.metrics).toEqual([{ action: 'expire', group: FETCH_METRICS_GROUP }]);
+  });
+});
