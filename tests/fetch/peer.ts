@@ -56,6 +56,8 @@ export interface TestPeerOptions {
   knownPeers?: Record<string, string>;
   /** Clock of the token check (tests pass the hook's `now`). */
   now?: () => Date;
+  /** Called with every token check, before the response is sent. */
+  onTokenCheck?: (check: TokenCheck) => void;
 }
 
 export class TestPeer {
@@ -142,6 +144,7 @@ export class TestPeer {
       if (this.privateBehaviour.kind === 'document') {
         const check = this.checkToken(req.headers.authorization);
         this.tokenChecks.push(check);
+        this.options.onTokenCheck?.(check);
         if (!check.accepted) {
           res.writeHead(401, { 'Content-Type': 'text/plain' }).end(check.reason + '\n');
           return;

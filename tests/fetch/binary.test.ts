@@ -1,0 +1,203 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { app } from '../../hooks/index';
+import { FETCH_METRICS } from '../../lib/federation/fetch-metrics';
+import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
+import fetchHook from '../../hooks/federation/fetch-metadata';
+import { CLUSTER_A_GLOBAL, clusterAHarness, hookBinary, MODULE_ROOT } from '../support/module';
+import { applyStatusPatches, istioFederation, statusOf } from './cluster';
+import { deckhouseKeypair, type Behaviour, type TokenCheck } from './peer';
+
+/**
+ * The compiled executable (Bun) drives the same fetch code as the jest runs (Node): this
+ * proves TLS with per-federation CAs, the JWT and the size cap work in the shipped runtime.
+ * Peers run in their own Bun process because runCompiledHook blocks this event loop.
+ */
+
+const OUR_UUID = (CLUSTER_A_GLOBAL.discovery as { clusterUUID: string }).clusterUUID;
+const ourKeys = deckhouseKeypair();
+const hookIndex = app.hooks.findIndex((h) => h.name === fetchHook.name);
+
+interface RunningPeer {
+  endpoint: string;
+  ca: string;
+  publicDocument: Record<string, unknown>;
+  tokenChecks: TokenCheck[];
+  waiters: { count: number; resolve: (checks: TokenCheck[]) => void }[];
+  process: ChildProcess;
+}
+
+const running: RunningPeer[] = [];
+
+function startPeer(
+  trustDomain: string,
+  clusterUUID: string,
+  privateBehaviour?: Behaviour,
+): Promise<RunningPeer> {
+  const config = {
+    clusterUUID,
+    trustDomain,
+    privateDocument: {
+      ingressGateways: [{ address: '192.0.2.20', port: 15443 }],
+      publicServices: [{ hostname: `svc.ns.svc.${trustDomain}`, ports: [{ name: 'https', port: 443 }] }],
+    },
+    knownPeers: { [OUR_UUID]: ourKeys.pub },
+    ...(privateBehaviour ? { privateBehaviour } : {}),
+  };
+  const child = spawn(
+    join(MODULE_ROOT, 'node_modules', '.bin', 'bun'),
+    ['tests/fetch/peer-main.ts', JSON.stringify(config)],
+    {
+      cwd: MODULE_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`peer process exited with ${code}`)));
+    const lines = createInterface({ input: child.stdout! });
+    let peer: RunningPeer | undefined;
+    lines.on('line', (line) => {
+      const message = JSON.parse(line) as {
+        endpoint?: string;
+        ca?: string;
+        publicDocument?: Record<string, unknown>;
+        tokenCheck?: TokenCheck;
+      };
+      if (message.tokenCheck && peer) {
+        peer.tokenChecks.push(message.tokenCheck);
+        const checks = peer.tokenChecks;
+        for (const waiter of peer.waiters.filter((w) => checks.length >= w.count)) {
+          waiter.resolve(checks.slice(0, waiter.count));
+        }
+        peer.waiters = peer.waiters.filter((w) => checks.length < w.count);
+      } else if (message.endpoint && message.ca && message.publicDocument) {
+        peer = {
+          endpoint: message.endpoint,
+          ca: message.ca,
+          publicDocument: message.publicDocument,
+          tokenChecks: [],
+          waiters: [],
+          process: child,
+        };
+        running.push(peer);
+        resolve(peer);
+      }
+    });
+  });
+}
+
+/** Resolves with the peer's first `count` token checks, as its process reports them (event-driven). */
+function tokenChecks(peer: RunningPeer, count: number): Promise<TokenCheck[]> {
+  if (peer.tokenChecks.length >= count) return Promise.resolve(peer.tokenChecks.slice(0, count));
+  return new Promise((resolve) => peer.waiters.push({ count, resolve }));
+}
+
+afterAll(() => {
+  for (const peer of running) peer.process.kill('SIGTERM');
+});
+
+function runBinary(cluster: ReturnType<typeof istioFederation>[]) {
+  const { values, configValues } = clusterAHarness().initialValues({
+    configValues: { federation: { enabled: true } },
+    values: { internal: { remoteAuthnKeypair: ourKeys } },
+  });
+  return runCompiledHook(hookBinary(), hookIndex, {
+    contexts: bindingContextsFor(fetchHook, cluster, 'federations'),
+    values,
+    configValues,
+  });
+}
+
+describe('fetch hook in the compiled binary', () => {
+  it('fetches a Deckhouse-format peer over HTTPS with its own CA and a token the peer accepts', async () => {
+    const peer = await startPeer('cluster-b.local', 'uuid-b');
+    const cluster = [
+      istioFederation('b', { trustDomain: 'cluster-b.local', metadataEndpoint: peer.endpoint, ca: peer.ca }),
+    ];
+    const result = runBinary(cluster);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const after = applyStatusPatches(cluster, result.kubeOperations);
+    expect(statusOf(after, 'b')).toMatchObject({
+      observedGeneration: 1,
+      importedServices: 1,
+      metadataCache: {
+        public: peer.publicDocument,
+        private: {
+          ingressGateways: [{ address: '192.0.2.20', port: 15443 }],
+          publicServices: [
+            {
+              hostname: 'svc.ns.svc.cluster-b.local',
+              ports: [{ name: 'https', port: 443, protocol: 'TLS' }],
+            },
+          ],
+        },
+      },
+    });
+    const conditions = statusOf(after, 'b').conditions as { type: string; status: string }[];
+    expect(conditions.map((c) => [c.type, c.status])).toEqual([
+      ['MetadataFetched', 'True'],
+      ['TrustEstablished', 'True'],
+      ['ServicesImported', 'True'],
+      ['Ready', 'True'],
+    ]);
+    const [check] = await tokenChecks(peer, 1);
+    expect(check).toMatchObject({
+      accepted: true,
+      claims: { aud: 'uuid-b', sub: OUR_UUID, iss: 'd8-istio' },
+    });
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({
+        name: FETCH_METRICS.fetchError,
+        value: 0,
+        labels: { federation_name: 'b', endpoint: `${peer.endpoint}private/federation.json` },
+      }),
+    );
+  });
+
+  it('cuts a 10 MiB private document off at 1 MiB and reports it without failing', async () => {
+    const peer = await startPeer('cluster-c.local', 'uuid-c', {
+      kind: 'stream',
+      bytes: 10 * 1024 * 1024,
+      declareLength: false,
+    });
+    const cluster = [
+      istioFederation('c', { trustDomain: 'cluster-c.local', metadataEndpoint: peer.endpoint, ca: peer.ca }),
+    ];
+    const result = runBinary(cluster);
+    expect(result.exitCode).toBe(0);
+    const after = applyStatusPatches(cluster, result.kubeOperations);
+    const fetched = (
+      statusOf(after, 'c').conditions as { type: string; reason: string; message: string }[]
+    )[0];
+    expect(fetched).toMatchObject({
+      type: 'MetadataFetched',
+      reason: 'TooLarge',
+      message: expect.stringContaining('cut off'),
+    });
+    expect(statusOf(after, 'c').metadataCache).toMatchObject({ public: peer.publicDocument });
+    expect(result.metrics).toContainEqual(
+      expect.objectContaining({
+        name: FETCH_METRICS.fetchError,
+        value: 1,
+        labels: { federation_name: 'c', endpoint: `${peer.endpoint}private/federation.json` },
+      }),
+    );
+    expect(result.stdout).toContain('remote metadata fetch failed; keeping the last good data');
+  });
+
+  it('reports a TLS failure (wrong CA) without failing', async () => {
+    const peer = await startPeer('cluster-d.local', 'uuid-d');
+    const other = await startPeer('cluster-e.local', 'uuid-e');
+    const cluster = [
+      istioFederation('d', { trustDomain: 'cluster-d.local', metadataEndpoint: peer.endpoint, ca: other.ca }),
+    ];
+    const result = runBinary(cluster);
+    expect(result.exitCode).toBe(0);
+    const after = applyStatusPatches(cluster, result.kubeOperations);
+    expect((statusOf(after, 'd').conditions as { reason: string }[])[0]).toMatchObject({
+      reason: 'TLSError',
+    });
+  });
+});

@@ -1,0 +1,22 @@
+// A TestPeer in its own process (run with Bun: `bun tests/fetch/peer-main.ts <config JSON>`), for
+// tests that block their own event loop while the compiled hook runs (execFileSync).
+// stdout: first line {endpoint, ca, publicDocument}; then one line per token check.
+import { TestPeer, type Behaviour, type TestPeerOptions } from './peer';
+
+interface PeerMainConfig extends TestPeerOptions {
+  privateBehaviour?: Behaviour;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as PeerMainConfig;
+const peer = new TestPeer({
+  ...config,
+  onTokenCheck: (tokenCheck) => process.stdout.write(JSON.stringify({ tokenCheck }) + '\n'),
+});
+if (config.privateBehaviour) peer.privateBehaviour = config.privateBehaviour;
+const endpoint = await peer.start();
+process.stdout.write(
+  JSON.stringify({ endpoint, ca: peer.pki.ca.certPem, publicDocument: peer.publicDocument() }) + '\n',
+);
+process.on('SIGTERM', () => {
+  void peer.stop().then(() => process.exit(0));
+});
