@@ -11,7 +11,7 @@ import {
 import { sortGateways } from './gateways';
 import { protocolFromPortName, type Protocol } from './protocol';
 import { compareStrings, generatedPortName } from './public-services';
-import { buildServiceEntries, gatewayKey, type MergedPort, type ServiceEntryValue } from './service-entries';
+import { buildServiceEntries, type MergedPort, type ServiceEntryValue } from './service-entries';
 
 /**
  * The merge: from the IstioFederation statuses (written by the fetch hook, but editable by
@@ -262,15 +262,27 @@ export function hostnameScopeViolation(
   peerTrustDomain: string,
   localTrustDomain: string,
 ): string | undefined {
-  const h = hostname.toLowerCase();
-  for (const forbidden of [localTrustDomain.toLowerCase(), CLUSTER_LOCAL]) {
-    if (forbidden && (h === forbidden || h.endsWith(`.${forbidden}`)))
-      return `hostname ${hostname} is inside the local domain ${forbidden}`;
-  }
+  return hostnameScope(peerTrustDomain, localTrustDomain)(hostname);
+}
+
+/** The scope check with its suffixes computed once per peer (it runs per imported hostname). */
+export function hostnameScope(
+  peerTrustDomain: string,
+  localTrustDomain: string,
+): (hostname: string) => string | undefined {
+  const forbidden = [localTrustDomain.toLowerCase(), CLUSTER_LOCAL].filter((d) => d !== '');
+  const forbiddenSuffixes = forbidden.map((d) => `.${d}`);
   const suffix = `.svc.${peerTrustDomain.toLowerCase()}`;
-  if (!h.endsWith(suffix) || h.length === suffix.length)
-    return `hostname ${hostname} is outside the peer's domain (*${suffix})`;
-  return undefined;
+  return (hostname) => {
+    const h = hostname.toLowerCase();
+    for (let i = 0; i < forbidden.length; i++) {
+      if (h === forbidden[i] || h.endsWith(forbiddenSuffixes[i]!))
+        return `hostname ${hostname} is inside the local domain ${forbidden[i]}`;
+    }
+    if (!h.endsWith(suffix) || h.length === suffix.length)
+      return `hostname ${hostname} is outside the peer's domain (*${suffix})`;
+    return undefined;
+  };
 }
 
 const FORBIDDEN_V4 = [/^127\./, /^0\./, /^169\.254\./, /^2(2[4-9]|[3-5]\d)\./];
@@ -311,6 +323,7 @@ export function mergeFederations(
   for (const f of sortedUniqueByName(federations)) importedServices[f.name] = 0;
 
   const hosts = new Map<string, Map<number, MergedPort>>();
+  const gatewaysByFederation = new Map<string, IngressGateway[]>();
   for (const f of trusted) {
     const services = f.private?.publicServices ?? [];
     const gateways = sortGateways(
@@ -335,6 +348,8 @@ export function mergeFederations(
       });
       continue;
     }
+    gatewaysByFederation.set(f.name, gateways);
+    const outOfScope = hostnameScope(f.trustDomain, options.localTrustDomain);
     const ordered = [...services].sort((a, b) => compareStrings(a.hostname, b.hostname));
     let count = 0;
     let lastHostname: string | undefined;
@@ -349,7 +364,7 @@ export function mergeFederations(
         continue;
       }
       lastHostname = hostname;
-      const violation = hostnameScopeViolation(hostname, f.trustDomain, options.localTrustDomain);
+      const violation = outOfScope(hostname);
       if (violation) {
         rejected.push({ federation: f.name, item: hostname, message: violation });
         continue;
@@ -360,7 +375,7 @@ export function mergeFederations(
         continue;
       }
       const ports = hosts.get(hostname) ?? new Map<number, MergedPort>();
-      if (mergeServicePorts(f.name, hostname, service, gateways, ports, conflicts)) {
+      if (mergeServicePorts(f.name, hostname, service, ports, conflicts)) {
         hosts.set(hostname, ports);
         count++;
       }
@@ -369,7 +384,7 @@ export function mergeFederations(
   }
   return {
     trustedPeers: peers,
-    serviceEntries: buildServiceEntries(hosts),
+    serviceEntries: buildServiceEntries(hosts, (name) => gatewaysByFederation.get(name) ?? []),
     refused,
     conflicts,
     rejected,
@@ -379,19 +394,23 @@ export function mergeFederations(
   };
 }
 
+function portNamed(ports: ReadonlyMap<number, MergedPort>, name: string): MergedPort | undefined {
+  for (const port of ports.values()) if (port.name === name) return port;
+  return undefined;
+}
+
 /** Merges one service's ports into its host's ports; true when at least one port was accepted. */
 function mergeServicePorts(
   federation: string,
   hostname: string,
   service: PublicService,
-  gateways: readonly IngressGateway[],
   ports: Map<number, MergedPort>,
   conflicts: ImportConflict[],
 ): boolean {
   const conflict = (port: number, reason: ConflictReason, message: string) =>
     conflicts.push({ federation, hostname, port, reason, message });
   const seen = new Set<number>();
-  const namedHere = new Set(service.ports.map((p) => p.name).filter((n) => n !== ''));
+  let namedHere: Set<string> | undefined; // only needed for unnamed ports
   let accepted = false;
   for (const p of service.ports) {
     if (seen.has(p.port)) {
@@ -402,6 +421,7 @@ function mergeServicePorts(
     const protocol: Protocol = p.protocol ?? protocolFromPortName(p.name);
     let name = p.name;
     if (!name) {
+      namedHere ??= new Set(service.ports.map((q) => q.name).filter((n) => n !== ''));
       name = generatedPortName(protocol, p.port, namedHere);
       namedHere.add(name);
     }
@@ -411,27 +431,19 @@ function mergeServicePorts(
         conflict(
           p.port,
           'PortCollision',
-          `port ${p.port} is ${name}/${protocol} here but ${existing.name}/${existing.protocol} from ${[...existing.federations][0]}`,
+          `port ${p.port} is ${name}/${protocol} here but ${existing.name}/${existing.protocol} from ${existing.federations[0]}`,
         );
         continue;
       }
     } else {
-      const owner = [...ports.values()].find((q) => q.name === name);
+      const owner = portNamed(ports, name);
       if (owner) {
         conflict(p.port, 'PortNameCollision', `port name ${name} already names port ${owner.number}`);
         continue;
       }
     }
-    const merged: MergedPort = existing ?? {
-      number: p.port,
-      name,
-      protocol,
-      gateways: new Map(),
-      federations: new Set(),
-    };
-    for (const g of gateways) merged.gateways.set(gatewayKey(g), g);
-    merged.federations.add(federation);
-    ports.set(p.port, merged);
+    if (!existing) ports.set(p.port, { number: p.port, name, protocol, federations: [federation] });
+    else if (!existing.federations.includes(federation)) existing.federations.push(federation);
     accepted = true;
   }
   return accepted;

@@ -1,21 +1,22 @@
 import type { IngressGateway } from './documents';
-import {
-  buildServiceEntries,
-  gatewayKey,
-  resolutionFor,
-  serviceEntryName,
-  type MergedPort,
-} from './service-entries';
+import { buildServiceEntries, resolutionFor, serviceEntryName, type MergedPort } from './service-entries';
 
-const port = (number: number, name: string, gateways: IngressGateway[], federations = ['a']): MergedPort => ({
+const port = (number: number, name: string, federations = ['a']): MergedPort => ({
   number,
   name,
   protocol: 'TCP',
-  gateways: new Map(gateways.map((g) => [gatewayKey(g), g])),
-  federations: new Set(federations),
+  federations,
 });
 const hosts = (entries: [string, MergedPort[]][]) =>
   new Map(entries.map(([h, ports]) => [h, new Map(ports.map((p) => [p.number, p]))]));
+const g1 = { address: '192.0.2.1', port: 15443 };
+const g2 = { address: '192.0.2.2', port: 30443 };
+const gateways: Record<string, IngressGateway[]> = {
+  a: [g1],
+  b: [g2, g1],
+  x: [{ address: 'gw.b.example', port: 443 }],
+};
+const gatewaysOf = (federation: string) => gateways[federation] ?? [];
 
 describe('serviceEntryName', () => {
   test('DNS-label safe, at most 63 characters, stable, depends on the group key', () => {
@@ -41,23 +42,21 @@ test.each([
 });
 
 describe('buildServiceEntries', () => {
-  const g1 = { address: '192.0.2.1', port: 15443 };
-  const g2 = { address: '192.0.2.2', port: 30443 };
-
   test('groups ports of one hostname by endpoint set; endpoints map port names to the gateway port', () => {
     const entries = buildServiceEntries(
       hosts([
         [
           'web.ns.svc.b.local',
-          [port(8080, 'http', [g2, g1]), port(9090, 'grpc', [g1]), port(80, 'http-legacy', [g1, g2])],
+          [port(8080, 'http', ['a', 'b']), port(9090, 'grpc'), port(80, 'http-legacy', ['b'])],
         ],
       ]),
+      gatewaysOf,
     );
     expect(entries.map(({ name: _n, ...e }) => e)).toEqual([
       {
         hostname: 'web.ns.svc.b.local',
         resolution: 'STATIC',
-        federations: ['a'],
+        federations: ['a', 'b'],
         ports: [
           { number: 80, name: 'http-legacy', protocol: 'TCP' },
           { number: 8080, name: 'http', protocol: 'TCP' },
@@ -81,9 +80,10 @@ describe('buildServiceEntries', () => {
   test('sorted by hostname, then first port; hostname gateways give DNS; ports without gateways are left out', () => {
     const entries = buildServiceEntries(
       hosts([
-        ['b.ns.svc.b.local', [port(1, 'p', [{ address: 'gw.b.example', port: 443 }], ['x', 'y'])]],
-        ['a.ns.svc.b.local', [port(2, 'p', [g1]), port(3, 'q', [])]],
+        ['b.ns.svc.b.local', [port(1, 'p', ['x', 'y'])]],
+        ['a.ns.svc.b.local', [port(2, 'p'), port(3, 'q', ['none'])]],
       ]),
+      gatewaysOf,
     );
     expect(entries.map((e) => [e.hostname, e.resolution, e.ports.length, e.federations])).toEqual([
       ['a.ns.svc.b.local', 'STATIC', 1, ['a']],
@@ -92,6 +92,6 @@ describe('buildServiceEntries', () => {
   });
 
   test('empty input gives no entries', () => {
-    expect(buildServiceEntries(new Map())).toEqual([]);
+    expect(buildServiceEntries(new Map(), gatewaysOf)).toEqual([]);
   });
 });

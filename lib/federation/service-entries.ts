@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IngressGateway } from './documents';
 import type { Protocol } from './protocol';
@@ -30,10 +30,14 @@ export interface ServiceEntryValue {
   endpoints: ServiceEntryEndpoint[];
 }
 
-/** One imported (hostname, port) after conflict resolution, with every gateway that serves it. */
+/**
+ * One imported (hostname, port) after conflict resolution. Its gateways are those of its
+ * federations, looked up per federation set: peers publish one gateway list for all their
+ * services, so sharing it keeps the merge linear in memory at 100 x 1,000.
+ */
 export interface MergedPort extends ServiceEntryPort {
-  gateways: Map<string, IngressGateway>;
-  federations: Set<string>;
+  /** In merge order (sorted by name), without repeats. */
+  federations: string[];
 }
 
 export const gatewayKey = (g: IngressGateway): string => `${g.address}\u0000${g.port}`;
@@ -43,13 +47,15 @@ const SHORT_HASH = 10;
 
 /** DNS-label-safe hostname prefix plus a hash of the group key: stable, at most 63 characters. */
 export function serviceEntryName(hostname: string, endpointKey: string, hashLength = SHORT_HASH): string {
-  const hash = createHash('sha256').update(`${hostname}\n${endpointKey}`).digest('hex').slice(0, hashLength);
+  // sha256, not a fast non-cryptographic hash: a peer must not be able to craft two
+  // hostnames whose entries share a name (a duplicate would fail the Helm release).
+  const digest = hash('sha256', `${hostname}\n${endpointKey}`, 'hex').slice(0, hashLength);
   const prefix = hostname
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, MAX_NAME - hashLength - 1)
     .replace(/^-+|-+$/g, '');
-  return prefix ? `${prefix}-${hash}` : `se-${hash}`;
+  return prefix ? `${prefix}-${digest}` : `se-${digest}`;
 }
 
 /** Istio needs DNS resolution as soon as one endpoint is a name rather than an IP. */
@@ -61,33 +67,57 @@ function compareGateways(a: IngressGateway, b: IngressGateway): number {
   return compareStrings(a.address, b.address) || a.port - b.port;
 }
 
-/** Groups one hostname's ports by their exact gateway set. */
-type ServiceEntryGroup = Omit<ServiceEntryValue, 'name'> & { key: string };
+/** The gateways behind a set of federations, computed once per distinct set. */
+interface EndpointSet {
+  key: string;
+  gateways: IngressGateway[];
+  resolution: 'STATIC' | 'DNS';
+}
 
-function groupsOfHost(hostname: string, ports: Iterable<MergedPort>): ServiceEntryGroup[] {
-  const groups = new Map<string, { gateways: IngressGateway[]; ports: MergedPort[] }>();
+interface Group {
+  hostname: string;
+  endpoints: EndpointSet;
+  ports: MergedPort[];
+}
+
+/** Groups one hostname's ports by their exact gateway set (usually a single group). */
+function groupsOfHost(
+  hostname: string,
+  ports: Iterable<MergedPort>,
+  endpointsOf: (federations: readonly string[]) => EndpointSet,
+  into: Group[],
+): void {
+  const groups = new Map<string, Group>();
   for (const port of ports) {
-    const gateways = [...port.gateways.values()].sort(compareGateways);
-    if (gateways.length === 0) continue;
-    const key = gateways.map(gatewayKey).join('\u0001');
-    const group = groups.get(key) ?? { gateways, ports: [] };
-    group.ports.push(port);
-    groups.set(key, group);
+    const endpoints = endpointsOf(port.federations);
+    if (endpoints.gateways.length === 0) continue;
+    const group = groups.get(endpoints.key);
+    if (group) group.ports.push(port);
+    else groups.set(endpoints.key, { hostname, endpoints, ports: [port] });
   }
-  return [...groups].map(([key, group]): ServiceEntryGroup => {
-    const ports = group.ports.sort((a, b) => a.number - b.number);
-    return {
-      key,
-      hostname,
-      resolution: resolutionFor(group.gateways.map((g) => g.address)),
-      federations: [...new Set(ports.flatMap((p) => [...p.federations]))].sort(compareStrings),
-      ports: ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
-      endpoints: group.gateways.map((g) => ({
-        address: g.address,
-        ports: Object.fromEntries(ports.map((p) => [p.name, g.port])),
-      })),
-    };
-  });
+  for (const group of groups.values()) {
+    group.ports.sort((a, b) => a.number - b.number);
+    into.push(group);
+  }
+}
+
+function toServiceEntry(name: string, { hostname, endpoints, ports }: Group): ServiceEntryValue {
+  const federations =
+    ports.length === 1 && ports[0]!.federations.length === 1
+      ? [...ports[0]!.federations]
+      : [...new Set(ports.flatMap((p) => p.federations))].sort(compareStrings);
+  return {
+    name,
+    hostname,
+    resolution: endpoints.resolution,
+    federations,
+    ports: ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
+    endpoints: endpoints.gateways.map((g) => {
+      const byName: Record<string, number> = {};
+      for (const p of ports) byName[p.name] = g.port;
+      return { address: g.address, ports: byName };
+    }),
+  };
 }
 
 /**
@@ -97,19 +127,39 @@ function groupsOfHost(hostname: string, ports: Iterable<MergedPort>): ServiceEnt
  */
 export function buildServiceEntries(
   hosts: ReadonlyMap<string, ReadonlyMap<number, MergedPort>>,
+  gatewaysOf: (federation: string) => readonly IngressGateway[],
 ): ServiceEntryValue[] {
-  const groups = [...hosts].flatMap(([hostname, ports]) => groupsOfHost(hostname, ports.values()));
+  const endpointSets = new Map<string, EndpointSet>();
+  const endpointsOf = (federations: readonly string[]): EndpointSet => {
+    const cacheKey = federations.join('\u0000');
+    let set = endpointSets.get(cacheKey);
+    if (!set) {
+      const unique = new Map(
+        federations.flatMap((f) => gatewaysOf(f).map((g) => [gatewayKey(g), g] as const)),
+      );
+      const gateways = [...unique.values()].sort(compareGateways);
+      set = {
+        key: gateways.map(gatewayKey).join('\u0001'),
+        gateways,
+        resolution: resolutionFor(gateways.map((g) => g.address)),
+      };
+      endpointSets.set(cacheKey, set);
+    }
+    return set;
+  };
+  const groups: Group[] = [];
+  for (const [hostname, ports] of hosts) groupsOfHost(hostname, ports.values(), endpointsOf, groups);
   groups.sort(
     (a, b) =>
       compareStrings(a.hostname, b.hostname) ||
       a.ports[0]!.number - b.ports[0]!.number ||
-      compareStrings(a.key, b.key),
+      compareStrings(a.endpoints.key, b.endpoints.key),
   );
   const used = new Set<string>();
-  return groups.map(({ key, ...group }) => {
-    let name = serviceEntryName(group.hostname, key);
-    if (used.has(name)) name = serviceEntryName(group.hostname, key, 32);
+  return groups.map((group) => {
+    let name = serviceEntryName(group.hostname, group.endpoints.key);
+    if (used.has(name)) name = serviceEntryName(group.hostname, group.endpoints.key, 32);
     used.add(name);
-    return { name, ...group };
+    return toServiceEntry(name, group);
   });
 }
