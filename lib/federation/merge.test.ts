@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { moduleValidators } from '../hook-sdk/testing';
+import { protocolFromPortName } from './protocol';
 import {
   detectImportConflicts,
   hostnameScopeViolation,
@@ -480,6 +481,48 @@ describe('merge properties (fast-check)', () => {
     expect(
       results.filter((r) => r.refused.some((x) => x.reason === 'DuplicateTrustDomain')).length,
     ).toBeGreaterThan(5);
+  });
+
+  test('union is complete: every trusted peer that exports an entry port identically is one of its federations', () => {
+    fc.assert(
+      fc.property(federations, (feds) => {
+        const result = merge(feds);
+        const trusted = new Set(result.trustedPeers.map((p) => p.name));
+        for (const f of feds) {
+          if (!trusted.has(f.name) || !f.private) continue;
+          const gateways = f.private.ingressGateways.filter((g) => isAcceptableGatewayAddress(g.address));
+          if (gateways.length === 0) continue;
+          const seenHosts = new Set<string>();
+          for (const service of [...f.private.publicServices].sort((a, b) =>
+            a.hostname < b.hostname ? -1 : 1,
+          )) {
+            if (seenHosts.has(service.hostname)) continue;
+            seenHosts.add(service.hostname);
+            if (hostnameScopeViolation(service.hostname, f.trustDomain, LOCAL)) continue;
+            const seenPorts = new Set<number>();
+            for (const p of service.ports) {
+              if (seenPorts.has(p.port)) continue;
+              seenPorts.add(p.port);
+              const protocol = p.protocol ?? protocolFromPortName(p.name);
+              const entry = result.serviceEntries.find(
+                (e) =>
+                  e.hostname === service.hostname &&
+                  e.ports.some((q) => q.number === p.port && q.name === p.name && q.protocol === protocol),
+              );
+              if (!entry) continue;
+              expect(entry.federations).toContain(f.name);
+              for (const g of gateways) {
+                expect(entry.endpoints).toContainEqual({
+                  address: g.address,
+                  ports: expect.objectContaining({ [p.name]: g.port }),
+                });
+              }
+            }
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('deterministic regardless of input order', () => {

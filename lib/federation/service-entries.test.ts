@@ -19,6 +19,12 @@ const gateways: Record<string, IngressGateway[]> = {
 const gatewaysOf = (federation: string) => gateways[federation] ?? [];
 
 describe('serviceEntryName', () => {
+  test('the naming scheme is pinned: a change would rename (delete and recreate) every imported entry', () => {
+    expect(serviceEntryName('foo.abc.svc.cluster-a.local', '192.0.2.10\u000015443')).toBe(
+      'foo-abc-svc-cluster-a-local-1839b2523c',
+    );
+  });
+
   test('DNS-label safe, at most 63 characters, stable, depends on the group key', () => {
     const name = serviceEntryName('foo.abc.svc.cluster-a.local', 'k1');
     expect(name).toMatch(/^foo-abc-svc-cluster-a-local-[0-9a-f]{10}$/);
