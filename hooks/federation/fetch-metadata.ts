@@ -1,4 +1,4 @@
-import type { FetchLimits, PeerTls } from '../../lib/federation/fetch';
+import type { FetchLimits, PeerTls, PreparedTls } from '../../lib/federation/fetch';
 import {
   DEFAULT_FETCH_CONCURRENCY,
   fetchFederation,
@@ -112,9 +112,13 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
       });
       const toFetch = plan.filter((e) => e.action === 'fetch');
       const outcomes = new Map<string, TimedOutcome>();
+      const tlsCache = new Map<string, PreparedTls>();
       await mapBounded(toFetch, options.concurrency ?? DEFAULT_FETCH_CONCURRENCY, async (entry) => {
         const target = entry.federation;
-        outcomes.set(target.name, await fetchFederation(target, { local, now, ...limitsOption(options) }));
+        outcomes.set(
+          target.name,
+          await fetchFederation(target, { local, now, tlsCache, ...limitsOption(options) }),
+        );
       });
 
       const metricInputs = plan.map((entry) => {

@@ -2,9 +2,11 @@ import { METADATA_PATHS, metadataUrl } from './documents';
 import {
   DEFAULT_FETCH_LIMITS,
   fetchDocument,
+  prepareTls,
   type FetchLimits,
   type FetchResult,
   type PeerTls,
+  type PreparedTls,
 } from './fetch';
 import { signPeerToken } from './jwt';
 import { checkPrivateDocument, checkPublicDocument, parseJsonBody } from './remote-validation';
@@ -36,6 +38,20 @@ export interface FetchEnvironment {
   local: LocalIdentity;
   now: Date;
   limits?: FetchLimits;
+  /**
+   * TLS settings by CA bundle, shared within one run: federations with the same
+   * `spec.metadata.ca` get the same (immutable) secure context; different CAs never mix.
+   */
+  tlsCache?: Map<string, PreparedTls>;
+}
+
+function preparedTlsFor(peer: PeerTls, cache: Map<string, PreparedTls> | undefined): PreparedTls {
+  const key = JSON.stringify([peer.ca?.trim() ?? '', peer.insecureSkipVerify === true]);
+  const cached = cache?.get(key);
+  if (cached) return cached;
+  const prepared = prepareTls(peer);
+  cache?.set(key, prepared);
+  return prepared;
 }
 
 export interface TimedOutcome {
@@ -55,7 +71,8 @@ export async function fetchFederation(
 async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Promise<FetchOutcome> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
-  const publicBody = await fetchDocument({ url: publicUrl, tls: target.tls, limits });
+  const tls = preparedTlsFor(target.tls, env.tlsCache);
+  const publicBody = await fetchDocument({ url: publicUrl, tls, limits });
   const publicRaw = parsedBody(publicBody, publicUrl);
   if (!publicRaw.ok) return { public: publicRaw };
   const publicDoc = checkPublicDocument(publicRaw.value, env.now);
@@ -101,7 +118,7 @@ async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Pr
   }
   const privateBody = await fetchDocument({
     url: privateUrl,
-    tls: target.tls,
+    tls,
     headers: { Authorization: `Bearer ${token}` },
     limits,
   });

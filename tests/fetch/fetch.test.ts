@@ -58,6 +58,18 @@ describe('fetchDocument over real HTTPS on loopback', () => {
     ).toMatchObject({ ok: false, reason: 'TLSError' });
   });
 
+  it.each([
+    ['garbage', 'not a pem'],
+    ['a broken PEM block', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'],
+  ])('reports an unusable spec.metadata.ca (%s) as a TLS error without throwing', async (_name, ca) => {
+    const result = await fetchDocument({ url: publicUrl, tls: { ca }, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'TLSError',
+      message: expect.stringContaining('spec.metadata.ca'),
+    });
+  });
+
   it('reports HTTP 4xx and 5xx', async () => {
     peer.publicBehaviour = { kind: 'raw', status: 404, body: 'nope' };
     expect(
