@@ -8,11 +8,13 @@ import {
 } from '../../lib/federation/fetch-federation';
 import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/fetch-metrics';
 import { planFetches, type FederationSnapshot, type PlanEntry } from '../../lib/federation/fetch-plan';
+import { detectImportConflicts, type FederationInput, type ImportConflict } from '../../lib/federation/merge';
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../../lib/federation/refresh';
 import {
   statusAfterFetch,
   statusAfterRefusal,
   statusMergePatch,
+  withImportConflicts,
   type FederationStatus,
 } from '../../lib/federation/status';
 import { parseFederationStatus } from '../../lib/federation/status-parse';
@@ -121,10 +123,20 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         );
       });
 
-      const metricInputs = plan.map((entry) => {
+      const computed = plan.map((entry) => ({
+        entry,
+        next: nextStatus(entry, outcomes.get(entry.federation.name), now, policy, log),
+      }));
+      const conflicts = importConflictsByFederation(computed, ownTrustDomain);
+      const metricInputs = computed.map(({ entry, next: computedStatus }) => {
         const { federation } = entry;
-        const timed = outcomes.get(federation.name);
-        const next = nextStatus(entry, timed, now, policy, log);
+        const next =
+          entry.action === 'refuse'
+            ? computedStatus
+            : withImportConflicts(computedStatus, conflicts.get(federation.name) ?? [], {
+                generation: federation.generation,
+                now,
+              });
         const patch = statusMergePatch(federation.status, next);
         if (patch) {
           kube.mergePatch(
@@ -133,6 +145,7 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
             { subresource: 'status' },
           );
         }
+        const timed = outcomes.get(federation.name);
         return {
           name: federation.name,
           metadataEndpoint: federation.metadataEndpoint,
@@ -146,6 +159,26 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
       }
     },
   });
+}
+
+/** Ports the merge will not import, per federation (the merge hook reports them too, in metrics and logs). */
+function importConflictsByFederation(
+  computed: readonly { entry: PlanEntry; next: FederationStatus }[],
+  ownTrustDomain: string,
+): Map<string, ImportConflict[]> {
+  const inputs: FederationInput[] = computed
+    .filter(({ entry }) => entry.action !== 'refuse')
+    .map(({ entry, next }) => ({
+      name: entry.federation.name,
+      trustDomain: entry.federation.trustDomain,
+      ...(next.metadataCache?.public ? { public: next.metadataCache.public } : {}),
+      ...(next.metadataCache?.private ? { private: next.metadataCache.private } : {}),
+    }));
+  const byFederation = new Map<string, ImportConflict[]>();
+  for (const conflict of detectImportConflicts(inputs, ownTrustDomain)) {
+    byFederation.set(conflict.federation, [...(byFederation.get(conflict.federation) ?? []), conflict]);
+  }
+  return byFederation;
 }
 
 function limitsOption(options: FetchHookOptions): { limits?: FetchLimits } {

@@ -6,7 +6,8 @@ import type { FederationStatus } from './status';
  * The fetch hook's metrics, all in one group that the hook expires on every run, so a
  * deleted federation loses its series. Values derive from the (next) status, so they are
  * the same whether or not the federation was fetched in this run; only the duration of a
- * fetch exists just for the run that performed it.
+ * fetch exists just for the run that performed it. Imported-service counts and import
+ * conflicts are the merge hook's metrics (it is the one that imports).
  */
 export const FETCH_METRICS_GROUP = 'federation_fetch';
 
@@ -17,7 +18,6 @@ export const FETCH_METRICS = {
   /** 0 while fetches succeed; otherwise seconds since the data in force was last confirmed. */
   dataAge: 'd8_istio_federation_metadata_age_seconds',
   lastSuccess: 'd8_istio_federation_metadata_last_success_timestamp_seconds',
-  importedServices: 'd8_istio_federation_imported_services',
   ready: 'd8_istio_federation_ready',
 } as const;
 
@@ -74,11 +74,6 @@ export function fetchMetricSamples(
       const age = healthy ? 0 : Math.max(0, (now.getTime() - lastSuccess) / 1000);
       samples.push({ name: FETCH_METRICS.dataAge, value: Math.round(age), labels: { federation_name } });
     }
-    samples.push({
-      name: FETCH_METRICS.importedServices,
-      value: f.status.importedServices ?? 0,
-      labels: { federation_name },
-    });
   }
   return samples;
 }

@@ -143,6 +143,10 @@ describe('checkPrivateDocument', () => {
             { name: 'http-2', port: 80 },
           ]),
           service('bar.xyz.svc.cluster-b.local', [{ name: 'tcp', port: 1 }]),
+          service('names.xyz.svc.cluster-b.local', [
+            { name: 'http', port: 80 },
+            { name: 'http', port: 81 },
+          ]),
           service('none.xyz.svc.cluster-b.local', null),
           { hostname: 'noports.xyz.svc.cluster-b.local' },
         ],
@@ -177,8 +181,9 @@ describe('checkPrivateDocument', () => {
       ),
       'publicServices[5] dup.xyz.svc.cluster-b.local: duplicate port 80',
       'publicServices[6] bar.xyz.svc.cluster-b.local: duplicate hostname',
-      'publicServices[7] none.xyz.svc.cluster-b.local: no ports',
-      expect.stringMatching(/^publicServices\[8\] noports\.xyz\.svc\.cluster-b\.local: .*ports/),
+      'publicServices[7] names.xyz.svc.cluster-b.local: duplicate port name http',
+      'publicServices[8] none.xyz.svc.cluster-b.local: no ports',
+      expect.stringMatching(/^publicServices\[9\] noports\.xyz\.svc\.cluster-b\.local: .*ports/),
     ]);
   });
 

@@ -159,12 +159,16 @@ function checkPublicService(
   if (problem) return { ok: false, error: `hostname ${problem}`, ...named };
   const ports: PublicServicePort[] = [];
   const seenPorts = new Set<number>();
+  const seenNames = new Set<string>();
   for (const port of shape.value.ports ?? []) {
     if (seenPorts.has(port.port)) return { ok: false, error: `duplicate port ${port.port}`, ...named };
     seenPorts.add(port.port);
     // Unnamed ports get a stable name. A protocol the peer states (schema-checked enum,
     // e.g. from appProtocol) wins; otherwise the reference's port-name rule decides.
     const name = port.name || `tcp-${port.port}`;
+    // ServiceEntry port names must be unique within the host.
+    if (seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
+    seenNames.add(name);
     ports.push({ name, port: port.port, protocol: port.protocol ?? protocolFromPortName(name) });
   }
   if (ports.length === 0) return { ok: false, error: 'no ports', ...named };

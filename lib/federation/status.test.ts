@@ -8,6 +8,7 @@ import {
   type FederationStatus,
   type FetchOutcome,
   type StatusContext,
+  withImportConflicts,
 } from './status';
 
 const T0 = new Date('2026-11-21T06:00:00Z');
@@ -155,6 +156,8 @@ describe('statusAfterFetch', () => {
     expect(findCondition(status.conditions, 'MetadataFetched')?.message).toContain(
       'stale since 2026-11-21T06:01:00Z',
     );
+    const afterSpecChange = statusAfterFetch(status, unreachable, ctx(now, 2)).status;
+    expect(afterSpecChange.fetchRetry?.failures).toBe(1);
     const recovered = statusAfterFetch(status, success, ctx(now)).status;
     expect(recovered.fetchRetry).toBeUndefined();
     expect(recovered.lastError).toBeUndefined();
@@ -213,6 +216,29 @@ describe('statusAfterFetch', () => {
       status: 'False',
       reason: 'NoGateways',
     });
+  });
+});
+
+describe('withImportConflicts', () => {
+  it('names the ports the merge will not import and is idempotent', () => {
+    const good = statusAfterFetch({}, success, ctx(T0)).status;
+    const conflicts = [{ hostname: 'bar.xyz.svc.cluster-b.local', port: 80, message: 'protocol differs' }];
+    const withConflicts = withImportConflicts(good, conflicts, { generation: 1, now: at(5) });
+    expect(findCondition(withConflicts.conditions, 'ServicesImported')).toMatchObject({
+      status: 'True',
+      reason: 'ImportConflicts',
+      message:
+        '1 service(s) via 1 gateway(s); 1 port(s) not imported because other federations define them differently: bar.xyz.svc.cluster-b.local:80 (protocol differs)',
+    });
+    expect(
+      statusMergePatch(
+        withConflicts,
+        withImportConflicts(withConflicts, conflicts, { generation: 1, now: at(9) }),
+      ),
+    ).toBeUndefined();
+    expect(withImportConflicts(withConflicts, [], { generation: 1, now: at(9) }).conditions).toEqual(
+      good.conditions,
+    );
   });
 });
 

@@ -172,7 +172,7 @@ export function statusAfterFetch(
     importedServices: importedServiceCount(cache),
     ...(failure ? { lastError: failure.message } : {}),
     ...(rejectedItems?.length ? { rejectedItems } : {}),
-    ...(failure ? { fetchRetry: nextRetry(previous.fetchRetry, failure, context) } : {}),
+    ...(failure ? { fetchRetry: nextRetry(retryBefore(previous, context), failure, context) } : {}),
   };
   return { status: dropEmptyCache(status), ...(clusterUUIDChange ? { clusterUUIDChange } : {}) };
 }
@@ -192,6 +192,11 @@ export function statusAfterRefusal(
     importedServices: 0,
     lastError: refusal.message,
   };
+}
+
+/** A spec change (new endpoint, CA...) deserves a fresh backoff. */
+function retryBefore(previous: FederationStatus, context: StatusContext): FetchRetry | undefined {
+  return previous.observedGeneration === context.generation ? previous.fetchRetry : undefined;
 }
 
 function nextRetry(
@@ -269,7 +274,54 @@ function trustCondition(
   };
 }
 
-function servicesCondition(cache: MetadataCache, rejected: readonly string[]): ConditionInput {
+/** A port of this federation that the merge does not import because another federation defines it differently. */
+export interface ImportConflictNote {
+  hostname: string;
+  port: number;
+  message: string;
+}
+
+const MAX_CONFLICTS_IN_MESSAGE = 5;
+
+/**
+ * Re-derives ServicesImported and Ready with the import conflicts found across all
+ * federations (merge.ts `detectImportConflicts`). Derived from the cache every time,
+ * so the same data and conflicts always give the same conditions (no write).
+ */
+export function withImportConflicts(
+  status: FederationStatus,
+  conflicts: readonly ImportConflictNote[],
+  context: Pick<StatusContext, 'generation' | 'now'>,
+): FederationStatus {
+  const fetched = findCondition(status.conditions, 'MetadataFetched');
+  const trust = findCondition(status.conditions, 'TrustEstablished');
+  if (!fetched || !trust || REFUSAL_REASONS.includes(fetched.reason)) return status;
+  const services = servicesCondition(status.metadataCache ?? {}, status.rejectedItems ?? [], conflicts);
+  const ready = readyCondition([fetched, trust, services]);
+  return {
+    ...status,
+    conditions: applyConditions(status.conditions, [services, ready], context.now, context.generation),
+  };
+}
+
+function conflictNote(conflicts: readonly ImportConflictNote[]): string {
+  if (!conflicts.length) return '';
+  const shown = conflicts
+    .slice(0, MAX_CONFLICTS_IN_MESSAGE)
+    .map((c) => `${c.hostname}:${c.port} (${c.message})`)
+    .join(', ');
+  const more =
+    conflicts.length > MAX_CONFLICTS_IN_MESSAGE
+      ? ` and ${conflicts.length - MAX_CONFLICTS_IN_MESSAGE} more`
+      : '';
+  return `; ${conflicts.length} port(s) not imported because other federations define them differently: ${shown}${more}`;
+}
+
+function servicesCondition(
+  cache: MetadataCache,
+  rejected: readonly string[],
+  conflicts: readonly ImportConflictNote[] = [],
+): ConditionInput {
   const doc = cache.private;
   if (!doc) {
     return {
@@ -293,8 +345,12 @@ function servicesCondition(cache: MetadataCache, rejected: readonly string[]): C
   return {
     type: 'ServicesImported',
     status: 'True',
-    reason: doc.publicServices.length ? 'Imported' : 'NoPublicServices',
-    message: `${doc.publicServices.length} service(s) via ${doc.ingressGateways.length} gateway(s)${rejectedNote}`,
+    reason: conflicts.length
+      ? 'ImportConflicts'
+      : doc.publicServices.length
+        ? 'Imported'
+        : 'NoPublicServices',
+    message: `${doc.publicServices.length} service(s) via ${doc.ingressGateways.length} gateway(s)${rejectedNote}${conflictNote(conflicts)}`,
   };
 }
 

@@ -189,7 +189,6 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
     ).toBe(0);
     expect(metric(result, FETCH_METRICS.ready, { federation_name: 'b' })).toBe(1);
     expect(metric(result, FETCH_METRICS.dataAge, { federation_name: 'b' })).toBe(0);
-    expect(metric(result, FETCH_METRICS.importedServices, { federation_name: 'b' })).toBe(1);
   });
 
   it('re-fetches a healthy peer on its refresh tick without writing when nothing changed', async () => {
