@@ -190,8 +190,8 @@ function httpsGet(
       clearTimeout(connectTimer);
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400) {
-        const location = res.headers.location;
-        abort('Redirect', `redirects are not followed (HTTP ${status} to ${location ?? 'nowhere'})`);
+        const location = (res.headers.location ?? 'nowhere').slice(0, 200);
+        abort('Redirect', `redirects are not followed (HTTP ${status} to ${location})`);
         return;
       }
       if (status !== 200) {

@@ -1,4 +1,11 @@
-import { applyConditions, findCondition, rfc3339, type Condition, type ConditionInput } from './conditions';
+import {
+  applyConditions,
+  findCondition,
+  rfc3339,
+  truncateMessage,
+  type Condition,
+  type ConditionInput,
+} from './conditions';
 import type { PublicDocument } from './documents';
 import type { FetchFailureReason } from './fetch';
 import { backoffSeconds, DEFAULT_REFRESH_POLICY, seededUnit, type RefreshPolicy } from './refresh';
@@ -170,7 +177,7 @@ export function statusAfterFetch(
       context.generation,
     ),
     importedServices: importedServiceCount(cache),
-    ...(failure ? { lastError: failure.message } : {}),
+    ...(failure ? { lastError: truncateMessage(failure.message) } : {}),
     ...(rejectedItems?.length ? { rejectedItems } : {}),
     ...(failure ? { fetchRetry: nextRetry(retryBefore(previous, context), failure, context) } : {}),
   };

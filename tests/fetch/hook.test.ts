@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createFetchMetadataHook, FETCH_TICK } from '../../hooks/federation/fetch-metadata';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
 import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
@@ -8,7 +12,7 @@ import type { HarnessResult } from '../../lib/hook-sdk/testing';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { makeCertificate, makeServerPki } from './certs';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
-import { deckhouseKeypair, TestPeer, type Behaviour } from './peer';
+import { deckhouseKeypair, goJson, TestPeer, type Behaviour } from './peer';
 
 const OUR_UUID = (CLUSTER_A_GLOBAL.discovery as { clusterUUID: string }).clusterUUID;
 const ourKeys = deckhouseKeypair();
@@ -516,6 +520,33 @@ describe('fetch hook: identity and refusals', () => {
       message: expect.stringContaining('istio.internal.remoteAuthnKeypair'),
     });
     expect(condition(after, 'b2', 'TrustEstablished')).toMatchObject({ status: 'True' });
+  });
+
+  it('reads a file:// endpoint with the same validation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'federation-file-'));
+    try {
+      mkdirSync(join(dir, 'public'));
+      mkdirSync(join(dir, 'private'));
+      writeFileSync(join(dir, 'public', 'public.json'), goJson(peerC.publicDocument()));
+      writeFileSync(
+        join(dir, 'private', 'federation.json'),
+        goJson({ ingressGateways: [{ address: 'gw.cluster-f.example', port: 443 }], publicServices: null }),
+      );
+      const fed = [
+        istioFederation('f', {
+          trustDomain: 'cluster-f.local',
+          metadataEndpoint: pathToFileURL(dir).href + '/',
+        }),
+      ];
+      const after = applyStatusPatches(fed, (await run(fed, 'federations', at(7))).kubeOperations);
+      expect(condition(after, 'f', 'Ready')).toMatchObject({ status: 'True' });
+      expect(statusOf(after, 'f').metadataCache).toMatchObject({
+        public: { clusterUUID: 'uuid-c' },
+        private: { ingressGateways: [{ address: 'gw.cluster-f.example', port: 443 }], publicServices: [] },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does nothing while federation is disabled', async () => {
