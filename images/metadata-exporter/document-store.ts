@@ -1,0 +1,148 @@
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../../lib/hook-sdk/logger';
+import { DOCUMENT_FILES, parseDocumentSet, type RawDocuments } from './document-set';
+import type { ExporterMetrics } from './metrics';
+import { RenderedDocuments } from './rendered-documents';
+
+/** Kubernetes' atomic writer points this link at a fresh, immutable directory on every update. */
+export const KUBERNETES_DATA_LINK = '..data';
+
+/** Upper bound for one document file; larger files are refused unread. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Retries when files change while a plain (non-Kubernetes) directory is being read. */
+const PLAIN_DIRECTORY_READ_ATTEMPTS = 3;
+
+type FileKey = keyof typeof DOCUMENT_FILES;
+const FILE_KEYS = Object.keys(DOCUMENT_FILES) as FileKey[];
+
+export type DirectoryRead =
+  { ok: true; signature: string; raw: RawDocuments } | { ok: false; signature: string; error: string };
+
+function dataLinkTarget(dir: string): string | undefined {
+  try {
+    return readlinkSync(join(dir, KUBERNETES_DATA_LINK));
+  } catch {
+    return undefined;
+  }
+}
+
+function plainSignature(dir: string): string {
+  return FILE_KEYS.map((key) => {
+    try {
+      const stat = statSync(join(dir, DOCUMENT_FILES[key]));
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  }).join('|');
+}
+
+/** Cheap fingerprint of the directory's content, compared on every poll. */
+export function directorySignature(dir: string): string {
+  const target = dataLinkTarget(dir);
+  return target === undefined ? `files:${plainSignature(dir)}` : `data:${target}`;
+}
+
+function readFiles(base: string): { ok: true; raw: RawDocuments } | { ok: false; error: string } {
+  const raw: Partial<RawDocuments> = {};
+  for (const key of FILE_KEYS) {
+    const path = join(base, DOCUMENT_FILES[key]);
+    try {
+      if (statSync(path).size > MAX_FILE_BYTES)
+        return { ok: false, error: `${DOCUMENT_FILES[key]} is too large` };
+      raw[key] = readFileSync(path, 'utf8');
+    } catch (error) {
+      return {
+        ok: false,
+        error: `${DOCUMENT_FILES[key]}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      };
+    }
+  }
+  return { ok: true, raw: raw as RawDocuments };
+}
+
+/**
+ * Reads the three documents as one consistent set. With a `..data` link, the files are read
+ * from the link's target, which Kubernetes never modifies in place; without one, the read is
+ * retried until the files did not change while being read.
+ */
+export function readDocumentDirectory(dir: string): DirectoryRead {
+  const target = dataLinkTarget(dir);
+  if (target !== undefined) {
+    const files = readFiles(resolve(dir, target));
+    const signature = `data:${target}`;
+    return files.ok ? { ok: true, signature, raw: files.raw } : { ok: false, signature, error: files.error };
+  }
+  let last: DirectoryRead = { ok: false, signature: 'files:', error: 'not read' };
+  for (let attempt = 0; attempt < PLAIN_DIRECTORY_READ_ATTEMPTS; attempt++) {
+    const before = plainSignature(dir);
+    const files = readFiles(dir);
+    const signature = `files:${before}`;
+    last = files.ok ? { ok: true, signature, raw: files.raw } : { ok: false, signature, error: files.error };
+    if (plainSignature(dir) === before) return last;
+  }
+  return last;
+}
+
+export type ReloadOutcome = 'unchanged' | 'loaded' | 'rejected';
+
+/**
+ * Holds the document set being served. A new set replaces it only when it is valid as a
+ * whole; otherwise the last valid set stays in force and the failure is logged and counted.
+ */
+export class DocumentStore {
+  private rendered: RenderedDocuments | undefined;
+  private signature: string | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+    private readonly metrics: ExporterMetrics,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get current(): RenderedDocuments | undefined {
+    return this.rendered;
+  }
+
+  /** Re-reads the directory when it changed since the last attempt, or always when forced. */
+  reload(force = false): ReloadOutcome {
+    if (!force && this.signature !== undefined && directorySignature(this.dir) === this.signature) {
+      return 'unchanged';
+    }
+    const read = readDocumentDirectory(this.dir);
+    this.signature = read.signature;
+    const parsed = read.ok ? parseDocumentSet(read.raw) : read;
+    if (!parsed.ok) {
+      this.metrics.reloads.inc({ result: 'failure' });
+      this.logger.warn(
+        this.rendered
+          ? 'documents rejected, serving the previous set'
+          : 'documents rejected, none loaded yet',
+        { error: parsed.error },
+      );
+      return 'rejected';
+    }
+    const { set, rejectedRemotes } = parsed.value;
+    this.rendered = new RenderedDocuments(set);
+    this.metrics.reloads.inc({ result: 'success' });
+    this.metrics.lastReload.set(this.now().getTime() / 1000);
+    this.metrics.documentsValid.set(1);
+    this.metrics.rejectedRemotes.set(rejectedRemotes.length);
+    this.logger.info('documents loaded', {
+      clusterUUID: set.public.clusterUUID,
+      publicServices: set.federation.publicServices.length,
+      ingressGateways: set.federation.ingressGateways.length,
+      remotes: set.remotes.size,
+      rootCertificates: set.spiffeBundle.keys.length,
+    });
+    for (const rejected of rejectedRemotes) {
+      this.logger.warn('remote peer entry rejected', {
+        clusterUUID: rejected.clusterUUID.slice(0, 128),
+        error: rejected.reason,
+      });
+    }
+    return 'loaded';
+  }
+}

@@ -1,0 +1,83 @@
+// The metadata exporter: serves this cluster's federation documents to federated clusters.
+// Reads only its documents directory (and TLS files); writes nothing but JSON log lines to stdout.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '../../lib/hook-sdk/logger';
+import { parseCommandLine, type ExporterConfig } from './cli';
+import { DocumentStore } from './document-store';
+import { ExporterMetrics } from './metrics';
+import { createExporterServer } from './server';
+
+const logger = new Logger((line) => process.stdout.write(line + '\n'), { component: 'metadata-exporter' });
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function run(config: ExporterConfig): void {
+  const metrics = new ExporterMetrics();
+  const store = new DocumentStore(config.documentsDir, logger, metrics);
+  const tls = config.tls && {
+    cert: readFileSync(config.tls.certFile, 'utf8'),
+    key: readFileSync(config.tls.keyFile, 'utf8'),
+  };
+  const { server, shutdown } = createExporterServer({
+    documents: () => store.current,
+    metrics,
+    logger,
+    limits: config.limits,
+    ...(tls ? { tls } : {}),
+  });
+
+  let poll: NodeJS.Timeout | undefined;
+  const reload = (force: boolean): void => {
+    try {
+      store.reload(force);
+    } catch (error) {
+      logger.error('document reload failed', { error: errorMessage(error) });
+    }
+  };
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(poll);
+    logger.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
+    void shutdown(config.shutdownTimeoutMs).then((outcome) => {
+      logger.info('stopped', { outcome });
+      process.exit(0);
+    });
+  };
+
+  server.on('error', (error) => {
+    logger.error('server error', { error: errorMessage(error) });
+    process.exit(1);
+  });
+  server.listen({ host: config.listen.host, port: config.listen.port }, () => {
+    const address = server.address() as AddressInfo;
+    // Tests and operators read the bound port from this first log line.
+    logger.info('listening', {
+      address: address.address,
+      port: address.port,
+      tls: tls !== undefined,
+      documentsDir: config.documentsDir,
+    });
+    reload(true);
+    poll = setInterval(() => reload(false), config.reloadIntervalMs);
+  });
+
+  process.on('SIGHUP', () => {
+    logger.info('reload requested', { signal: 'SIGHUP' });
+    reload(true);
+  });
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+try {
+  run(parseCommandLine(process.argv.slice(2)));
+} catch (error) {
+  logger.error('failed to start', { error: errorMessage(error) });
+  process.exit(1);
+}

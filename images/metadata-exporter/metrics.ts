@@ -1,0 +1,66 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+const PREFIX = 'd8_istio_metadata_exporter_';
+
+/** The exporter's own Prometheus metrics; every label has a small, fixed set of values. */
+export class ExporterMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: `${PREFIX}requests_total`,
+    help: 'HTTP requests by route and status code.',
+    labelNames: ['route', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authFailures = new Counter({
+    name: `${PREFIX}auth_failures_total`,
+    help: 'Refused requests to the private document by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reloads = new Counter({
+    name: `${PREFIX}document_reloads_total`,
+    help: 'Attempts to load the document set from disk by result (success or failure).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lastReload = new Gauge({
+    name: `${PREFIX}document_last_reload_timestamp_seconds`,
+    help: 'Unix time of the last successful document set load.',
+    registers: [this.registry],
+  });
+
+  readonly documentsValid = new Gauge({
+    name: `${PREFIX}documents_loaded`,
+    help: '1 while a valid document set is being served, else 0.',
+    registers: [this.registry],
+  });
+
+  readonly rejectedRemotes = new Gauge({
+    name: `${PREFIX}rejected_remote_peers`,
+    help: 'Remote peers left out of the last loaded set because their entry is invalid.',
+    registers: [this.registry],
+  });
+
+  /** prom-client's label lookup is the hot path's main cost; children are kept per key. */
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+
+  constructor() {
+    this.reloads.inc({ result: 'success' }, 0);
+    this.reloads.inc({ result: 'failure' }, 0);
+    this.documentsValid.set(0);
+  }
+
+  countRequest(route: string, code: number): void {
+    const key = `${route} ${code}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      child = this.requests.labels({ route, code: String(code) });
+      this.requestChildren.set(key, child);
+    }
+    child.inc();
+  }
+}

@@ -1,0 +1,253 @@
+import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/jwt';
+import type { Logger } from '../../lib/hook-sdk/logger';
+import type { ExporterMetrics } from './metrics';
+import type { Body, RenderedDocuments } from './rendered-documents';
+import { ALLOW_HEADER, bearerToken, resolveRoute, type RouteName } from './routes';
+
+export interface ServerLimits {
+  /** Time a connection gets to deliver a complete request head. */
+  headerTimeoutMs: number;
+  /** Time from a complete request head to the end of its response. */
+  requestTimeoutMs: number;
+  /** Time an idle keep-alive connection gets to deliver the next complete request head. */
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  headerTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 1024,
+};
+
+export interface ExporterServerOptions {
+  documents: () => RenderedDocuments | undefined;
+  metrics: ExporterMetrics;
+  logger: Logger;
+  limits: ServerLimits;
+  tls?: { cert: string; key: string };
+  now?: () => Date;
+}
+
+export type ExporterServer = http.Server | https.Server;
+
+/** Route label for requests that match no route, to keep the metric's label set fixed. */
+type RouteLabel = RouteName | 'unknown';
+
+const JSON_TYPE = 'application/json';
+
+function errorBody(message: string): Buffer {
+  return Buffer.from(JSON.stringify({ error: message }));
+}
+
+interface Reply {
+  code: number;
+  body?: Buffer;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Bun's node:http ignores headersTimeout/requestTimeout/keepAliveTimeout, so every phase of
+ * a connection is bounded here with our own timer: waiting for a request head (first or
+ * keep-alive), then serving it. Node's own knobs are set too, for runtimes that honour them.
+ */
+function guardConnections(server: ExporterServer, limits: ServerLimits, secure: boolean): void {
+  const timers = new WeakMap<Socket, NodeJS.Timeout>();
+  const inFlight = new WeakMap<Socket, number>();
+  const arm = (socket: Socket, ms: number): void => {
+    clearTimeout(timers.get(socket));
+    timers.set(
+      socket,
+      setTimeout(() => socket.destroy(), ms),
+    );
+  };
+  const disarm = (socket: Socket): void => {
+    clearTimeout(timers.get(socket));
+    timers.delete(socket);
+  };
+  server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
+    arm(socket, limits.headerTimeoutMs);
+    socket.once('close', () => disarm(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    arm(socket, limits.requestTimeoutMs);
+    res.once('finish', () => {
+      const remaining = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, remaining);
+      if (remaining === 0 && !socket.destroyed) arm(socket, limits.keepAliveTimeoutMs);
+    });
+  });
+  server.headersTimeout = limits.headerTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+}
+
+function clientErrorCode(error: NodeJS.ErrnoException): number {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+export interface ExporterHttpServer {
+  server: ExporterServer;
+  shutdown(timeoutMs: number): Promise<'clean' | 'forced'>;
+}
+
+export function createExporterServer(options: ExporterServerOptions): ExporterHttpServer {
+  const { metrics, logger, limits } = options;
+  const now = options.now ?? (() => new Date());
+  let draining = false;
+
+  const send = (req: IncomingMessage, res: ServerResponse, route: RouteLabel, reply: Reply): void => {
+    metrics.countRequest(route, reply.code);
+    const body = reply.body ?? Buffer.alloc(0);
+    const headers: Record<string, string | number> = {
+      'Content-Type': reply.type ?? JSON_TYPE,
+      'Content-Length': body.length,
+      'X-Content-Type-Options': 'nosniff',
+      ...reply.headers,
+    };
+    // A request with a body we never read must not be followed by another on this connection.
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (draining || hasBody) headers.Connection = 'close';
+    res.writeHead(reply.code, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const document = (req: IncomingMessage, body: Body, cacheControl: string): Reply => {
+    const headers = { ETag: body.etag, 'Cache-Control': cacheControl };
+    if (req.headers['if-none-match'] === body.etag) return { code: 304, headers };
+    return { code: 200, body: body.bytes, headers };
+  };
+
+  const privateDocument = async (req: IncomingMessage, docs: RenderedDocuments): Promise<Reply> => {
+    const refuse = (reason: string): Reply => {
+      metrics.authFailures.inc({ reason });
+      logger.info('private document refused', { reason, remoteAddress: req.socket.remoteAddress });
+      return {
+        code: 401,
+        body: errorBody(reason),
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'Cache-Control': 'no-store' },
+      };
+    };
+    const bearer = bearerToken(req.headers.authorization);
+    if (!bearer.ok) return refuse(bearer.reason);
+    let subject: string;
+    try {
+      ({ subject } = await verifyPeerToken(bearer.token, {
+        ownClusterUUID: docs.set.public.clusterUUID,
+        scope: PRIVATE_FEDERATION_SCOPE,
+        peerPublicKey: (clusterUUID) => docs.set.remotes.get(clusterUUID)?.authnKeyPub,
+        now: now(),
+      }));
+    } catch (error) {
+      if (error instanceof TokenRejected) return refuse(error.reason);
+      throw error;
+    }
+    return document(req, docs.privateFor(docs.set.remotes.get(subject)?.trustDomain), 'no-store');
+  };
+
+  const route = async (req: IncomingMessage, name: RouteName): Promise<Reply> => {
+    if (name === 'metrics') {
+      return {
+        code: 200,
+        body: Buffer.from(await metrics.registry.metrics()),
+        type: metrics.registry.contentType,
+      };
+    }
+    const docs = options.documents();
+    if (name === 'healthz') {
+      return docs
+        ? { code: 200, body: Buffer.from('{"status":"ok"}') }
+        : { code: 503, body: Buffer.from('{"status":"no valid document set loaded"}') };
+    }
+    if (!docs) return { code: 503, body: errorBody('documents not loaded') };
+    switch (name) {
+      case 'public':
+        return document(req, docs.public, 'no-cache');
+      case 'spiffeBundle':
+        return document(req, docs.spiffeBundle, 'no-cache');
+      case 'private':
+        return privateDocument(req, docs);
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const decision = resolveRoute(req.method, req.url);
+    if (decision.kind === 'notFound') {
+      send(req, res, 'unknown', { code: 404, body: errorBody('not found') });
+      return;
+    }
+    if (decision.kind === 'methodNotAllowed') {
+      send(req, res, decision.route, {
+        code: 405,
+        body: errorBody('method not allowed'),
+        headers: { Allow: ALLOW_HEADER },
+      });
+      return;
+    }
+    route(req, decision.route).then(
+      (reply) => send(req, res, decision.route, reply),
+      (error: unknown) => {
+        logger.error('request failed', {
+          route: decision.route,
+          error: error instanceof Error ? error.message : 'unknown error',
+        });
+        if (!res.headersSent)
+          send(req, res, decision.route, { code: 500, body: errorBody('internal error') });
+        else res.destroy();
+      },
+    );
+  };
+
+  const serverOptions = { maxHeaderSize: limits.maxHeaderBytes };
+  const server: ExporterServer = options.tls
+    ? https.createServer(
+        { ...serverOptions, ...options.tls, handshakeTimeout: limits.headerTimeoutMs },
+        handle,
+      )
+    : http.createServer(serverOptions, handle);
+  guardConnections(server, limits, options.tls !== undefined);
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const code = clientErrorCode(error);
+    metrics.countRequest('unknown', code);
+    socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish (their responses ask the
+   * client to close), closes idle keep-alive connections and cuts whatever is still open
+   * after `timeoutMs`. Resolves once the server is closed.
+   */
+  const shutdown = (timeoutMs: number): Promise<'clean' | 'forced'> => {
+    draining = true;
+    return new Promise((resolve) => {
+      const force = setTimeout(() => {
+        server.closeAllConnections();
+        resolve('forced');
+      }, timeoutMs);
+      server.close(() => {
+        clearTimeout(force);
+        resolve('clean');
+      });
+      server.closeIdleConnections();
+    });
+  };
+  return { server, shutdown };
+}
