@@ -1,0 +1,216 @@
+// The attack suite: forged, stale and misdirected tokens, path tricks and odd methods,
+// all sent to the compiled exporter over loopback.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request, startExporter, type RunningExporter } from './exporter-process';
+import { documentFiles, testCluster, writeKubernetesSecretDir } from './fixtures';
+import { eddsaToken, hmacWithPublicKeyToken, referenceClaims, unsignedToken, type Claims } from './tokens';
+
+const PRIVATE = '/metadata/private/federation.json';
+
+const local = testCluster('cluster-local.test');
+const peer = testCluster('cluster-a.local');
+const otherPeer = testCluster('cluster-b.local');
+const stranger = testCluster('cluster-x.local');
+
+let dir: string;
+let exporter: RunningExporter;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'exporter-attacks-'));
+  const federation = {
+    ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+    publicServices: [{ hostname: 'foo.ns.svc.cluster-local.test', ports: [{ name: 'http', port: 8080 }] }],
+  };
+  writeKubernetesSecretDir(dir, documentFiles(local, federation, [peer, otherPeer]));
+  exporter = await startExporter(dir);
+  await exporter.waitForLog((r) => r.msg === 'documents loaded');
+});
+
+afterAll(async () => {
+  await exporter?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const validClaims = (): Claims => referenceClaims(local.clusterUUID, peer.clusterUUID);
+const signedByPeer = (claims: Claims) => eddsaToken(peer.keypair.priv, claims);
+
+async function expectRefused(authorization: string | undefined, reason: string): Promise<void> {
+  const res = await request(exporter.port, PRIVATE, {
+    headers: authorization === undefined ? {} : { Authorization: authorization },
+  });
+  expect(res.status).toBe(401);
+  expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+  expect(JSON.parse(res.body)).toStrictEqual({ error: reason });
+}
+
+describe('the private document refuses', () => {
+  test('a request without Authorization', () => expectRefused(undefined, 'missing authorization header'));
+
+  test.each([
+    ['another scheme', 'Basic dXNlcjpwYXNz'],
+    ['Bearer without a token', 'Bearer '],
+    ['two tokens', 'Bearer a.b.c d.e.f'],
+    ['characters outside base64url', 'Bearer a.b.c<script>'],
+  ])('a malformed header: %s', (_name, header) => expectRefused(header, 'malformed authorization header'));
+
+  test('a token that is not a JWT', () => expectRefused('Bearer not-a-jwt', 'malformed token'));
+
+  test('alg: none', () => expectRefused(`Bearer ${unsignedToken(validClaims())}`, 'algorithm not allowed'));
+
+  test('HS256 signed with the peer public key as the HMAC secret', () =>
+    expectRefused(
+      `Bearer ${hmacWithPublicKeyToken(peer.keypair.pub, validClaims())}`,
+      'algorithm not allowed',
+    ));
+
+  test('a signature by another key (a known peer impersonating another)', () =>
+    expectRefused(`Bearer ${eddsaToken(otherPeer.keypair.priv, validClaims())}`, 'bad signature'));
+
+  test('a tampered payload', () => {
+    const [header, , signature] = signedByPeer(validClaims()).split('.');
+    const payload = Buffer.from(JSON.stringify({ ...validClaims(), scope: 'admin' })).toString('base64url');
+    return expectRefused(`Bearer ${header}.${payload}.${signature}`, 'bad signature');
+  });
+
+  test('an expired token', () =>
+    expectRefused(
+      `Bearer ${signedByPeer({ ...validClaims(), nbf: now() - 600, exp: now() - 300 })}`,
+      'token expired',
+    ));
+
+  test('a token without exp', () => {
+    const { exp: _exp, ...claims } = validClaims();
+    return expectRefused(`Bearer ${signedByPeer(claims)}`, 'invalid claim exp');
+  });
+
+  test('a token not valid yet (nbf in the future)', () =>
+    expectRefused(
+      `Bearer ${signedByPeer({ ...validClaims(), nbf: now() + 600, exp: now() + 660 })}`,
+      'invalid claim nbf',
+    ));
+
+  test('a token for another cluster (wrong audience)', () =>
+    expectRefused(
+      `Bearer ${signedByPeer({ ...validClaims(), aud: otherPeer.clusterUUID })}`,
+      'invalid claim aud',
+    ));
+
+  test.each([
+    ['another scope', 'public-federation'],
+    ['no scope', undefined],
+    ['scope as a list', ['private-federation']],
+  ])('a token for another route: %s', (_name, scope) =>
+    expectRefused(`Bearer ${signedByPeer({ ...validClaims(), scope })}`, 'wrong scope'),
+  );
+
+  test('an unknown subject, validly signed by its own key', () =>
+    expectRefused(
+      `Bearer ${eddsaToken(stranger.keypair.priv, referenceClaims(local.clusterUUID, stranger.clusterUUID))}`,
+      'unknown subject',
+    ));
+
+  test('our own cluster as the subject', () =>
+    expectRefused(
+      `Bearer ${eddsaToken(local.keypair.priv, referenceClaims(local.clusterUUID, local.clusterUUID))}`,
+      'unknown subject',
+    ));
+
+  test('an oversized token', () =>
+    expectRefused(`Bearer ${signedByPeer({ ...validClaims(), pad: 'x'.repeat(6000) })}`, 'token too large'));
+
+  test('refusals are counted by reason, and the tokens never reach the logs', async () => {
+    const token = eddsaToken(otherPeer.keypair.priv, validClaims());
+    await expectRefused(`Bearer ${token}`, 'bad signature');
+    const metrics = (await request(exporter.port, '/metrics')).body;
+    expect(metrics).toMatch(/d8_istio_metadata_exporter_auth_failures_total\{reason="bad signature"\} [2-9]/);
+    expect(metrics).toMatch(
+      /d8_istio_metadata_exporter_auth_failures_total\{reason="algorithm not allowed"\} [2-9]/,
+    );
+    expect(exporter.rawOutput).toContain('"reason":"bad signature"');
+    expect(exporter.rawOutput).not.toContain(token.split('.')[2]);
+    expect(exporter.rawOutput).not.toContain(token.split('.')[1]);
+  });
+
+  test('yet the same request with a valid token is served', async () => {
+    const res = await request(exporter.port, PRIVATE, {
+      headers: { Authorization: `Bearer ${signedByPeer(validClaims())}` },
+    });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('path tricks never reach a document', () => {
+  test.each([
+    '/metadata/../metadata/private/federation.json',
+    '/metadata/public/../private/federation.json',
+    '/metadata/public/%2e%2e/private/federation.json',
+    '/metadata/public/%2E%2E/%2E%2E/metadata/public/public.json',
+    '/metadata//public/public.json',
+    '//metadata/public/public.json',
+    '/metadata/public%2fpublic.json',
+    '/metadata%2Fprivate%2Ffederation.json',
+    '/metadata/public/public.json/',
+    '/metadata/public/public.json%00',
+    '/metadata/public/./public.json',
+    '/metadata/private/federation.json;.css',
+    '/metadata/public/..%2f..%2fetc%2fpasswd',
+  ])('%s is 404', async (path) => {
+    const res = await request(exporter.port, path);
+    expect(res.status).toBe(404);
+    expect(res.body).toBe('{"error":"not found"}');
+  });
+
+  test('a query string does not change the route', async () => {
+    expect((await request(exporter.port, '/metadata/public/public.json?x=../private')).status).toBe(200);
+  });
+
+  test('an absolute-form request target is 404', async () => {
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(exporter.port, '127.0.0.1', () =>
+        socket.write(
+          `GET http://127.0.0.1:${exporter.port}/metadata/public/public.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 404 /);
+  });
+});
+
+describe('methods other than GET and HEAD', () => {
+  test.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'])(
+    '%s on the private route is 405',
+    async (method) => {
+      const res = await request(exporter.port, PRIVATE, {
+        method,
+        headers: { Authorization: `Bearer ${signedByPeer(validClaims())}` },
+      });
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD');
+      expect(res.body).not.toContain('ingressGateways');
+    },
+  );
+
+  test('a POST with a body is answered and the connection closed', async () => {
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(exporter.port, '127.0.0.1', () =>
+        socket.write(
+          'POST /metadata/public/public.json HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc',
+        ),
+      );
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 405 /);
+    expect(response.toLowerCase()).toContain('connection: close');
+  });
+});
