@@ -1,0 +1,247 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { makeCertificate } from '../../tests/fetch/certs';
+import {
+  AddonOperator,
+  OPERATOR_NAMESPACE,
+  writeOperatorConfig,
+  type GlobalValues,
+  type IstioSettings,
+} from './addon-operator';
+import { startApiServer, type ApiServer } from './control-plane';
+import { DocumentsSync } from './documents-sync';
+import { Exporter } from './exporter';
+import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
+import { ISTIO_CRDS, OUR_CRDS_DIR, type UpstreamTools } from './tools';
+import { pollUntil } from './wait';
+
+/**
+ * One local "cluster": kube-apiserver (on the shared etcd), the CRDs a Deckhouse cluster
+ * with Istio has, the root CA ConfigMap istiod would write, addon-operator running our
+ * module, the metadata exporter fed from the rendered Secrets, and a stand-in cloud
+ * controller that writes the gateway Service's load-balancer status.
+ */
+
+export const MODULE_NAMESPACE = 'd8-istio';
+export const GATEWAY_SERVICE = 'ingressgateway';
+
+/**
+ * Kinds the chart renders whose CRDs a Deckhouse cluster gets from other modules
+ * (prometheus-operator, cert-manager): minimal schema-less stand-ins, so Helm can apply them.
+ */
+const STAND_IN_CRDS: readonly { group: string; kind: string; plural: string; version: string }[] = [
+  { group: 'monitoring.coreos.com', kind: 'PrometheusRule', plural: 'prometheusrules', version: 'v1' },
+  { group: 'cert-manager.io', kind: 'Certificate', plural: 'certificates', version: 'v1' },
+];
+
+export interface ClusterSpec {
+  name: string;
+  clusterDomain: string;
+  clusterUUID: string;
+  serviceCidr: string;
+  settings: IstioSettings;
+  /** Written to the gateway Service's status.loadBalancer.ingress, as a cloud would (IPs). */
+  loadBalancerIPs?: string[];
+}
+
+export type Log = (line: string) => void;
+
+function crdObject(group: string, kind: string, plural: string, version: string): KubeObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  };
+}
+
+function crdsFromYaml(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o?.kind === 'CustomResourceDefinition');
+}
+
+export function allCrds(): KubeObject[] {
+  const ours = readdirSync(OUR_CRDS_DIR)
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('doc-'))
+    .flatMap((f) => crdsFromYaml(readFileSync(join(OUR_CRDS_DIR, f), 'utf8')));
+  const istio = crdsFromYaml(readFileSync(ISTIO_CRDS, 'utf8'));
+  const standIns = STAND_IN_CRDS.map((c) => crdObject(c.group, c.kind, c.plural, c.version));
+  return [...ours, ...istio, ...standIns];
+}
+
+async function installCrds(api: KubeApi, crds: readonly KubeObject[]): Promise<void> {
+  for (const crd of crds) {
+    await api.apply(
+      resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', { name: crd.metadata.name }),
+      crd,
+    );
+  }
+  for (const crd of crds) {
+    const path = resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', {
+      name: crd.metadata.name,
+    });
+    await pollUntil(
+      async () => {
+        const current = await api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(path);
+        return current?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+          ? true
+          : undefined;
+      },
+      { what: `CRD ${crd.metadata.name} established`, timeoutMs: 60_000, intervalMs: 200 },
+    );
+  }
+}
+
+async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
+  await api.apply(resourcePath('v1', 'namespaces', { name }), {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name },
+  });
+}
+
+export class Cluster {
+  readonly api: KubeApi;
+  readonly operator: AddonOperator;
+  readonly exporter: Exporter;
+  readonly sync: DocumentsSync;
+  readonly rootCAPem: string;
+  private lbTimer: NodeJS.Timeout | undefined;
+  private lbError: string | undefined;
+
+  private constructor(
+    readonly spec: ClusterSpec,
+    readonly apiServer: ApiServer,
+    tools: UpstreamTools,
+    readonly dir: string,
+  ) {
+    this.api = apiServer.api;
+    this.operator = new AddonOperator(spec.name, tools.addonOperator, dir, apiServer.kubeconfigPath);
+    this.sync = new DocumentsSync(this.api, join(dir, 'documents'));
+    this.exporter = new Exporter(spec.name, dir, this.sync.dir);
+    this.rootCAPem = makeCertificate({
+      commonName: `${spec.clusterDomain} Istio root CA`,
+      isCA: true,
+    }).certPem;
+  }
+
+  get globals(): GlobalValues {
+    return {
+      clusterDomain: this.spec.clusterDomain,
+      clusterUUID: this.spec.clusterUUID,
+      publicDomainTemplate: `%s.${this.spec.name}.example.com`,
+      httpsMode: 'CertManager',
+    };
+  }
+
+  /** Starts the API server and prepares it like a cluster where Istio runs; then addon-operator. */
+  static async start(spec: ClusterSpec, tools: UpstreamTools, etcdUrl: string, runDir: string, log: Log) {
+    const dir = join(runDir, spec.name);
+    mkdirSync(dir, { recursive: true });
+    const started = Date.now();
+    const apiServer = await startApiServer({
+      binary: tools.kubeApiserver,
+      name: spec.name,
+      dir,
+      etcdUrl,
+      serviceCidr: spec.serviceCidr,
+    });
+    log(`${spec.name}: kube-apiserver ready at ${apiServer.connection.server} (${Date.now() - started} ms)`);
+    const cluster = new Cluster(spec, apiServer, tools, dir);
+    await installCrds(cluster.api, allCrds());
+    for (const ns of [OPERATOR_NAMESPACE, MODULE_NAMESPACE]) await ensureNamespace(cluster.api, ns);
+    // What istiod writes into every namespace: the mesh root CA the module publishes.
+    await cluster.api.apply(
+      resourcePath('v1', 'configmaps', { namespace: MODULE_NAMESPACE, name: 'istio-ca-root-cert' }),
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio-ca-root-cert', namespace: MODULE_NAMESPACE },
+        data: { 'root-cert.pem': cluster.rootCAPem },
+      },
+    );
+    await writeOperatorConfig(cluster.api, cluster.globals, spec.settings);
+    await cluster.operator.start();
+    cluster.sync.start();
+    cluster.startLoadBalancerController();
+    log(`${spec.name}: addon-operator started (metrics on 127.0.0.1:${cluster.operator.metricsPort})`);
+    return cluster;
+  }
+
+  /** New module settings in the operator's ConfigMap (what editing ModuleConfig does). */
+  async configure(settings: IstioSettings): Promise<void> {
+    this.spec.settings = settings;
+    await writeOperatorConfig(this.api, this.globals, settings);
+  }
+
+  /** The exporter starts once the module has rendered its documents. */
+  async startExporter(timeoutMs: number): Promise<void> {
+    await pollUntil(async () => ((await this.sync.syncOnce()) || this.sync.hasDocuments ? true : undefined), {
+      what: `${this.spec.name}: documents Secrets rendered and copied to ${this.sync.dir}`,
+      timeoutMs,
+      describe: () => `sync error: ${this.sync.error ?? 'none'}\n${this.operator.logTail(30)}`,
+      abortIf: () => this.operator.describeExit(),
+    });
+    await this.exporter.start();
+  }
+
+  private startLoadBalancerController(): void {
+    const ips = this.spec.loadBalancerIPs;
+    if (!ips?.length) return;
+    const path = resourcePath('v1', 'services', { namespace: MODULE_NAMESPACE, name: GATEWAY_SERVICE });
+    const wanted = ips.map((ip) => ({ ip }));
+    const reconcile = async (): Promise<void> => {
+      try {
+        const svc = await this.api.get<{ spec?: { type?: string }; status?: { loadBalancer?: unknown } }>(
+          path,
+        );
+        if (!svc || svc.spec?.type !== 'LoadBalancer') return;
+        const current = (svc.status?.loadBalancer as { ingress?: { ip?: string }[] } | undefined)?.ingress;
+        // The API server adds fields of its own (ipMode): compare the addresses only.
+        if ((current ?? []).map((i) => i.ip).join() === ips.join()) return;
+        await this.api.mergePatch(`${path}/status`, { status: { loadBalancer: { ingress: wanted } } });
+        this.lbError = undefined;
+      } catch (error) {
+        this.lbError = error instanceof Error ? error.message : String(error);
+      }
+    };
+    this.lbTimer = setInterval(() => void reconcile(), 500);
+    this.lbTimer.unref();
+  }
+
+  get loadBalancerControllerError(): string | undefined {
+    return this.lbError;
+  }
+
+  /** Operator and exporter logs, for failure messages. */
+  diagnostics(lines = 40): string {
+    return [
+      `---- ${this.spec.name} addon-operator log (last ${lines} lines)`,
+      this.operator.logTail(lines),
+      `---- ${this.spec.name} metadata-exporter log`,
+      this.exporter.logTail(15),
+    ].join('\n');
+  }
+
+  async stop(): Promise<void> {
+    if (this.lbTimer) clearInterval(this.lbTimer);
+    this.sync.stop();
+    await this.exporter.stop();
+    await this.operator.stop();
+    await this.apiServer.process.stop();
+  }
+}
