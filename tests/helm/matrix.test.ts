@@ -18,6 +18,7 @@ import {
   type JsonObject,
   type KubeObject,
 } from './render';
+import { expectedImports, renderedImports } from './imports';
 import { validationProblems } from './validate';
 
 const INLETS: Inlet[] = ['LoadBalancer', 'NodePort'];
@@ -85,11 +86,6 @@ function expectedKeys(s: Scenario): string[] {
   }
   const keys = [...ALWAYS_WHEN_ENABLED];
   if (s.httpsMode === 'CertManager') keys.push('Certificate/d8-istio/istio-metadata');
-  if (s.federations) {
-    for (const entry of SERVICE_ENTRIES) {
-      keys.push(`ServiceEntry/d8-istio/${entry.name}`, `DestinationRule/d8-istio/${entry.name}`);
-    }
-  }
   return keys.sort();
 }
 
@@ -151,7 +147,18 @@ test('each render has exactly the expected objects, no duplicates, all valid', (
     const { scenario, objects } = outcome;
     const keys = objects.map(objectKey);
     const context = describeScenario(scenario);
-    expect({ context, keys: [...keys].sort() }).toEqual({ context, keys: expectedKeys(scenario) });
+    const imported = (k: string) => /^(ServiceEntry|DestinationRule)\//.test(k);
+    expect({ context, keys: keys.filter((k) => !imported(k)).sort() }).toEqual({
+      context,
+      keys: expectedKeys(scenario),
+    });
+    // Imports exist exactly when there are federations (packing is tested in remote-services.test.ts).
+    const expected = scenario.enabled && scenario.federations ? expectedImports(SERVICE_ENTRIES) : [];
+    expect({ context, imports: renderedImports(objects) }).toEqual({ context, imports: expected });
+    expect({ context, rules: keys.some((k) => k.startsWith('DestinationRule/')) }).toEqual({
+      context,
+      rules: expected.length > 0,
+    });
     expect({ context, duplicates: keys.filter((k, i) => keys.indexOf(k) !== i) }).toEqual({
       context,
       duplicates: [],

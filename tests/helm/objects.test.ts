@@ -15,6 +15,7 @@ import {
   scenarioValues,
 } from './fixtures';
 import { findObject, render, type JsonObject, type KubeObject } from './render';
+import { destinationRuleHostFor, destinationRules, expectedImports, renderedImports } from './imports';
 import { validationProblems } from './validate';
 
 type Container = {
@@ -92,11 +93,12 @@ describe('every rendered object is valid for the API server', () => {
   test('the validators do catch broken objects', () => {
     const deployment = structuredClone(mustFind(full, 'Deployment', 'ingressgateway'));
     (deployment.spec as JsonObject).replicas = 'two';
-    const serviceEntry = structuredClone(mustFind(full, 'ServiceEntry', SERVICE_ENTRIES[0]!.name));
+    const serviceEntry = structuredClone(full.find((o) => o.kind === 'ServiceEntry')!);
     const seSpec = serviceEntry.spec as JsonObject;
     seSpec.location = 'MESH_INTERNALL';
     seSpec.unknownField = true;
     seSpec.endpoints = [{ address: '192.0.2.1', ports: { grpc_api: 15443 } }];
+    seSpec.hosts = Array.from({ length: 257 }, (_, i) => `h${i}.ns.svc.cluster-a.local`);
     const rule = structuredClone(mustFind(full, 'PrometheusRule', 'istio-federation'));
     (rule.spec as { groups: { rules: JsonObject[] }[] }).groups[0]!.rules[0]!.for = 'five minutes';
     const badName = structuredClone(mustFind(full, 'Service', 'ingressgateway'));
@@ -107,6 +109,7 @@ describe('every rendered object is valid for the API server', () => {
     expect(seProblems).toMatch(/location/);
     expect(seProblems).toMatch(/unknownField/);
     expect(seProblems).toMatch(/port name must be valid: grpc_api/);
+    expect(seProblems).toMatch(/hosts must NOT have more than 256 items/);
     expect(validationProblems(rule).join('\n')).toMatch(/invalid duration/);
     expect(validationProblems(badName).join('\n')).toMatch(/not a valid Service name/);
   });
@@ -286,24 +289,24 @@ describe('metadata exporter', () => {
 });
 
 describe('imported services', () => {
-  test('one ServiceEntry and one DestinationRule per group, named from values', () => {
-    for (const entry of SERVICE_ENTRIES) {
-      const serviceEntry = mustFind(full, 'ServiceEntry', entry.name);
+  test('ServiceEntries carry exactly the imported groups, each host covered by an ISTIO_MUTUAL rule', () => {
+    expect(renderedImports(full)).toEqual(expectedImports(SERVICE_ENTRIES));
+    for (const serviceEntry of full.filter((o) => o.kind === 'ServiceEntry')) {
       expect(serviceEntry.metadata.namespace).toBe('d8-istio');
-      expect(serviceEntry.spec).toEqual({
-        hosts: [entry.hostname],
-        location: 'MESH_INTERNAL',
-        resolution: entry.resolution,
-        ports: entry.ports,
-        endpoints: entry.endpoints,
-      });
-      expect(mustFind(full, 'DestinationRule', entry.name).spec).toEqual({
-        host: entry.hostname,
-        trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
-      });
+      expect(serviceEntry.metadata.name).toMatch(/^imported-[0-9a-f]{10}-[0-9a-f]-0$/);
+      expect((serviceEntry.spec as JsonObject).location).toBe('MESH_INTERNAL');
     }
-    expect(full.filter((o) => o.kind === 'ServiceEntry')).toHaveLength(SERVICE_ENTRIES.length);
-    expect(full.filter((o) => o.kind === 'DestinationRule')).toHaveLength(SERVICE_ENTRIES.length);
+    const rules = destinationRules(full);
+    expect(rules.map((r) => r.host).sort()).toEqual(['*.svc.cluster-a.local', '*.svc.cluster-c.local']);
+    for (const rule of rules) expect(rule.spec.trafficPolicy).toEqual({ tls: { mode: 'ISTIO_MUTUAL' } });
+    for (const entry of SERVICE_ENTRIES) {
+      expect(
+        destinationRuleHostFor(
+          entry.hostname,
+          rules.map((r) => r.host),
+        ),
+      ).toBeDefined();
+    }
   });
 });
 

@@ -1,0 +1,137 @@
+// The packed ServiceEntry/DestinationRule layout, rendered by real Helm: it must mean
+// exactly what the values say, stay within the CRD limits whatever hostnames a peer
+// sends, and touch only the object of a host that changed.
+import { createHash } from 'node:crypto';
+import { FULL_SCENARIO, scenarioValues } from './fixtures';
+import { importedServices } from './generate';
+import { destinationRuleHostFor, destinationRules, expectedImports, renderedImports } from './imports';
+import { objectKey, render, type JsonObject, type KubeObject } from './render';
+import { validationProblems } from './validate';
+
+type Entry = JsonObject & { hostname: string; name: string };
+
+function valuesWithEntries(entries: JsonObject[]) {
+  const values = structuredClone(scenarioValues(FULL_SCENARIO));
+  (values.istio.internal as { federation: JsonObject }).federation.serviceEntries = entries;
+  return values;
+}
+
+const serviceEntries = (objects: KubeObject[]) => objects.filter((o) => o.kind === 'ServiceEntry');
+const hostsOf = (o: KubeObject) => (o.spec as { hosts: string[] }).hosts;
+
+/** Entries with the same ports and gateways as `like`, for hosts whose sha256 starts with '0'. */
+function collidingEntries(count: number, like: Entry): Entry[] {
+  const entries: Entry[] = [];
+  for (let i = 0; entries.length < count && i < count * 64; i++) {
+    const hostname = `collide-${i}.crafted.svc.cluster-00.local`;
+    if (!createHash('sha256').update(hostname).digest('hex').startsWith('0')) continue;
+    entries.push({ ...like, name: `crafted-${i}`, hostname });
+  }
+  if (entries.length < count) throw new Error('not enough colliding hostnames');
+  return entries;
+}
+
+const BASE = importedServices(600, 3) as unknown as Entry[];
+const [first] = BASE;
+if (!first) throw new Error('no generated services');
+// A host whose ports are split over two gateway sets appears in two entries.
+const SPLIT_HOST: Entry = {
+  ...first,
+  name: 'split-host-second-group',
+  ports: [{ number: 7070, name: 'tcp-extra', protocol: 'TCP' }],
+  endpoints: [{ address: 'gw.cluster-00.example.net', ports: { 'tcp-extra': 443 } }],
+  resolution: 'DNS',
+};
+// Not of the <service>.<namespace>.svc.<domain> shape: needs its own DestinationRule.
+const ODD_HOST: Entry = { ...first, name: 'odd-host', hostname: 'api.partner.example' };
+const ENTRIES: Entry[] = [...BASE, SPLIT_HOST, ODD_HOST];
+const NEW_SERVICE: Entry = {
+  ...first,
+  name: 'brand-new',
+  hostname: 'brand-new.team-00.svc.cluster-00.local',
+};
+
+let base: KubeObject[];
+let withNewService: KubeObject[];
+let withoutOne: KubeObject[];
+let crafted: KubeObject[];
+
+beforeAll(async () => {
+  [base, withNewService, withoutOne, crafted] = await Promise.all([
+    render(valuesWithEntries(ENTRIES)),
+    render(valuesWithEntries([...ENTRIES, NEW_SERVICE])),
+    render(valuesWithEntries(ENTRIES.filter((e) => e !== BASE[300]))),
+    render(valuesWithEntries(collidingEntries(300, first))),
+  ]);
+});
+
+test('the rendered imports are exactly the values entries', () => {
+  expect(renderedImports(base)).toEqual(expectedImports(ENTRIES));
+  expect(renderedImports(crafted)).toHaveLength(300);
+});
+
+test('services are packed: far fewer objects than entries, each within the CRD limits', () => {
+  const packed = serviceEntries(base);
+  expect(packed.length).toBeLessThan(ENTRIES.length / 2);
+  for (const serviceEntry of packed) {
+    const hosts = hostsOf(serviceEntry);
+    expect(hosts.length).toBeLessThanOrEqual(256);
+    expect([...hosts].sort()).toEqual(hosts);
+    expect(new Set(hosts).size).toBe(hosts.length);
+  }
+  const keys = base.map(objectKey);
+  expect(new Set(keys).size).toBe(keys.length);
+  expect(base.flatMap(validationProblems)).toEqual([]);
+});
+
+test('hostnames crafted into one bucket are split at 256 hosts and stay valid', () => {
+  const sizes = serviceEntries(crafted)
+    .map((o) => hostsOf(o).length)
+    .sort((a, b) => b - a);
+  expect(sizes).toEqual([256, 44]);
+  expect(crafted.flatMap(validationProblems)).toEqual([]);
+});
+
+test('every imported host gets ISTIO_MUTUAL from one rule per remote domain (or its own)', () => {
+  const rules = destinationRules(base);
+  const hosts = rules.map((r) => r.host);
+  expect(hosts.sort()).toEqual([
+    '*.svc.cluster-00.local',
+    '*.svc.cluster-01.local',
+    '*.svc.cluster-02.local',
+    'api.partner.example',
+  ]);
+  for (const entry of ENTRIES) {
+    const chosen = destinationRuleHostFor(entry.hostname, hosts);
+    expect({ host: entry.hostname, chosen: chosen !== undefined }).toEqual({
+      host: entry.hostname,
+      chosen: true,
+    });
+  }
+  for (const rule of rules) expect(rule.spec.trafficPolicy).toEqual({ tls: { mode: 'ISTIO_MUTUAL' } });
+});
+
+function changedObjects(before: KubeObject[], after: KubeObject[]): string[] {
+  const index = (objects: KubeObject[]) => new Map(objects.map((o) => [objectKey(o), JSON.stringify(o)]));
+  const a = index(before);
+  const b = index(after);
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+test('adding or removing one service touches only the object that holds its host', () => {
+  const added = changedObjects(base, withNewService);
+  expect(added).toHaveLength(1);
+  expect(added[0]).toMatch(/^ServiceEntry\//);
+  const holder = withNewService.find((o) => objectKey(o) === added[0]);
+  expect(holder && hostsOf(holder)).toContain(NEW_SERVICE.hostname);
+
+  const removed = changedObjects(base, withoutOne);
+  expect(removed).toHaveLength(1);
+  expect(removed[0]).toMatch(/^ServiceEntry\//);
+});
+
+test('the same values render the same names', async () => {
+  const again = await render(valuesWithEntries(ENTRIES));
+  expect(again.map(objectKey)).toEqual(base.map(objectKey));
+});
