@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFetchMetadataHook, FETCH_TICK } from '../../hooks/federation/fetch-metadata';
+import { createFetchMetadataHook, FETCH_TICK, slowestFirst } from '../../hooks/federation/fetch-metadata';
+import type { PlanEntry } from '../../lib/federation/fetch-plan';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
 import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/refresh';
@@ -560,5 +561,36 @@ describe('fetch hook: identity and refusals', () => {
     });
     expect(result.kubeOperations).toEqual([]);
     expect(result.metrics).toEqual([{ action: 'expire', group: FETCH_METRICS_GROUP }]);
+  });
+});
+
+describe('slowestFirst', () => {
+  it('starts the peers that timed out last time first, keeping the order otherwise', () => {
+    const entry = (name: string, reason?: string): PlanEntry => ({
+      action: 'fetch',
+      why: 'retry',
+      federation: {
+        name,
+        generation: 1,
+        trustDomain: `${name}.local`,
+        metadataEndpoint: 'https://x/',
+        tls: {},
+        status: reason
+          ? {
+              conditions: [
+                { type: 'MetadataFetched', status: 'False', reason, message: '', lastTransitionTime: 'T' },
+              ],
+            }
+          : {},
+      },
+    });
+    const order = slowestFirst([
+      entry('a'),
+      entry('b', 'HTTPError'),
+      entry('c', 'Timeout'),
+      entry('d'),
+      entry('e', 'Timeout'),
+    ]);
+    expect(order.map((e) => e.federation.name)).toEqual(['c', 'e', 'a', 'b', 'd']);
   });
 });

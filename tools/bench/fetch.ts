@@ -106,19 +106,26 @@ async function startRemotesProcess(): Promise<{ ca: string; endpoints: string[];
   return { ca, endpoints, stop: () => child.kill('SIGTERM') };
 }
 
-async function main(): Promise<void> {
-  const ourKeys = deckhouseKeypair();
-  const { ca, endpoints, stop } = await startRemotesProcess();
+type FilterResult = ReturnType<typeof federation> & { status: unknown };
+
+interface BenchRun {
+  wallMs: number;
+  output: Awaited<ReturnType<typeof runHook>>;
+}
+
+async function runOnce(
+  federations: FilterResult[],
+  ourKeys: { pub: string; priv: string },
+): Promise<BenchRun> {
   const contexts: BindingContext[] = [
     {
       binding: 'federations',
       type: 'Group',
       groupName: 'main',
-      snapshots: { federations: endpoints.map((e, i) => ({ filterResult: federation(i, e, ca) })) },
+      snapshots: { federations: federations.map((filterResult) => ({ filterResult })) },
     },
   ];
   const hook = createFetchMetadataHook({ limits: { ...DEFAULT_FETCH_LIMITS, requestTimeoutMs } });
-  const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   const output = await runHook(hook, {
     contexts,
@@ -130,15 +137,17 @@ async function main(): Promise<void> {
     valuesKey: 'istio',
     logSink: () => undefined,
   });
-  const wallMs = performance.now() - started;
+  return { wallMs: performance.now() - started, output };
+}
 
+function report(label: string, run: BenchRun): boolean {
   const reasons = new Map<string, number>();
-  for (const op of output.kubeOperations as Extract<KubeOperation, { operation: 'MergePatch' }>[]) {
+  for (const op of run.output.kubeOperations as Extract<KubeOperation, { operation: 'MergePatch' }>[]) {
     const status = (op.mergePatch as { status: { conditions: { type: string; reason: string }[] } }).status;
     const reason = status.conditions.find((c) => c.type === 'MetadataFetched')?.reason ?? '?';
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
-  const durations = output.metrics
+  const durations = run.output.metrics
     .filter(
       (m): m is Extract<typeof m, { value: number }> => 'name' in m && m.name === FETCH_METRICS.fetchDuration,
     )
@@ -148,23 +157,44 @@ async function main(): Promise<void> {
   const pct = (p: number) =>
     healthy[Math.min(healthy.length - 1, Math.floor((p / 100) * healthy.length))] ?? NaN;
   const budgetMs = requestTimeoutMs + 1000;
+  const ok = run.wallMs <= budgetMs;
+  console.log(`  ${label}`);
+  console.log(
+    `    wall time          ${run.wallMs.toFixed(0)} ms (budget ${budgetMs} ms: ${ok ? 'OK' : 'OVER'})`,
+  );
+  console.log(`    outcomes           ${[...reasons].map(([r, n]) => `${r}=${n}`).join(', ')}`);
+  console.log(
+    `    healthy fetch      p50 ${pct(50).toFixed(1)} / p95 ${pct(95).toFixed(1)} / max ${(healthy.at(-1) ?? NaN).toFixed(1)} ms`,
+  );
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const ourKeys = deckhouseKeypair();
+  const { ca, endpoints, stop } = await startRemotesProcess();
   const runtime = typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`;
   console.log(
-    `fetch benchmark (${runtime}): ${remotes} remotes, ${hanging} never answer, request timeout ${requestTimeoutMs} ms`,
+    `fetch benchmark (${runtime}): ${remotes} remotes, ${hanging} never answer, request timeout ${requestTimeoutMs} ms, remotes in a separate process`,
   );
-  console.log(
-    `  wall time            ${wallMs.toFixed(0)} ms (budget ${budgetMs} ms: ${wallMs <= budgetMs ? 'OK' : 'OVER'})`,
+  const rssBefore = process.memoryUsage().rss;
+  const cold: FilterResult[] = endpoints.map((e, i) => federation(i, e, ca));
+  const first = await runOnce(cold, ourKeys);
+  const coldOk = report('cold (no status yet: every federation is new)', first);
+  // Steady state: statuses from the first run, then a spec change on every object makes all due at once;
+  // the peers that timed out before now start first.
+  const patches = new Map(
+    (first.output.kubeOperations as Extract<KubeOperation, { operation: 'MergePatch' }>[]).map((op) => [
+      op.name,
+      (op.mergePatch as { status: unknown }).status,
+    ]),
   );
-  console.log(`  outcomes             ${[...reasons].map(([r, n]) => `${r}=${n}`).join(', ')}`);
-  console.log(
-    `  healthy fetch p50/p95/max ${pct(50).toFixed(1)} / ${pct(95).toFixed(1)} / ${(healthy.at(-1) ?? NaN).toFixed(1)} ms`,
-  );
+  const warm = cold.map((f) => ({ ...f, generation: 2, status: patches.get(f.name) ?? {} }));
+  const warmOk = report('warm (all due again, statuses known)', await runOnce(warm, ourKeys));
   console.log(
     `  RSS growth           ${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MiB`,
   );
-
   stop();
-  if (wallMs > budgetMs) process.exitCode = 1;
+  if (!coldOk || !warmOk) process.exitCode = 1;
 }
 
 if (args.serve) await serveRemotes();
