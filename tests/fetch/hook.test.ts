@@ -372,6 +372,13 @@ describe('fetch hook: bad remote input keeps the last good data', () => {
     expect(statusOf(after, 'b').lastError).toMatch(testCase.message);
     expect(statusOf(after, 'b').fetchRetry).toMatchObject({ failures: 1, failedEndpoint: failedUrl });
     expect(metric(result, FETCH_METRICS.fetchError, { federation_name: 'b', endpoint: failedUrl })).toBe(1);
+    const tick = slotTick('b', at(1));
+    expect(metric(result, FETCH_METRICS.dataAge, { federation_name: 'b' })).toBe(
+      (tick.getTime() - started.getTime()) / 1000,
+    );
+    expect(metric(result, FETCH_METRICS.lastSuccess, { federation_name: 'b' })).toBe(
+      started.getTime() / 1000,
+    );
     expect(result.logs).toContainEqual(
       expect.objectContaining({
         level: 'warn',
