@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { moduleValidators } from '../hook-sdk/testing';
 import { protocolFromPortName } from './protocol';
+import { hostnameProblem } from './remote-validation';
 import {
   detectImportConflicts,
-  hostnameScopeViolation,
   isAcceptableGatewayAddress,
   mergeFederations,
   parseFederationSnapshot,
@@ -170,14 +170,14 @@ test.each([
   ['a.ns.svc.B.local', 'b.local', undefined],
   ['a.ns.svc.b.local.evil', 'b.local', 'outside'],
   ['svc.b.local', 'b.local', 'outside'],
-  ['.svc.b.local', 'b.local', 'outside'],
+  ['.svc.b.local', 'b.local', 'not <service>.<namespace>'],
   ['a.ns.svc.c.local', 'b.local', 'outside'],
-  ['a.ns.svc.cluster-a.local', 'b.local', 'inside the local domain'],
-  ['a.ns.svc.cluster.local', 'b.local', 'inside the local domain cluster.local'],
+  ['a.ns.svc.cluster-a.local', 'b.local', 'inside our own domain'],
+  ['a.ns.svc.cluster.local', 'b.local', 'inside our own domain cluster.local'],
   // A peer whose domain sits inside ours still cannot publish into it.
-  ['a.ns.svc.x.svc.cluster-a.local', 'x.svc.cluster-a.local', 'inside the local domain'],
-])('hostnameScopeViolation(%p, peer %p)', (hostname, peer, expected) => {
-  const violation = hostnameScopeViolation(hostname, peer, LOCAL);
+  ['a.ns.svc.x.svc.cluster-a.local', 'x.svc.cluster-a.local', 'inside our own domain'],
+])('hostnameProblem(%p, peer %p)', (hostname, peer, expected) => {
+  const violation = hostnameProblem(hostname, { peerTrustDomain: peer, ownTrustDomain: LOCAL });
   if (expected === undefined) expect(violation).toBeUndefined();
   else expect(violation).toContain(expected);
 });
@@ -284,61 +284,34 @@ describe('service entries', () => {
     ]);
   });
 
-  test('same (hostname, port) from two peers: first by name wins, union of gateways; mismatches are collisions', () => {
-    // Nested trust domains are the one way two peers can legitimately publish one hostname.
+  test('a hostname identifies its peer: a nested domain cannot make two peers share one', () => {
+    // Scoping (<svc>.<ns>.svc.<peer domain>, exactly) makes cross-peer clashes impossible by
+    // construction: the outer peer cannot publish a name under the inner peer's domain.
     const host = 'web.ns.svc.x.svc.b.local';
     const result = merge([
       fed(
         'peer-2',
         'x.svc.b.local',
-        [
-          svc(
-            host,
-            { name: 'http', port: 80 },
-            { name: 'tcp-db', port: 5432, protocol: 'TLS' },
-            { name: 'metrics', port: 9100 },
-          ),
-        ],
+        [svc(host, { name: 'http', port: 80 })],
         [{ address: 'gw2.example.com', port: 443 }],
       ),
       fed('peer-1', 'b.local', [
-        svc(
-          host,
-          { name: 'http', port: 80 },
-          { name: 'tcp-db', port: 5432 },
-          { name: 'metrics', port: 9200 },
-        ),
+        svc(host, { name: 'http', port: 80 }),
+        svc('db.ns.svc.b.local', { name: 'tcp-db', port: 5432 }),
       ]),
     ]);
-    expect(
-      result.serviceEntries.map((e) => ({
-        ports: e.ports.map((p) => p.number),
-        endpoints: e.endpoints,
-        resolution: e.resolution,
-        federations: e.federations,
-      })),
-    ).toEqual([
-      {
-        ports: [80],
-        endpoints: [
-          { address: '192.0.2.1', ports: { http: 15443 } },
-          { address: 'gw2.example.com', ports: { http: 443 } },
-        ],
-        resolution: 'DNS',
-        federations: ['peer-1', 'peer-2'],
-      },
-      {
-        ports: [5432, 9200],
-        endpoints: [{ address: '192.0.2.1', ports: { 'tcp-db': 15443, metrics: 15443 } }],
-        resolution: 'STATIC',
-        federations: ['peer-1'],
-      },
+    expect(result.serviceEntries.map((e) => [e.hostname, e.federations, e.resolution])).toEqual([
+      ['db.ns.svc.b.local', ['peer-1'], 'STATIC'],
+      [host, ['peer-2'], 'DNS'],
     ]);
-    expect(result.conflicts.map((c) => [c.federation, c.port, c.reason])).toEqual([
-      ['peer-2', 5432, 'PortCollision'],
-      ['peer-2', 9100, 'PortNameCollision'],
-    ]);
-    expect(detectImportConflicts([...[fed('peer-1', 'b.local')]], LOCAL)).toEqual([]);
+    expect(result.rejected).toContainEqual(
+      expect.objectContaining({
+        federation: 'peer-1',
+        message: expect.stringMatching(/not <service>\.<namespace>/),
+      }),
+    );
+    expect(result.conflicts).toEqual([]);
+    expect(detectImportConflicts([fed('peer-1', 'b.local')], LOCAL)).toEqual([]);
     expect(result.importedServices).toEqual({ 'peer-1': 1, 'peer-2': 1 });
     expect(valuesErrors(result)).toEqual([]);
   });
@@ -403,7 +376,7 @@ describe('service entries', () => {
 });
 
 describe('merge properties (fast-check)', () => {
-  // Nested domains (x.svc.b.local inside b.local) are the one way two trusted peers can share a hostname.
+  // Nested domains (x.svc.b.local inside b.local) probe that a peer cannot publish into another's.
   const trustDomains = [
     'b.local',
     'b.local',
@@ -473,9 +446,6 @@ describe('merge properties (fast-check)', () => {
     expect(results.filter((r) => r.serviceEntries.length > 0).length).toBeGreaterThan(30);
     expect(results.filter((r) => r.conflicts.length > 0).length).toBeGreaterThan(5);
     expect(
-      results.filter((r) => r.serviceEntries.some((e) => e.federations.length > 1)).length,
-    ).toBeGreaterThan(0);
-    expect(
       results.filter((r) => r.serviceEntries.some((e) => e.resolution === 'DNS')).length,
     ).toBeGreaterThan(5);
     expect(
@@ -498,7 +468,8 @@ describe('merge properties (fast-check)', () => {
           )) {
             if (seenHosts.has(service.hostname)) continue;
             seenHosts.add(service.hostname);
-            if (hostnameScopeViolation(service.hostname, f.trustDomain, LOCAL)) continue;
+            if (hostnameProblem(service.hostname, { peerTrustDomain: f.trustDomain, ownTrustDomain: LOCAL }))
+              continue;
             const seenPorts = new Set<number>();
             for (const p of service.ports) {
               if (seenPorts.has(p.port)) continue;
@@ -552,7 +523,9 @@ describe('merge properties (fast-check)', () => {
             entry.federations.flatMap((name) => {
               expect(trusted.has(name)).toBe(true);
               const f = byName.get(name)!;
-              expect(hostnameScopeViolation(entry.hostname, f.trustDomain, LOCAL)).toBeUndefined();
+              expect(
+                hostnameProblem(entry.hostname, { peerTrustDomain: f.trustDomain, ownTrustDomain: LOCAL }),
+              ).toBeUndefined();
               return (f.private?.ingressGateways ?? []).map((g) => `${g.address}:${g.port}`);
             }),
           );

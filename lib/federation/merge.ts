@@ -10,6 +10,7 @@ import {
 } from './documents';
 import { sortGateways } from './gateways';
 import { protocolFromPortName, type Protocol } from './protocol';
+import { CLUSTER_LOCAL, hostnameScopeChecker } from './remote-validation';
 import { compareStrings, generatedPortName } from './public-services';
 import { buildServiceEntries, type MergedPort, type ServiceEntryValue } from './service-entries';
 
@@ -26,8 +27,6 @@ export const FEDERATION_JQ_FILTER = `{
   public: .status.metadataCache.public,
   private: .status.metadataCache.private
 }`;
-
-export const CLUSTER_LOCAL = 'cluster.local';
 
 export interface PrivateMetadata {
   ingressGateways: IngressGateway[];
@@ -253,38 +252,6 @@ export function selectTrustedPeers(
   return { peers, trusted, refused };
 }
 
-/**
- * A peer may only publish `<name>.<ns>.svc.<its trust domain>`, never a name inside our
- * own domain or cluster.local (that would hijack local traffic).
- */
-export function hostnameScopeViolation(
-  hostname: string,
-  peerTrustDomain: string,
-  localTrustDomain: string,
-): string | undefined {
-  return hostnameScope(peerTrustDomain, localTrustDomain)(hostname);
-}
-
-/** The scope check with its suffixes computed once per peer (it runs per imported hostname). */
-export function hostnameScope(
-  peerTrustDomain: string,
-  localTrustDomain: string,
-): (hostname: string) => string | undefined {
-  const forbidden = [localTrustDomain.toLowerCase(), CLUSTER_LOCAL].filter((d) => d !== '');
-  const forbiddenSuffixes = forbidden.map((d) => `.${d}`);
-  const suffix = `.svc.${peerTrustDomain.toLowerCase()}`;
-  return (hostname) => {
-    const h = hostname.toLowerCase();
-    for (let i = 0; i < forbidden.length; i++) {
-      if (h === forbidden[i] || h.endsWith(forbiddenSuffixes[i]!))
-        return `hostname ${hostname} is inside the local domain ${forbidden[i]}`;
-    }
-    if (!h.endsWith(suffix) || h.length === suffix.length)
-      return `hostname ${hostname} is outside the peer's domain (*${suffix})`;
-    return undefined;
-  };
-}
-
 const FORBIDDEN_V4 = [/^127\./, /^0\./, /^169\.254\./, /^2(2[4-9]|[3-5]\d)\./];
 
 /**
@@ -349,7 +316,10 @@ export function mergeFederations(
       continue;
     }
     gatewaysByFederation.set(f.name, gateways);
-    const outOfScope = hostnameScope(f.trustDomain, options.localTrustDomain);
+    const outOfScope = hostnameScopeChecker({
+      peerTrustDomain: f.trustDomain,
+      ownTrustDomain: options.localTrustDomain,
+    });
     const ordered = [...services].sort((a, b) => compareStrings(a.hostname, b.hostname));
     let count = 0;
     let lastHostname: string | undefined;

@@ -94,16 +94,36 @@ export interface HostnameScope {
   ownTrustDomain: string;
 }
 
-/** Why a peer may not publish `hostname`, or undefined. Shape is `<svc>.<ns>.svc.<peer domain>`. */
-export function hostnameProblem(hostname: string, scope: HostnameScope): string | undefined {
-  const own = scope.ownTrustDomain.toLowerCase();
-  const lower = hostname.toLowerCase();
-  if (lower === own || lower.endsWith('.' + own)) return `inside our own domain ${own}`;
+/** The domain no peer may publish into, whatever its trust domain: the default one. */
+export const CLUSTER_LOCAL = 'cluster.local';
+
+/**
+ * The one owner of hostname scoping: a peer may only publish `<svc>.<ns>.svc.<its trust
+ * domain>`, never a name inside our own domain or cluster.local (that would hijack local
+ * traffic). Suffixes are computed once per peer, since the check runs per imported hostname.
+ * The fetcher applies it at the boundary; the merge applies it again to whatever is in status.
+ */
+export function hostnameScopeChecker(scope: HostnameScope): (hostname: string) => string | undefined {
+  const forbidden = [scope.ownTrustDomain.toLowerCase(), CLUSTER_LOCAL].filter((d) => d !== '');
+  const forbiddenSuffixes = forbidden.map((d) => `.${d}`);
   const suffix = `.svc.${scope.peerTrustDomain.toLowerCase()}`;
-  if (!lower.endsWith(suffix)) return `outside *${suffix}`;
-  const labels = lower.slice(0, -suffix.length).split('.');
-  if (labels.length !== 2 || labels.some((l) => l.length === 0)) return `not <service>.<namespace>${suffix}`;
-  return undefined;
+  return (hostname) => {
+    const lower = hostname.toLowerCase();
+    for (let i = 0; i < forbidden.length; i++) {
+      if (lower === forbidden[i] || lower.endsWith(forbiddenSuffixes[i]!))
+        return `inside our own domain ${forbidden[i]}`;
+    }
+    if (!lower.endsWith(suffix)) return `outside *${suffix}`;
+    const labels = lower.slice(0, -suffix.length).split('.');
+    if (labels.length !== 2 || labels.some((l) => l.length === 0))
+      return `not <service>.<namespace>${suffix}`;
+    return undefined;
+  };
+}
+
+/** Why a peer may not publish `hostname`, or undefined (see hostnameScopeChecker). */
+export function hostnameProblem(hostname: string, scope: HostnameScope): string | undefined {
+  return hostnameScopeChecker(scope)(hostname);
 }
 
 const MAX_REJECTED_ITEMS = 50;
