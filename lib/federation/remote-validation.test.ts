@@ -217,3 +217,29 @@ function rsaPublicPem(): string {
     .publicKey.export({ type: 'spki', format: 'pem' })
     .toString();
 }
+
+describe('unnamed remote ports', () => {
+  it('get the same generated name as our own exports, from the stated protocol', () => {
+    const result = checkPrivateDocument(
+      {
+        publicServices: [
+          {
+            hostname: 'web.xyz.svc.cluster-b.local',
+            ports: [{ port: 80, protocol: 'HTTP' }, { port: 5432 }, { name: '', port: 6379 }],
+          },
+        ],
+      },
+      { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' },
+    );
+    expect(result.ok && result.value.document.publicServices).toEqual([
+      {
+        hostname: 'web.xyz.svc.cluster-b.local',
+        ports: [
+          { name: 'http-80', port: 80, protocol: 'HTTP' },
+          { name: 'tcp-5432', port: 5432, protocol: 'TCP' },
+          { name: 'tcp-6379', port: 6379, protocol: 'TCP' },
+        ],
+      },
+    ]);
+  });
+});

@@ -11,6 +11,7 @@ import {
   type PublicServicePort,
 } from './documents';
 import { protocolFromPortName } from './protocol';
+import { generatedPortName } from './public-services';
 
 /**
  * Everything a remote cluster sends is checked here before it reaches status (and from
@@ -185,7 +186,8 @@ function checkPublicService(
     seenPorts.add(port.port);
     // Unnamed ports get a stable name. A protocol the peer states (schema-checked enum,
     // e.g. from appProtocol) wins; otherwise the reference's port-name rule decides.
-    const name = port.name || `tcp-${port.port}`;
+    // Unnamed: the same generated name as for our own exports (`<protocol>-<port>`).
+    const name = port.name || generatedPortName(port.protocol ?? 'TCP', port.port, seenNames);
     // ServiceEntry port names must be unique within the host.
     if (seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
     seenNames.add(name);
