@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpGet } from './http';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
@@ -149,14 +149,27 @@ export class AddonOperator {
     return this.proc && !this.proc.alive ? this.proc.describeExit() : undefined;
   }
 
-  async metrics(): Promise<string> {
-    const res = await httpGet(`http://127.0.0.1:${this.metricsPort}/metrics`);
-    if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status}`);
+  /** Metrics that hooks report: served apart from the operator's own, on /metrics/hooks. */
+  async hookMetrics(): Promise<string> {
+    const res = await httpGet(`http://127.0.0.1:${this.metricsPort}/metrics/hooks`);
+    if (res.status !== 200) throw new Error(`GET /metrics/hooks: HTTP ${res.status}`);
     return res.body;
   }
 
   logTail(lines = 40): string {
     return this.proc?.logTail(lines) ?? '(addon-operator not started)';
+  }
+
+  /** How many log lines (across restarts: the log is appended) carry this message. */
+  countLogMessages(msg: string): number {
+    try {
+      const needle = `"msg":${JSON.stringify(msg)}`;
+      return readFileSync(this.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(needle)).length;
+    } catch {
+      return 0;
+    }
   }
 }
 

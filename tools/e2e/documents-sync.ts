@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { resourcePath, type KubeApi } from './kube-api';
 
@@ -37,6 +46,14 @@ export function writeDocumentsAtomically(dir: string, files: DocumentFiles): voi
     if (!existsSync(userLink)) symlinkSync(join('..data', name), userLink);
   }
   if (previous && previous !== version) rmSync(join(dir, previous), { recursive: true, force: true });
+}
+
+/** The documents currently in `dir` (what the exporter serves). */
+export function readDocumentsDir(dir: string): DocumentFiles {
+  const files: DocumentFiles = {};
+  for (const key of DOCUMENT_SECRETS.flatMap((s) => s.keys))
+    files[key] = readFileSync(join(dir, key), 'utf8');
+  return files;
 }
 
 /** The documents as the Secrets hold them now, or undefined while any key is missing. */

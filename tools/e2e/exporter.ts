@@ -14,6 +14,8 @@ import { freePort, pollUntil } from './wait';
 export class Exporter {
   private proc: ManagedProcess | undefined;
   readonly caPem: string;
+  /** Its serving certificate, so an impostor on the same port looks like it to peers. */
+  readonly serverCertificate: { certPem: string; keyPem: string };
   private readonly certFile: string;
   private readonly keyFile: string;
   port = 0;
@@ -27,6 +29,7 @@ export class Exporter {
   ) {
     const pki = makeServerPki(`${name} metadata-exporter`);
     this.caPem = pki.ca.certPem;
+    this.serverCertificate = pki.server;
     this.certFile = join(workDir, 'exporter.crt');
     this.keyFile = join(workDir, 'exporter.key');
     writeFileSync(this.certFile, pki.server.certPem);

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Every process the harness starts runs in its own process group (detached) with its
@@ -72,6 +74,7 @@ export class ManagedProcess {
       const managed = new ManagedProcess(options.name, options.logFile, child);
       running.add(managed);
       installExitHandlers();
+      recordGroups();
       return managed;
     } finally {
       closeSync(fd);
@@ -132,6 +135,7 @@ export class ManagedProcess {
     // Helpers the leader started may outlive it: the group gets a final SIGKILL.
     this.signalGroup('SIGKILL');
     running.delete(this);
+    recordGroups();
   }
 
   /** Synchronous last resort (process exit): kill the group without waiting. */
@@ -163,6 +167,50 @@ export function killAllNow(): void {
 /** Stops every process still registered (newest first: dependants before what they depend on). */
 export async function stopAll(): Promise<void> {
   for (const p of [...running].reverse()) await p.stop();
+  stopReaper();
+}
+
+/**
+ * Signal handlers cannot help when this process is killed hard (SIGKILL, or a test runner
+ * that exits without 'exit' handlers reaching our sandbox). A detached watchdog shell
+ * polls this process and, once it is gone, kills every process group still listed in its
+ * file; it exits right after. stopAll() ends it when nothing is left to guard.
+ */
+let reaper: { file: string; pid: number | undefined } | undefined;
+
+const REAPER_SCRIPT = `
+while kill -0 "$2" 2>/dev/null; do sleep 1; done
+if [ -f "$1" ]; then
+  while read -r group; do [ -n "$group" ] && kill -KILL -- "-$group" 2>/dev/null; done < "$1"
+  rm -f "$1"
+fi`;
+
+function recordGroups(): void {
+  if (!reaper && running.size === 0) return;
+  if (!reaper) {
+    const file = join(tmpdir(), `istio-federation-e2e-groups-${process.pid}`);
+    writeFileSync(file, '');
+    const child = spawn('bash', ['-c', REAPER_SCRIPT, 'e2e-reaper', file, String(process.pid)], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    child.unref();
+    reaper = { file, pid: child.pid };
+  }
+  const groups = [...running].map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  writeFileSync(reaper.file, groups.map((g) => `${g}\n`).join(''));
+}
+
+function stopReaper(): void {
+  if (!reaper) return;
+  if (running.size) return;
+  try {
+    if (reaper.pid !== undefined) process.kill(-reaper.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  rmSync(reaper.file, { force: true });
+  reaper = undefined;
 }
 
 export function runningProcesses(): readonly ManagedProcess[] {

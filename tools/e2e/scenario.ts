@@ -257,18 +257,8 @@ export async function expectFederationRefused(cluster: Cluster): Promise<string>
   const probe = federationObject('probe', 'cluster-x.local', 'https://127.0.0.1:1/metadata/', '');
   return pollUntil(
     async () => {
-      try {
-        await cluster.api.create(FEDERATIONS_PATH, probe);
-      } catch (error) {
-        if (error instanceof ApiError && (error.status === 403 || error.status === 422)) {
-          const message = (JSON.parse(error.body) as { message?: string }).message ?? error.body;
-          if (message.includes('federation is disabled')) return message;
-        }
-        throw error;
-      }
-      // Admitted before the policy took effect: remove it and try again.
-      await cluster.api.delete(federationPath('probe'));
-      return undefined;
+      const outcome = await dryRunCreate(cluster.api, probe);
+      return outcome.admitted ? undefined : outcome.message;
     },
     {
       what: `${cluster.spec.name}: IstioFederation creation refused while federation is disabled`,
@@ -277,6 +267,27 @@ export async function expectFederationRefused(cluster: Cluster): Promise<string>
       abortIf: () => cluster.operator.describeExit(),
     },
   );
+}
+
+/**
+ * Server-side dry run of creating an IstioFederation: admission runs, nothing is stored.
+ * The API server applies a policy change once its admission informer has seen it, so both
+ * "refused" and "admitted again" are polled for.
+ */
+async function dryRunCreate(
+  api: KubeApi,
+  object: KubeObject,
+): Promise<{ admitted: boolean; message: string }> {
+  try {
+    await api.create(`${FEDERATIONS_PATH}?dryRun=All`, object);
+    return { admitted: true, message: '' };
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 403 || error.status === 422)) {
+      const message = (JSON.parse(error.body) as { message?: string }).message ?? error.body;
+      if (message.includes('federation is disabled')) return { admitted: false, message };
+    }
+    throw error;
+  }
 }
 
 export const FEDERATION_OBJECTS = [
@@ -356,6 +367,12 @@ export async function enableFederation(run: FederationRun): Promise<{ refusal: s
   log(`federation objects rendered (cluster-a ${tookA} ms, cluster-b ${tookB} ms after the check began)`);
   await pollUntil(async () => ((await b.api.get(DISABLED_POLICY_PATH)) ? undefined : true), {
     what: 'cluster-b: the federation-disabled admission policy removed once federation is enabled',
+    timeoutMs: STEP_TIMEOUT_MS,
+    describe: () => b.diagnostics(),
+  });
+  const probe = federationObject('probe', 'cluster-x.local', 'https://127.0.0.1:1/metadata/', '');
+  await pollUntil(async () => ((await dryRunCreate(b.api, probe)).admitted ? true : undefined), {
+    what: 'cluster-b: IstioFederation admitted (dry run) once federation is enabled',
     timeoutMs: STEP_TIMEOUT_MS,
     describe: () => b.diagnostics(),
   });

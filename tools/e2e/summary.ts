@@ -1,0 +1,74 @@
+import type { Cluster } from './cluster';
+import {
+  FEDERATIONS_PATH,
+  importedServiceEntries,
+  printerColumns,
+  trustedRoots,
+  type FederationObject,
+  type FederationRun,
+} from './scenario';
+
+/** A readable picture of both clusters' federation state (what `kubectl get` would tell an admin). */
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+const cell = (value: unknown): string =>
+  value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+
+async function clusterSummary(cluster: Cluster): Promise<string[]> {
+  const api = cluster.api;
+  const out: string[] = [
+    `${cluster.spec.name}  (domain ${cluster.spec.clusterDomain}, UUID ${cluster.spec.clusterUUID}, API ${api.connection.server})`,
+  ];
+  const printed = await printerColumns(api);
+  out.push('  $ kubectl get istiofederations');
+  out.push(
+    ...table(
+      printed.columns,
+      printed.rows.map((r) => printed.columns.map((c) => cell(r[c]))),
+    ).map((l) => `    ${l}`),
+  );
+  for (const f of await api.list<FederationObject>(FEDERATIONS_PATH)) {
+    out.push(`  IstioFederation ${f.metadata.name} conditions:`);
+    for (const c of f.status?.conditions ?? []) {
+      out.push(`    ${c.type.padEnd(17)} ${c.status.padEnd(5)} ${c.reason}: ${c.message}`);
+    }
+  }
+  const entries = await importedServiceEntries(api);
+  out.push(`  Imported ServiceEntries (d8-istio): ${entries.length}`);
+  for (const se of entries) {
+    const ports = se.spec.ports.map((p) => `${p.name}/${p.number}/${p.protocol}`).join(', ');
+    const endpoints = se.spec.endpoints
+      .map((e) => `${e.address} ${JSON.stringify(e.ports ?? {})}`)
+      .join(', ');
+    out.push(`    ${se.metadata.name}: hosts ${se.spec.hosts.join(', ')}; ports ${ports}; via ${endpoints}`);
+  }
+  const roots = await trustedRoots(api);
+  out.push(
+    `  Trusted peer root CAs (mesh caCertificates): ${roots.map((r) => r.trustDomains.join('+')).join(', ') || 'none'}`,
+  );
+  return out;
+}
+
+export async function federationSummary(run: FederationRun): Promise<string> {
+  const lines = [...(await clusterSummary(run.a)), '', ...(await clusterSummary(run.b))];
+  const f = run.figures;
+  lines.push('');
+  if (f.barImportMs !== undefined) {
+    lines.push(
+      `Convergence: ServiceEntry for bar in cluster-a ${(f.barImportMs / 1000).toFixed(1)} s after bar was labelled public in cluster-b` +
+        (f.barImportAfterFederationMs !== undefined
+          ? ` (${(f.barImportAfterFederationMs / 1000).toFixed(1)} s after the IstioFederations were created)`
+          : ''),
+    );
+  }
+  return lines.join('\n');
+}
