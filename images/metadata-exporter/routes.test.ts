@@ -7,6 +7,7 @@ describe('resolveRoute', () => {
     ['/metadata/private/federation.json', 'private'],
     ['/metadata/private/federation.json?a=b', 'private'],
     ['/healthz', 'healthz'],
+    ['/livez', 'livez'],
     ['/metrics', 'metrics'],
   ])('%s -> %s', (url, route) => {
     expect(resolveRoute('GET', url)).toStrictEqual({ kind: 'route', route });

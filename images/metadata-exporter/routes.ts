@@ -3,13 +3,14 @@
  * decoding or normalisation: `..`, `%2e%2e`, `//` or `%2f` simply never match a route,
  * so there is no traversal to defend against further down.
  */
-export type RouteName = 'public' | 'spiffeBundle' | 'private' | 'healthz' | 'metrics';
+export type RouteName = 'public' | 'spiffeBundle' | 'private' | 'healthz' | 'livez' | 'metrics';
 
 export const ROUTES: Readonly<Record<string, RouteName>> = {
   '/metadata/public/public.json': 'public',
   '/metadata/public/spiffe-bundle-endpoint': 'spiffeBundle',
   '/metadata/private/federation.json': 'private',
   '/healthz': 'healthz',
+  '/livez': 'livez',
   '/metrics': 'metrics',
 };
 

@@ -166,6 +166,9 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
         type: metrics.registry.contentType,
       };
     }
+    // Liveness: the process answers. Unlike /healthz it stays 200 without valid documents,
+    // since a restart cannot fix the documents.
+    if (name === 'livez') return { code: 200, body: Buffer.from('{"status":"ok"}') };
     const docs = options.documents();
     if (name === 'healthz') {
       return docs

@@ -167,6 +167,8 @@ test('started without a valid set: 503 until a valid one arrives', async () => {
   const exporter = await started(dir, ['--reload-interval', '0.05']);
   await exporter.waitForLog((r) => r.msg === 'documents rejected, none loaded yet');
   expect((await request(exporter.port, '/healthz')).status).toBe(503);
+  // liveness stays green: restarting cannot repair the documents
+  expect((await request(exporter.port, '/livez')).status).toBe(200);
   const res = await request(exporter.port, PUBLIC);
   expect(res.status).toBe(503);
   expect(JSON.parse(res.body)).toStrictEqual({ error: 'documents not loaded' });
