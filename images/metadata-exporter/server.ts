@@ -111,12 +111,15 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
   const send = (req: IncomingMessage, res: ServerResponse, route: RouteLabel, reply: Reply): void => {
     metrics.countRequest(route, reply.code);
     const body = reply.body ?? Buffer.alloc(0);
-    const headers: Record<string, string | number> = {
-      'Content-Type': reply.type ?? JSON_TYPE,
-      'Content-Length': body.length,
-      'X-Content-Type-Options': 'nosniff',
-      ...reply.headers,
-    };
+    const headers: Record<string, string | number> =
+      reply.code === 304
+        ? { ...reply.headers }
+        : {
+            'Content-Type': reply.type ?? JSON_TYPE,
+            'Content-Length': body.length,
+            'X-Content-Type-Options': 'nosniff',
+            ...reply.headers,
+          };
     // A request with a body we never read must not be followed by another on this connection.
     const hasBody =
       req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
@@ -216,12 +219,11 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
 
   const serverOptions = { maxHeaderSize: limits.maxHeaderBytes };
   const server: ExporterServer = options.tls
-    ? https.createServer(
-        { ...serverOptions, ...options.tls, handshakeTimeout: limits.headerTimeoutMs },
-        handle,
-      )
-    : http.createServer(serverOptions, handle);
+    ? https.createServer({ ...serverOptions, ...options.tls, handshakeTimeout: limits.headerTimeoutMs })
+    : http.createServer(serverOptions);
+  // The guard sees each request before the handler, which may finish the response at once.
   guardConnections(server, limits, options.tls !== undefined);
+  server.on('request', handle);
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
