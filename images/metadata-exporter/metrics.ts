@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 const PREFIX = 'd8_istio_metadata_exporter_';
 
@@ -48,7 +48,9 @@ export class ExporterMetrics {
   /** prom-client's label lookup is the hot path's main cost; children are kept per key. */
   private readonly requestChildren = new Map<string, { inc(): void }>();
 
-  constructor() {
+  constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
+    // process_* and nodejs_* (CPU, memory, file descriptors, event-loop lag).
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
     this.documentsValid.set(0);

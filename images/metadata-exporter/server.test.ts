@@ -19,7 +19,7 @@ interface Started {
 
 async function start(documents: () => RenderedDocuments | undefined = () => undefined): Promise<Started> {
   const logLines: string[] = [];
-  const metrics = new ExporterMetrics();
+  const metrics = new ExporterMetrics({ processMetrics: false });
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   new Gauge({

@@ -196,6 +196,7 @@ describe('everything else', () => {
     expect(res.body).toMatch(/d8_istio_metadata_exporter_requests_total\{route="unknown",code="404"\} [1-9]/);
     expect(res.body).toMatch(/d8_istio_metadata_exporter_document_reloads_total\{result="success"\} 1\b/);
     expect(res.body).toMatch(/d8_istio_metadata_exporter_document_last_reload_timestamp_seconds [1-9]/);
+    expect(res.body).toMatch(/^process_resident_memory_bytes [1-9]/m);
   });
 
   test('logs are JSON lines and carry no key material', () => {
