@@ -1,12 +1,13 @@
 // Connection-level hardening of the compiled exporter (Bun ignores Node's server timeouts,
 // so these check the exporter's own bounds): slow clients, idle connections, oversized
 // heads, connection caps and graceful shutdown.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, startExporter, type RunningExporter } from './exporter-process';
-import { documentFiles, testCluster, writeKubernetesSecretDir } from './fixtures';
+import { documentFiles, selfSignedRsa, testCluster, writeKubernetesSecretDir } from './fixtures';
 
 const PUBLIC = '/metadata/public/public.json';
 /** Client-side bound for "the server closes it": far above the configured 0.3 s. */
@@ -56,13 +57,14 @@ function observeConnection(
   first: string,
   trickleMs?: number,
   patienceMs = CLIENT_PATIENCE_MS,
+  tlsCa?: string,
 ): Promise<Observed> {
   const maxLines = trickleMs === undefined ? 0 : Math.floor(patienceMs / trickleMs);
   return new Promise((resolve) => {
     let received = '';
     let linesSent = 0;
     let trickle: NodeJS.Timeout | undefined;
-    const socket: Socket = connect(port, '127.0.0.1', () => {
+    const onConnected = () => {
       if (first) socket.write(first);
       if (trickleMs !== undefined) {
         trickle = setInterval(() => {
@@ -70,7 +72,10 @@ function observeConnection(
           socket.write(`X-Slow-${linesSent++}: a\r\n`);
         }, trickleMs);
       }
-    });
+    };
+    const socket: Socket = tlsCa
+      ? tlsConnect({ host: '127.0.0.1', port, ca: tlsCa }, onConnected)
+      : connect(port, '127.0.0.1', onConnected);
     const patience = setTimeout(() => finish(false), patienceMs);
     const finish = (closedByServer: boolean) => {
       clearInterval(trickle);
@@ -134,6 +139,29 @@ describe('with short timeouts', () => {
     const headers = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`X-H-${i}`, 'b'.repeat(60)]));
     expect((await request(exporter.port, PUBLIC, { headers })).status).toBe(431);
   });
+});
+
+test('over TLS, a trickled request head is cut off too', async () => {
+  const serving = selfSignedRsa('127.0.0.1', 'server');
+  writeFileSync(join(dir, '..tls.crt'), serving.certPem);
+  writeFileSync(join(dir, '..tls.key'), serving.keyPem);
+  const exporter = await started([
+    ...SHORT_TIMEOUTS,
+    '--tls-cert',
+    join(dir, '..tls.crt'),
+    '--tls-key',
+    join(dir, '..tls.key'),
+  ]);
+  expect((await request(exporter.port, PUBLIC, { ca: serving.certPem })).status).toBe(200);
+  const observed = await observeConnection(
+    exporter.port,
+    `GET ${PUBLIC} HTTP/1.1\r\nHost: x\r\n`,
+    50,
+    BELOW_BUN_IDLE_CUTOFF_MS,
+    serving.certPem,
+  );
+  expect(observed).toMatchObject({ closedByServer: true, received: '' });
+  expect(observed.linesSent).toBeGreaterThan(0);
 });
 
 test('the default head limit is 16 KiB', async () => {
