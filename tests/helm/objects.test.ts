@@ -359,7 +359,7 @@ describe('admission and monitoring', () => {
     expect(binding.spec).toEqual({ policyName: 'd8-istio-federation-disabled', validationActions: ['Deny'] });
   });
 
-  test('PrometheusRule alerts on fetch errors, stale metadata and import conflicts', () => {
+  test('PrometheusRule alerts on fetch errors, stale metadata, conflicts, dropped and refused imports', () => {
     const rule = mustFind(full, 'PrometheusRule', 'istio-federation');
     const rules = (
       rule.spec as { groups: { rules: { alert: string; expr: string; for: string }[] }[] }
@@ -371,6 +371,9 @@ describe('admission and monitoring', () => {
     });
     expect(byMetric('d8_istio_federation_metadata_age_seconds')?.expr).toMatch(/> 900$/);
     expect(byMetric('d8_istio_federation_import_conflicts')?.expr).toMatch(/> 0$/);
+    expect(byMetric('d8_istio_federation_dropped_services')?.expr).toMatch(/> 0$/);
+    expect(byMetric('d8_istio_federation_refused')?.expr).toMatch(/> 0$/);
+    expect(new Set(rules.map((r) => r.alert)).size).toBe(rules.length);
     // Prometheus templating survives Helm's own templating.
     expect(JSON.stringify(rule)).toContain('{{ $labels.federation_name }}');
   });
