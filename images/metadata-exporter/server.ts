@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/jwt';
 import type { Logger } from '../../lib/hook-sdk/logger';
+import { LogThrottle } from './log-throttle';
 import type { ExporterMetrics } from './metrics';
 import type { Body, RenderedDocuments } from './rendered-documents';
 import { ALLOW_HEADER, bearerToken, resolveRoute, type RouteName } from './routes';
@@ -41,6 +42,8 @@ export type ExporterServer = http.Server | https.Server;
 type RouteLabel = RouteName | 'unknown';
 
 const JSON_TYPE = 'application/json';
+/** Refused requests are all counted in metrics; only this many per second are logged. */
+const REFUSAL_LOG_LINES_PER_SECOND = 20;
 
 function errorBody(message: string): Buffer {
   return Buffer.from(JSON.stringify({ error: message }));
@@ -107,6 +110,7 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
   const { metrics, logger, limits } = options;
   const now = options.now ?? (() => new Date());
   let draining = false;
+  const refusalLogs = new LogThrottle(REFUSAL_LOG_LINES_PER_SECOND, 1000);
 
   const send = (req: IncomingMessage, res: ServerResponse, route: RouteLabel, reply: Reply): void => {
     metrics.countRequest(route, reply.code);
@@ -137,7 +141,14 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
   const privateDocument = async (req: IncomingMessage, docs: RenderedDocuments): Promise<Reply> => {
     const refuse = (reason: string): Reply => {
       metrics.authFailures.inc({ reason });
-      logger.info('private document refused', { reason, remoteAddress: req.socket.remoteAddress });
+      const admitted = refusalLogs.admit();
+      if (admitted) {
+        logger.info('private document refused', {
+          reason,
+          remoteAddress: req.socket.remoteAddress,
+          ...(admitted.suppressed > 0 ? { suppressedSinceLast: admitted.suppressed } : {}),
+        });
+      }
       return {
         code: 401,
         body: errorBody(reason),
