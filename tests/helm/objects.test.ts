@@ -184,7 +184,7 @@ describe('metadata exporter', () => {
       ':8080',
     ]);
     expect(exporter.readinessProbe.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
-    expect(exporter.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
+    expect(exporter.livenessProbe?.httpGet).toMatchObject({ path: '/livez', port: 8080 });
     expect(exporter.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(spec.securityContext.runAsNonRoot).toBe(true);
     expect(spec.automountServiceAccountToken).toBe(false);
