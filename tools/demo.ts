@@ -22,7 +22,7 @@ async function main(): Promise<number> {
     log('2/4 upstream tools (built once from the Go module proxy, then cached; first time: minutes)');
     await ensureUpstreamTools(log);
     log('3/4 starting cluster-a.local and cluster-b.local on 127.0.0.1');
-    run = await startClusters({ log });
+    run = await startClusters({ log, keepRunDir: keep });
     log(
       '4/4 federating them: enable, publish bar.xyz in cluster-b, create IstioFederations, wait for imports',
     );

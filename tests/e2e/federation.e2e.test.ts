@@ -96,7 +96,7 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
     '1. two clusters with distinct domains and UUIDs',
     async () => {
       const started = Date.now();
-      run = await startClusters({ log });
+      run = await startClusters({ log, keepRunDir: process.env.ISTIO_FED_E2E_KEEP === '1' });
       figures.clustersStartMs = Date.now() - started;
       const { a, b } = run;
       expect(a.spec.clusterDomain).toBe('cluster-a.local');

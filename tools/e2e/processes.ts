@@ -160,8 +160,18 @@ function installExitHandlers(): void {
   }
 }
 
+/** Directories to delete when the process is interrupted (normal teardown removes them itself). */
+const directoriesToRemoveOnInterrupt = new Set<string>();
+
+export function removeOnInterrupt(dir: string, enabled = true): void {
+  if (enabled) directoriesToRemoveOnInterrupt.add(dir);
+  else directoriesToRemoveOnInterrupt.delete(dir);
+}
+
 export function killAllNow(): void {
   for (const p of [...running]) p.killNow();
+  for (const dir of directoriesToRemoveOnInterrupt) rmSync(dir, { recursive: true, force: true });
+  directoriesToRemoveOnInterrupt.clear();
 }
 
 /** Stops every process still registered (newest first: dependants before what they depend on). */

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { Cluster, MODULE_NAMESPACE, type Log } from './cluster';
 import { startEtcd, type Etcd } from './control-plane';
 import { ApiError, resourcePath, type KubeApi, type KubeObject } from './kube-api';
-import { stopAll } from './processes';
+import { removeOnInterrupt, stopAll } from './processes';
 import { ensureUpstreamTools, missingBuildOutputs } from './tools';
 import { pollUntil } from './wait';
 
@@ -189,6 +189,7 @@ export async function startClusters(options: StartOptions): Promise<FederationRu
   if (missing.length) throw new Error(`build output missing (run \`npm run build\`): ${missing.join(', ')}`);
   const tools = await ensureUpstreamTools(log);
   const runDir = mkdtempSync(join(tmpdir(), 'istio-federation-e2e-'));
+  removeOnInterrupt(runDir, !options.keepRunDir);
   log(`run directory (logs, certificates): ${runDir}`);
   const etcd = await startEtcd(tools.etcd, runDir);
   log(`etcd ready at ${etcd.url}`);
@@ -236,6 +237,7 @@ export async function stopRun(run: FederationRun | undefined, keepRunDir = false
     await run.etcd.process.stop();
   }
   await stopAll();
+  if (run) removeOnInterrupt(run.runDir, false);
   if (run && !keepRunDir) rmSync(run.runDir, { recursive: true, force: true });
 }
 

@@ -1,4 +1,5 @@
-import type { Cluster } from './cluster';
+import { MODULE_NAMESPACE, type Cluster } from './cluster';
+import { resourcePath, type KubeObject } from './kube-api';
 import {
   FEDERATIONS_PATH,
   importedServiceEntries,
@@ -50,6 +51,17 @@ async function clusterSummary(cluster: Cluster): Promise<string[]> {
       .map((e) => `${e.address} ${JSON.stringify(e.ports ?? {})}`)
       .join(', ');
     out.push(`    ${se.metadata.name}: hosts ${se.spec.hosts.join(', ')}; ports ${ports}; via ${endpoints}`);
+  }
+  const rules = await api.list<
+    {
+      metadata: { name: string };
+      spec: { host: string; trafficPolicy?: { tls?: { mode?: string } } };
+    } & KubeObject
+  >(resourcePath('networking.istio.io/v1', 'destinationrules', { namespace: MODULE_NAMESPACE }));
+  for (const rule of rules) {
+    out.push(
+      `  DestinationRule ${rule.metadata.name}: host ${rule.spec.host}, tls ${rule.spec.trafficPolicy?.tls?.mode ?? 'unset'}`,
+    );
   }
   const roots = await trustedRoots(api);
   out.push(

@@ -11,7 +11,7 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const MODULE_DIR = join(REPO_ROOT, 'dist', 'module');
 export const HOOK_BINARY = join(MODULE_DIR, 'hooks', 'batch', 'istio-federation');
 export const EXPORTER_BINARY = join(REPO_ROOT, 'dist', 'bin', 'metadata-exporter');
-export const ISTIO_CRDS = resolve(REPO_ROOT, '..', 'shared', 'crds', 'istio-1.30.3-crds.yaml');
+export const ISTIO_CRDS = join(REPO_ROOT, 'tests', 'e2e', 'fixtures', 'istio-1.30.3-crds.yaml');
 export const OUR_CRDS_DIR = join(REPO_ROOT, 'crds');
 
 export interface UpstreamTools {
@@ -61,7 +61,14 @@ function runUpstreamScript(script: string, log: (line: string) => void): Promise
  * addon-operator. Sequential on purpose: each Go build already uses every core.
  * Environment variables ETCD / KUBE_APISERVER / ADDON_OPERATOR override.
  */
-export async function ensureUpstreamTools(log: (line: string) => void): Promise<UpstreamTools> {
+let upstreamTools: Promise<UpstreamTools> | undefined;
+
+export function ensureUpstreamTools(log: (line: string) => void): Promise<UpstreamTools> {
+  upstreamTools ??= findOrBuildUpstreamTools(log);
+  return upstreamTools;
+}
+
+async function findOrBuildUpstreamTools(log: (line: string) => void): Promise<UpstreamTools> {
   const result: Partial<UpstreamTools> = {};
   for (const key of Object.keys(SCRIPTS) as (keyof UpstreamTools)[]) {
     const { script, env } = SCRIPTS[key];
