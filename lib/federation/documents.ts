@@ -86,12 +86,15 @@ export const publicServiceSchema = {
     },
     ports: {
       type: ['array', 'null'],
-      maxItems: 256,
+      // Istio caps an endpoint's port map at 128 entries.
+      maxItems: 128,
       items: {
         type: 'object',
         required: ['port'],
         properties: {
-          name: { type: 'string', maxLength: 63, pattern: '^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?)?$' },
+          // Istio's rule for endpoint port-map keys (ServiceEntry CEL: size < 63, this pattern);
+          // a name it refuses would fail the whole Helm release. Empty = unnamed.
+          name: { type: 'string', maxLength: 62, pattern: '^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)?$' },
           port: { type: 'integer', minimum: 1, maximum: 65535 },
           protocol: { type: 'string', enum: ['HTTP', 'HTTP2', 'TLS', 'TCP'] },
         },

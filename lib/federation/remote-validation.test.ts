@@ -243,3 +243,16 @@ describe('unnamed remote ports', () => {
     ]);
   });
 });
+
+describe('remote port names Istio would refuse', () => {
+  it.each(['grpc_api', 'http.v1', '-http', 'x'.repeat(63)])('reject the service publishing %p', (name) => {
+    const result = checkPrivateDocument(
+      { publicServices: [{ hostname: 'web.xyz.svc.cluster-b.local', ports: [{ name, port: 80 }] }] },
+      { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' },
+    );
+    expect(result.ok && result.value.document.publicServices).toEqual([]);
+    expect(result.ok && result.value.rejected).toEqual([
+      expect.stringMatching(/^publicServices\[0\] web\.xyz\.svc\.cluster-b\.local: .*ports\/0\/name/),
+    ]);
+  });
+});

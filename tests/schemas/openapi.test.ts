@@ -69,7 +69,13 @@ describe('module OpenAPI schemas', () => {
     const bad = {
       internal: {
         federation: {
-          publicServices: [{ hostname: 'a.b.svc.cluster-a.local', ports: [], typo: 1 }],
+          publicServices: [
+            { hostname: 'a.b.svc.cluster-a.local', ports: [], typo: 1 },
+            {
+              hostname: 'c.d.svc.cluster-a.local',
+              ports: [{ name: 'grpc_api', port: 80, protocol: 'GRPC' }],
+            },
+          ],
           serviceEntries: [
             {
               name: 'Not_A_Name',
@@ -87,6 +93,9 @@ describe('module OpenAPI schemas', () => {
     expect(found).toMatch(/resolution must be equal to one of the allowed values/);
     expect(found).toMatch(/ports must NOT have fewer than 1 items/);
     expect(found).toMatch(/must be <= 65535/);
+    // Port names and protocols Istio would refuse in a ServiceEntry never reach the templates.
+    expect(found).toMatch(/publicServices\/1\/ports\/0\/name must match/);
+    expect(found).toMatch(/publicServices\/1\/ports\/0\/protocol must be equal to one of the allowed values/);
     // Objects reached through $ref are closed too, as addon-operator closes the inlined schema.
     expect(found).toMatch(
       /publicServices\/0 must NOT have additional properties {"additionalProperty":"typo"}/,
