@@ -84,16 +84,25 @@ export class RunningExporter {
   }
 }
 
+export interface SpawnOptions {
+  binary?: string;
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts the executable on 127.0.0.1 (port 0 unless given) and waits for its "listening" line. */
 export async function startExporter(
   documentsDir: string,
   extraArgs: string[] = [],
+  { binary = EXPORTER_BINARY, ...spawnOptions }: SpawnOptions = {},
 ): Promise<RunningExporter> {
-  if (!existsSync(EXPORTER_BINARY)) {
-    throw new Error(`${EXPORTER_BINARY} is missing: run \`npm run build\` first`);
-  }
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run build\` first`);
   const args = ['--documents-dir', documentsDir, '--listen', '127.0.0.1:0', ...extraArgs];
-  const exporter = new RunningExporter(spawn(EXPORTER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const exporter = new RunningExporter(
+    spawn(binary, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const listening = await exporter.waitForLog((r) => r.msg === 'listening', START_DEADLINE_MS);
   expect(exporter.logs[0]).toBe(listening);
   exporter.port = listening.port as number;

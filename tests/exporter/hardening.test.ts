@@ -1,12 +1,12 @@
 // Connection-level hardening of the compiled exporter (Bun ignores Node's server timeouts,
 // so these check the exporter's own bounds): slow clients, idle connections, oversized
 // heads, connection caps and graceful shutdown.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request, startExporter, type RunningExporter } from './exporter-process';
+import { EXPORTER_BINARY, request, startExporter, type RunningExporter } from './exporter-process';
 import { documentFiles, selfSignedRsa, testCluster, writeKubernetesSecretDir } from './fixtures';
 
 const PUBLIC = '/metadata/public/public.json';
@@ -234,3 +234,27 @@ test.each(['SIGTERM', 'SIGINT'] as const)(
     await expect(request(exporter.port, '/healthz')).rejects.toThrow();
   },
 );
+
+const runsAsRoot = process.getuid?.() === 0;
+(runsAsRoot ? test : test.skip)('runs as an unprivileged user with nothing writable', async () => {
+  // A copy outside the work tree, whose directories may not be open to other users.
+  const home = mkdtempSync(join(tmpdir(), 'exporter-nobody-'));
+  chmodSync(home, 0o755);
+  chmodSync(dir, 0o755);
+  const binary = join(home, 'metadata-exporter');
+  copyFileSync(EXPORTER_BINARY, binary);
+  chmodSync(binary, 0o755);
+  const exporter = await startExporter(dir, [], {
+    binary,
+    uid: 65534,
+    gid: 65534,
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin', TMPDIR: '/nonexistent' },
+  });
+  exporters.push(exporter);
+  await exporter.waitForLog((r) => r.msg === 'documents loaded');
+  expect((await request(exporter.port, PUBLIC)).status).toBe(200);
+  expect(exporter.logs.filter((r) => r.level !== 'info')).toStrictEqual([]);
+  await exporter.stop();
+  rmSync(home, { recursive: true, force: true });
+});
