@@ -10,8 +10,8 @@ export const KUBERNETES_DATA_LINK = '..data';
 
 /** Upper bound for one document file; larger files are refused unread. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-/** Retries when files change while a plain (non-Kubernetes) directory is being read. */
-const PLAIN_DIRECTORY_READ_ATTEMPTS = 3;
+/** Retries when the directory changes while it is being read. */
+const READ_ATTEMPTS = 3;
 
 type FileKey = keyof typeof DOCUMENT_FILES;
 const FILE_KEYS = Object.keys(DOCUMENT_FILES) as FileKey[];
@@ -39,8 +39,7 @@ function plainSignature(dir: string): string {
 }
 
 /** Cheap fingerprint of the directory's content, compared on every poll. */
-export function directorySignature(dir: string): string {
-  const target = dataLinkTarget(dir);
+export function directorySignature(dir: string, target = dataLinkTarget(dir)): string {
   return target === undefined ? `files:${plainSignature(dir)}` : `data:${target}`;
 }
 
@@ -64,23 +63,18 @@ function readFiles(base: string): { ok: true; raw: RawDocuments } | { ok: false;
 
 /**
  * Reads the three documents as one consistent set. With a `..data` link, the files are read
- * from the link's target, which Kubernetes never modifies in place; without one, the read is
- * retried until the files did not change while being read.
+ * from the link's target, which Kubernetes never modifies in place; without one, from the
+ * directory itself. Either way the read is retried when the directory changed meanwhile
+ * (e.g. the kubelet swapped the link and removed the old target while we were reading).
  */
 export function readDocumentDirectory(dir: string): DirectoryRead {
-  const target = dataLinkTarget(dir);
-  if (target !== undefined) {
-    const files = readFiles(resolve(dir, target));
-    const signature = `data:${target}`;
-    return files.ok ? { ok: true, signature, raw: files.raw } : { ok: false, signature, error: files.error };
-  }
-  let last: DirectoryRead = { ok: false, signature: 'files:', error: 'not read' };
-  for (let attempt = 0; attempt < PLAIN_DIRECTORY_READ_ATTEMPTS; attempt++) {
-    const before = plainSignature(dir);
-    const files = readFiles(dir);
-    const signature = `files:${before}`;
+  let last: DirectoryRead = { ok: false, signature: '', error: 'not read' };
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    const target = dataLinkTarget(dir);
+    const signature = directorySignature(dir, target);
+    const files = readFiles(target === undefined ? dir : resolve(dir, target));
     last = files.ok ? { ok: true, signature, raw: files.raw } : { ok: false, signature, error: files.error };
-    if (plainSignature(dir) === before) return last;
+    if (directorySignature(dir) === signature) return last;
   }
   return last;
 }
