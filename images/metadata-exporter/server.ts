@@ -42,6 +42,11 @@ export type ExporterServer = http.Server | https.Server;
 type RouteLabel = RouteName | 'unknown';
 
 const JSON_TYPE = 'application/json';
+/**
+ * Peers set nbf to their own "now" in whole seconds; the reference ignores nbf altogether.
+ * Without leeway a peer whose clock runs a fraction of a second ahead is refused at random.
+ */
+const CLOCK_SKEW_TOLERANCE_SECONDS = 5;
 /** Refused requests are all counted in metrics; only this many per second are logged. */
 const REFUSAL_LOG_LINES_PER_SECOND = 20;
 
@@ -164,6 +169,7 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
         scope: PRIVATE_FEDERATION_SCOPE,
         peerPublicKey: (clusterUUID) => docs.set.remotes.get(clusterUUID)?.authnKeyPub,
         now: now(),
+        clockToleranceSeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
       }));
     } catch (error) {
       if (error instanceof TokenRejected) return refuse(error.reason);

@@ -22,9 +22,8 @@ export interface SpiffeBundle {
   keys: SpiffeKey[];
 }
 
-/** The SPIFFE spec's suggested polling period (seconds) when nothing better is known. */
-export const SPIFFE_REFRESH_HINT_SECONDS = 300;
-/** The root CA set has no history we could number, so the sequence stays constant. */
+/** The reference's values (28 days; a constant sequence): consumers may compare them. */
+export const SPIFFE_REFRESH_HINT_SECONDS = 2_419_200;
 export const SPIFFE_SEQUENCE = 1;
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;

@@ -48,6 +48,8 @@ export interface VerifyOptions {
   /** The authnKeyPub (PEM) of a known remote cluster, by its clusterUUID. */
   peerPublicKey: (clusterUUID: string) => string | undefined;
   now?: Date;
+  /** Leeway for `nbf`/`exp` against clock skew between clusters (the peer sets nbf = its now). */
+  clockToleranceSeconds?: number;
 }
 
 /** Verifies a bearer token as the reference exporter does; returns the peer's clusterUUID. */
@@ -69,6 +71,7 @@ export async function verifyPeerToken(token: string, options: VerifyOptions): Pr
       audience: options.ownClusterUUID,
       requiredClaims: ['exp', 'aud', 'sub'],
       ...(options.now ? { currentDate: options.now } : {}),
+      ...(options.clockToleranceSeconds ? { clockTolerance: options.clockToleranceSeconds } : {}),
     }));
   } catch (error) {
     throw new TokenRejected(rejectionReason(error));

@@ -135,6 +135,14 @@ describe('the private document refuses', () => {
     expect(exporter.rawOutput).not.toContain(token.split('.')[1]);
   });
 
+  test('yet a peer clock a few seconds ahead (nbf just in the future) is tolerated', async () => {
+    const ahead = now() + 3;
+    const res = await request(exporter.port, PRIVATE, {
+      headers: { Authorization: `Bearer ${signedByPeer({ ...validClaims(), nbf: ahead, exp: ahead + 60 })}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
   test('yet the same request with a valid token is served', async () => {
     const res = await request(exporter.port, PRIVATE, {
       headers: { Authorization: `Bearer ${signedByPeer(validClaims())}` },
