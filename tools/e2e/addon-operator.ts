@@ -4,7 +4,7 @@ import { httpGet } from './http';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { ManagedProcess } from './processes';
 import { MODULE_DIR } from './tools';
-import { freePort, pollUntil } from './wait';
+import { freePort, lostBindRace, pollUntil } from './wait';
 
 /**
  * Plain addon-operator (no Deckhouse around it) running our module from dist/module:
@@ -91,9 +91,23 @@ export class AddonOperator {
     return join(this.workDir, 'addon-operator.log');
   }
 
+  /** Starts and waits for its HTTP server; the first start retries with another port after a bind race. */
   async start(): Promise<void> {
     if (this.running) return;
-    if (!this.metricsPort) this.metricsPort = await freePort();
+    const portChosenHere = !this.metricsPort;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.metricsPort) this.metricsPort = await freePort();
+      try {
+        return await this.startOnce();
+      } catch (error) {
+        await this.proc?.stop();
+        if (!portChosenHere || attempt >= 3 || !lostBindRace(this.logTail(20))) throw error;
+        this.metricsPort = 0;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     this.proc = ManagedProcess.start({
       name: `${this.name} addon-operator`,
       command: this.binary,

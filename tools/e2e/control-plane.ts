@@ -5,7 +5,7 @@ import { makeCertificate, type TestCertificate } from '../../tests/fetch/certs';
 import { httpGet } from './http';
 import { KubeApi, type ApiConnection } from './kube-api';
 import { ManagedProcess } from './processes';
-import { freePort, pollUntil } from './wait';
+import { freePort, lostBindRace, pollUntil } from './wait';
 
 /**
  * etcd and kube-apiserver on 127.0.0.1 (random ports): one etcd serves every cluster of
@@ -61,7 +61,7 @@ export async function startEtcd(binary: string, dir: string): Promise<Etcd> {
       return { url: client, process: proc };
     } catch (error) {
       await proc.stop();
-      if (attempt >= BIND_ATTEMPTS || !/address already in use/.test(proc.logTail(50))) throw error;
+      if (attempt >= BIND_ATTEMPTS || !lostBindRace(proc.logTail(50))) throw error;
     }
   }
 }
@@ -168,7 +168,7 @@ export async function startApiServer(options: {
       return { connection, api, process: proc, kubeconfigPath };
     } catch (error) {
       await proc.stop();
-      if (attempt >= BIND_ATTEMPTS || !/address already in use/.test(proc.logTail(50))) throw error;
+      if (attempt >= BIND_ATTEMPTS || !lostBindRace(proc.logTail(50))) throw error;
     }
   }
 }

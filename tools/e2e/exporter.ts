@@ -4,7 +4,7 @@ import { makeServerPki } from '../../tests/fetch/certs';
 import { httpGet } from './http';
 import { ManagedProcess } from './processes';
 import { EXPORTER_BINARY } from './tools';
-import { freePort, pollUntil } from './wait';
+import { freePort, lostBindRace, pollUntil } from './wait';
 
 /**
  * One cluster's metadata exporter as a local process (no kubelet here): serves HTTPS on
@@ -45,10 +45,26 @@ export class Exporter {
     return this.proc?.alive ?? false;
   }
 
-  /** Starts (or restarts on the same port, so peers' endpoints stay valid) and waits for /healthz. */
+  /**
+   * Starts (or restarts on the same port, so peers' endpoints stay valid) and waits for
+   * /healthz. The first start retries with another port if it lost a bind race.
+   */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.running) return;
-    if (!this.port) this.port = await freePort();
+    const portChosenHere = !this.port;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.port) this.port = await freePort();
+      try {
+        return await this.startOnce(timeoutMs);
+      } catch (error) {
+        await this.proc?.stop();
+        if (!portChosenHere || attempt >= 3 || !lostBindRace(this.logTail(20))) throw error;
+        this.port = 0;
+      }
+    }
+  }
+
+  private async startOnce(timeoutMs: number): Promise<void> {
     const proc = ManagedProcess.start({
       name: `${this.name} metadata-exporter`,
       command: this.binary,

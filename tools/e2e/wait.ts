@@ -15,6 +15,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether a process log says its listening port was taken meanwhile (freePort is check-then-use). */
+export function lostBindRace(log: string): boolean {
+  return /address already in use|EADDRINUSE/i.test(log);
+}
+
 export class WaitTimeout extends Error {}
 
 export interface PollOptions {
