@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateAuthnKeypair } from '../../lib/federation/authn-keys';
-import { bindingContextsFor } from '../../lib/hook-sdk/testing';
+import { bindingContextsFor, writeOperatorFiles } from '../../lib/hook-sdk/testing';
 import authnKeypair from '../../hooks/federation/authn-keypair';
 import { app } from '../../hooks/index';
 import { secret } from '../../tests/support/module';
@@ -21,22 +21,11 @@ function sh(cmd: string[]): string {
 }
 
 function operatorEnv(contexts: unknown): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-hook-'));
-  const env: Record<string, string> = {};
-  const files: Record<string, unknown> = {
-    BINDING_CONTEXT_PATH: contexts,
-    VALUES_PATH: { global: { discovery: { clusterDomain: 'cluster-a.local' } }, istio: { internal: {} } },
-    CONFIG_VALUES_PATH: { istio: {} },
-    VALUES_JSON_PATCH_PATH: '',
-    CONFIG_VALUES_JSON_PATCH_PATH: '',
-    KUBERNETES_PATCH_PATH: '',
-    METRICS_PATH: '',
-  };
-  for (const [name, content] of Object.entries(files)) {
-    env[name] = join(dir, name);
-    writeFileSync(env[name], typeof content === 'string' ? content : JSON.stringify(content));
-  }
-  return env;
+  return writeOperatorFiles(mkdtempSync(join(tmpdir(), 'bench-hook-')), {
+    contexts,
+    values: { global: { discovery: { clusterDomain: 'cluster-a.local' } }, istio: { internal: {} } },
+    configValues: { istio: {} },
+  });
 }
 
 interface Figure {

@@ -3,10 +3,11 @@
 // (binding-context JSON in, values patch out), each in a child process measured by
 // /usr/bin/time -v for peak RSS. Budget at 100 x 1,000: 1 s wall, 300 MB RSS.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MERGE_LIMITS, mergeFederations, parseFederationSnapshot } from '../../lib/federation/merge';
+import { writeOperatorFiles } from '../../lib/hook-sdk/testing';
 
 const root = resolve(import.meta.dir, '..', '..');
 const LOCAL = 'cluster-a.local';
@@ -94,31 +95,14 @@ async function binaryRun(
     const items = Array.from({ length: federations }, (_, f) => ({
       filterResult: federationFilterResult(f, services),
     }));
-    const files = {
-      BINDING_CONTEXT_PATH: join(dir, 'binding-context.json'),
-      VALUES_PATH: join(dir, 'values.json'),
-      CONFIG_VALUES_PATH: join(dir, 'config-values.json'),
-      VALUES_JSON_PATCH_PATH: join(dir, 'values-patch.json'),
-      CONFIG_VALUES_JSON_PATCH_PATH: join(dir, 'config-values-patch.json'),
-      KUBERNETES_PATCH_PATH: join(dir, 'kubernetes-patch.json'),
-      METRICS_PATH: join(dir, 'metrics.json'),
-    };
     const global = { discovery: { clusterDomain: LOCAL, clusterUUID: 'bench' } };
-    writeFileSync(
-      files.BINDING_CONTEXT_PATH,
-      JSON.stringify([
+    const files = writeOperatorFiles(dir, {
+      contexts: [
         { binding: 'federations', type: 'Group', groupName: 'main', snapshots: { federations: items } },
-      ]),
-    );
-    writeFileSync(files.VALUES_PATH, JSON.stringify({ global, istio: { internal: { federation: {} } } }));
-    writeFileSync(files.CONFIG_VALUES_PATH, JSON.stringify({ global, istio: {} }));
-    for (const f of [
-      'VALUES_JSON_PATCH_PATH',
-      'CONFIG_VALUES_JSON_PATCH_PATH',
-      'KUBERNETES_PATCH_PATH',
-      'METRICS_PATH',
-    ] as const)
-      writeFileSync(files[f], '');
+      ],
+      values: { global, istio: { internal: { federation: {} } } },
+      configValues: { global, istio: {} },
+    });
     const measured = timed([binary, 'hook', 'run', String(index)], files);
     const patch = readFileSync(files.VALUES_JSON_PATCH_PATH, 'utf8');
     const entries = patch

@@ -159,39 +159,49 @@ function readJsonStream(path: string): unknown[] {
   });
 }
 
+export interface OperatorInput {
+  contexts: unknown;
+  values: JsonObject;
+  configValues: JsonObject;
+}
+
+/**
+ * The files addon-operator prepares for one run, in `dir`: inputs written, outputs created
+ * empty. Returns the environment that names them (BINDING_CONTEXT_PATH, VALUES_PATH, ...).
+ */
+export function writeOperatorFiles(dir: string, input: OperatorInput) {
+  const files = {
+    BINDING_CONTEXT_PATH: join(dir, 'binding-context.json'),
+    VALUES_PATH: join(dir, 'values.json'),
+    CONFIG_VALUES_PATH: join(dir, 'config-values.json'),
+    VALUES_JSON_PATCH_PATH: join(dir, 'values-patch.json'),
+    CONFIG_VALUES_JSON_PATCH_PATH: join(dir, 'config-values-patch.json'),
+    KUBERNETES_PATCH_PATH: join(dir, 'kubernetes-patch.json'),
+    METRICS_PATH: join(dir, 'metrics.json'),
+  };
+  writeFileSync(files.BINDING_CONTEXT_PATH, JSON.stringify(input.contexts));
+  writeFileSync(files.VALUES_PATH, JSON.stringify(input.values));
+  writeFileSync(files.CONFIG_VALUES_PATH, JSON.stringify(input.configValues));
+  for (const output of [
+    'VALUES_JSON_PATCH_PATH',
+    'CONFIG_VALUES_JSON_PATCH_PATH',
+    'KUBERNETES_PATCH_PATH',
+    'METRICS_PATH',
+  ] as const) {
+    writeFileSync(files[output], '');
+  }
+  return files;
+}
+
 /** Runs `<binary> hook run <index>` with the operator's files and environment. */
 export function runCompiledHook(
   binary: string,
   index: number,
-  input: {
-    contexts: BindingContext[];
-    values: JsonObject;
-    configValues: JsonObject;
-    env?: Record<string, string>;
-  },
+  input: OperatorInput & { contexts: BindingContext[]; env?: Record<string, string> },
 ): CompiledRunResult {
   const dir = mkdtempSync(join(tmpdir(), 'hook-run-'));
   try {
-    const files = {
-      BINDING_CONTEXT_PATH: join(dir, 'binding-context.json'),
-      VALUES_PATH: join(dir, 'values.json'),
-      CONFIG_VALUES_PATH: join(dir, 'config-values.json'),
-      VALUES_JSON_PATCH_PATH: join(dir, 'values-patch.json'),
-      CONFIG_VALUES_JSON_PATCH_PATH: join(dir, 'config-values-patch.json'),
-      KUBERNETES_PATCH_PATH: join(dir, 'kubernetes-patch.json'),
-      METRICS_PATH: join(dir, 'metrics.json'),
-    };
-    writeFileSync(files.BINDING_CONTEXT_PATH, JSON.stringify(input.contexts));
-    writeFileSync(files.VALUES_PATH, JSON.stringify(input.values));
-    writeFileSync(files.CONFIG_VALUES_PATH, JSON.stringify(input.configValues));
-    for (const out of [
-      'VALUES_JSON_PATCH_PATH',
-      'CONFIG_VALUES_JSON_PATCH_PATH',
-      'KUBERNETES_PATCH_PATH',
-      'METRICS_PATH',
-    ] as const) {
-      writeFileSync(files[out], '');
-    }
+    const files = writeOperatorFiles(dir, input);
     let exitCode = 0;
     let stdout = '';
     let stderr = '';
