@@ -102,7 +102,7 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(a.spec.clusterDomain).toBe('cluster-a.local');
       expect(b.spec.clusterDomain).toBe('cluster-b.local');
       expect(a.spec.clusterUUID).not.toBe(b.spec.clusterUUID);
-      // The globals reached the module: each key-pair Secret and document carry them.
+      // Globals go to plain addon-operator through its ConfigMap (step 2 sees them in the exporter's document).
       for (const cluster of [a, b]) {
         const cm = await cluster.api.get<{ data: Record<string, string> }>(
           resourcePath('v1', 'configmaps', { namespace: 'd8-system', name: 'addon-operator' }),
