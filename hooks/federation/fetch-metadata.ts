@@ -9,7 +9,11 @@ import {
 import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/fetch-metrics';
 import { planFetches, type FederationSnapshot, type PlanEntry } from '../../lib/federation/fetch-plan';
 import { detectImportConflicts, type FederationInput, type ImportConflict } from '../../lib/federation/merge';
-import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../../lib/federation/refresh';
+import {
+  DEFAULT_REFRESH_POLICY,
+  refreshPolicyFromEnv,
+  type RefreshPolicy,
+} from '../../lib/federation/refresh';
 import {
   statusAfterFetch,
   statusAfterRefusal,
@@ -260,4 +264,6 @@ function nextStatus(
   return status;
 }
 
-export default createFetchMetadataHook();
+// The only setting read from the environment (addon-operator's, inherited by hooks): how
+// often healthy peers are re-fetched; see refreshPolicyFromEnv.
+export default createFetchMetadataHook({ policy: refreshPolicyFromEnv(process.env) });

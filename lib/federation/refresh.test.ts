@@ -3,6 +3,8 @@ import { planFetches, type FederationSnapshot } from './fetch-plan';
 import {
   backoffSeconds,
   DEFAULT_REFRESH_POLICY as policy,
+  REFRESH_SECONDS_ENV,
+  refreshPolicyFromEnv,
   fetchDueReason,
   inRefreshSlot,
   type RefreshState,
@@ -102,5 +104,24 @@ describe('planFetches', () => {
     expect(dup?.action === 'refuse' && dup.refusal.message).toContain(
       'already federated by IstioFederation a-first',
     );
+  });
+});
+
+describe('refreshPolicyFromEnv', () => {
+  it.each([
+    [undefined, 60],
+    ['10', 10],
+    ['120', 120],
+    ['3600', 3600],
+    ['0', 60],
+    ['5', 60],
+    ['15', 60],
+    ['7200', 60],
+    ['1e3', 60],
+    [' 30', 60],
+    ['-10', 60],
+  ])('%p -> refresh every %d s', (raw, seconds) => {
+    const policy = refreshPolicyFromEnv(raw === undefined ? {} : { [REFRESH_SECONDS_ENV]: raw });
+    expect(policy).toEqual({ ...policy, refreshSeconds: seconds, tickSeconds: 10 });
   });
 });

@@ -25,6 +25,23 @@ export const DEFAULT_REFRESH_POLICY: RefreshPolicy = {
   backoffMaxSeconds: 300,
 };
 
+/** Environment variable (of addon-operator, inherited by hooks) that sets refreshSeconds. */
+export const REFRESH_SECONDS_ENV = 'ISTIO_FEDERATION_REFRESH_SECONDS';
+
+/**
+ * The refresh policy, with `refreshSeconds` taken from the environment when it holds a whole
+ * number of ticks between one tick and one hour; anything else keeps the default (a typo
+ * must not turn the fetcher into a tight loop or a silent stop).
+ */
+export function refreshPolicyFromEnv(env: Record<string, string | undefined>): RefreshPolicy {
+  const raw = env[REFRESH_SECONDS_ENV];
+  if (raw === undefined || !/^\d+$/.test(raw)) return DEFAULT_REFRESH_POLICY;
+  const seconds = Number(raw);
+  const { tickSeconds } = DEFAULT_REFRESH_POLICY;
+  if (seconds < tickSeconds || seconds > 3600 || seconds % tickSeconds !== 0) return DEFAULT_REFRESH_POLICY;
+  return { ...DEFAULT_REFRESH_POLICY, refreshSeconds: seconds };
+}
+
 /** FNV-1a, 32 bit: a stable, well-spread hash for slots and jitter (no crypto needed). */
 export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;

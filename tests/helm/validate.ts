@@ -10,7 +10,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import istioSchemas from './istio-1.30.3-schemas.json';
+import { istioCrdSchemas } from '../support/istio-crds';
 import type { JsonObject, KubeObject } from './render';
 
 type Model = { validate(): void };
@@ -75,7 +75,11 @@ function istioValidator(type: string): ValidateFunction | undefined {
       ajv.addKeyword(keyword);
     }
     istioValidators = {};
-    for (const [key, schema] of Object.entries(istioSchemas as Record<string, Schema>)) {
+    const istioSchemas = istioCrdSchemas(['ServiceEntry', 'DestinationRule', 'Gateway']) as Record<
+      string,
+      Schema
+    >;
+    for (const [key, schema] of Object.entries(istioSchemas)) {
       // metadata is validated by the API server itself, not by the CRD schema.
       const copy = closeKnownObjects(structuredClone(schema));
       (copy.properties as Schema).apiVersion = { type: 'string' };

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { REFRESH_SECONDS_ENV } from '../../lib/federation/refresh';
 import { httpGet } from './http';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { ManagedProcess } from './processes';
@@ -133,6 +134,9 @@ export class AddonOperator {
       env: {
         // The embedded Helm reads its own kubeconfig variable.
         KUBECONFIG: this.kubeconfigPath,
+        // Re-fetch healthy peers every tick rather than every minute, so label changes and a
+        // stopped exporter show up within seconds (inherited by the hook executable).
+        [REFRESH_SECONDS_ENV]: '10',
         // Helm's own cache/config/data: inside the run's directory, not the user's home.
         XDG_CACHE_HOME: join(this.dirs.helm, 'cache'),
         XDG_CONFIG_HOME: join(this.dirs.helm, 'config'),

@@ -13,7 +13,8 @@ import { startApiServer, type ApiServer } from './control-plane';
 import { DocumentsSync } from './documents-sync';
 import { Exporter } from './exporter';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
-import { ISTIO_CRDS, OUR_CRDS_DIR, type UpstreamTools } from './tools';
+import { istioCrdsYaml } from '../../tests/support/istio-crds';
+import { OUR_CRDS_DIR, type UpstreamTools } from './tools';
 import { pollUntil } from './wait';
 
 /**
@@ -78,7 +79,7 @@ export function allCrds(): KubeObject[] {
   const ours = readdirSync(OUR_CRDS_DIR)
     .filter((f) => f.endsWith('.yaml') && !f.startsWith('doc-'))
     .flatMap((f) => crdsFromYaml(readFileSync(join(OUR_CRDS_DIR, f), 'utf8')));
-  const istio = crdsFromYaml(readFileSync(ISTIO_CRDS, 'utf8'));
+  const istio = crdsFromYaml(istioCrdsYaml());
   const standIns = STAND_IN_CRDS.map((c) => crdObject(c.group, c.kind, c.plural, c.version));
   return [...ours, ...istio, ...standIns];
 }
