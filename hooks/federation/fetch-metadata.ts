@@ -146,7 +146,9 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
           kube.mergePatch(
             { ...FEDERATION_REF, name: federation.name },
             { status: patch },
-            { subresource: 'status' },
+            // The federation may have been deleted while its peer was fetched: a patch of a
+            // missing object must not fail the task (the queue would retry it forever).
+            { subresource: 'status', ignoreMissingObject: true },
           );
         }
         const timed = outcomes.get(federation.name);

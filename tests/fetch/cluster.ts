@@ -42,6 +42,8 @@ export function applyStatusPatches(
     if (op.operation !== 'MergePatch' || op.subresource !== 'status' || op.kind !== 'IstioFederation') {
       throw new Error(`unexpected operation ${JSON.stringify(op)}`);
     }
+    // A federation deleted during a fetch must not fail the task (and retry forever).
+    if (op.ignoreMissingObject !== true) throw new Error('a status patch must set ignoreMissingObject');
     const patch = op.mergePatch as { status?: unknown };
     if (Object.keys(patch).join() !== 'status') throw new Error('a status patch may only touch .status');
     next = next.map((o) =>
