@@ -242,6 +242,47 @@ describe('unnamed remote ports', () => {
       },
     ]);
   });
+
+  it('never take a name that a later port of the service states explicitly', () => {
+    const result = checkPrivateDocument(
+      {
+        publicServices: [
+          {
+            hostname: 'web.xyz.svc.cluster-b.local',
+            ports: [{ port: 80 }, { name: 'tcp-80', port: 81 }, { port: 82 }, { name: 'tcp-82', port: 83 }],
+          },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok && result.value.rejected).toEqual([]);
+    expect(result.ok && result.value.document.publicServices[0]?.ports).toEqual([
+      { name: 'tcp-80-2', port: 80, protocol: 'TCP' },
+      { name: 'tcp-80', port: 81, protocol: 'TCP' },
+      { name: 'tcp-82-2', port: 82, protocol: 'TCP' },
+      { name: 'tcp-82', port: 83, protocol: 'TCP' },
+    ]);
+  });
+
+  it('still reject two explicit ports with the same name', () => {
+    const result = checkPrivateDocument(
+      {
+        publicServices: [
+          {
+            hostname: 'web.xyz.svc.cluster-b.local',
+            ports: [
+              { name: 'tcp-80', port: 80 },
+              { name: 'tcp-80', port: 81 },
+            ],
+          },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok && result.value.rejected).toEqual([
+      'publicServices[0] web.xyz.svc.cluster-b.local: duplicate port name tcp-80',
+    ]);
+  });
 });
 
 describe('remote port names Istio would refuse', () => {

@@ -181,13 +181,21 @@ function checkPublicService(
   const ports: PublicServicePort[] = [];
   const seenPorts = new Set<number>();
   const seenNames = new Set<string>();
-  for (const port of shape.value.ports ?? []) {
+  const rawPorts = shape.value.ports ?? [];
+  // Generated names must avoid every explicit name of the service, including those of
+  // later ports: `[{port: 80}, {name: "tcp-80", port: 81}]` is a valid service.
+  const taken = new Set(rawPorts.map((p) => p.name).filter((n): n is string => !!n));
+  for (const port of rawPorts) {
     if (seenPorts.has(port.port)) return { ok: false, error: `duplicate port ${port.port}`, ...named };
     seenPorts.add(port.port);
     // Unnamed ports get a stable name. A protocol the peer states (schema-checked enum,
     // e.g. from appProtocol) wins; otherwise the reference's port-name rule decides.
     // Unnamed: the same generated name as for our own exports (`<protocol>-<port>`).
-    const name = port.name || generatedPortName(port.protocol ?? 'TCP', port.port, seenNames);
+    let name = port.name;
+    if (!name) {
+      name = generatedPortName(port.protocol ?? 'TCP', port.port, taken);
+      taken.add(name);
+    }
     // ServiceEntry port names must be unique within the host.
     if (seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
     seenNames.add(name);
