@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
@@ -108,14 +109,34 @@ function isPrepared(tls: PeerTls | PreparedTls | undefined): tls is PreparedTls 
   return tls !== undefined && 'ok' in tls;
 }
 
+/**
+ * Only regular files (symlinks to them included: mounted ConfigMaps are symlinks). A FIFO
+ * or a device would block the read, and so the hook and its queue, forever. The type is
+ * checked before opening (opening a FIFO for reading waits for a writer) and again on the
+ * open descriptor, which is opened non-blocking, in case the path was swapped in between.
+ */
 async function readLocalDocument(url: URL, maxBytes: number): Promise<FetchResult> {
+  let path: string;
+  try {
+    path = fileURLToPath(url);
+  } catch (error) {
+    return {
+      ok: false,
+      reason: 'InvalidDocument',
+      message: `invalid file URL ${url.href}: ${errorText(error)}`,
+    };
+  }
   let handle;
   try {
-    handle = await open(fileURLToPath(url), 'r');
+    const kind = nonRegularKind(await stat(path));
+    if (kind) return notRegular(url, kind);
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (error) {
     return { ok: false, reason: 'Unreachable', message: `cannot open ${url.href}: ${errorText(error)}` };
   }
   try {
+    const kind = nonRegularKind(await handle.stat());
+    if (kind) return notRegular(url, kind);
     // Read one byte past the cap: enough to know the file is too large, never more.
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
@@ -131,6 +152,24 @@ async function readLocalDocument(url: URL, maxBytes: number): Promise<FetchResul
   } finally {
     await handle.close();
   }
+}
+
+function nonRegularKind(stats: Stats): string | undefined {
+  if (stats.isFile()) return undefined;
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function notRegular(url: URL, kind: string): FetchResult {
+  return {
+    ok: false,
+    reason: 'InvalidDocument',
+    message: `${url.href} is ${kind}; only regular files are read`,
+  };
 }
 
 function tooLarge(where: string, maxBytes: number): FetchResult {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +192,42 @@ describe('fetchDocument with file:// endpoints', () => {
     writeFileSync(join(dir, 'big.json'), Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x20));
     const result = await fetchDocument({ url: pathToFileURL(join(dir, 'big.json')).href, limits: LIMITS });
     expect(result).toMatchObject({ ok: false, reason: 'TooLarge' });
+  });
+
+  it('refuses a character device instead of reading it (/dev/zero would fill the cap)', async () => {
+    const result = await fetchDocument({ url: 'file:///dev/zero', limits: LIMITS });
+    expect(result).toEqual({
+      ok: false,
+      reason: 'InvalidDocument',
+      message: 'file:///dev/zero is a character device; only regular files are read',
+    });
+  });
+
+  it('refuses a FIFO without waiting for a writer', async () => {
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    const result = await fetchDocument({ url: pathToFileURL(fifo).href, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'InvalidDocument',
+      message: expect.stringContaining('is a FIFO; only regular files are read'),
+    });
+  });
+
+  it('refuses a directory', async () => {
+    const result = await fetchDocument({ url: pathToFileURL(dir).href, limits: LIMITS });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'InvalidDocument',
+      message: expect.stringContaining('is a directory'),
+    });
+  });
+
+  it('reads a regular file through a symlink (mounted ConfigMaps are symlinks)', async () => {
+    writeFileSync(join(dir, 'target.json'), '{"b":2}');
+    symlinkSync(join(dir, 'target.json'), join(dir, 'link.json'));
+    const result = await fetchDocument({ url: pathToFileURL(join(dir, 'link.json')).href, limits: LIMITS });
+    expect(result.ok && result.body.toString()).toBe('{"b":2}');
   });
 
   it('reports a missing file as Unreachable', async () => {
