@@ -204,6 +204,24 @@ describe('parseJsonBody', () => {
       error: expect.stringMatching(/^not JSON/),
     });
   });
+  it.each([
+    ['a service-account token', 'eyJhbGciOiJSUzI1NiIsImtpZCI6InNlY3JldCJ9.payload.sig'],
+    ['a key=value file', 'password=hunter2\n'],
+    ['broken JSON', '{"secret":"hunter2",}'],
+  ])('never quotes the body in the error (%s)', (_, text) => {
+    const result = parseJsonBody(Buffer.from(text));
+    expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/^not JSON: the \d+-byte body/) });
+    const error = result.ok ? '' : result.error;
+    for (const fragment of ['eyJ', 'hunter2', 'password', 'secret']) expect(error).not.toContain(fragment);
+  });
+
+  it('keeps the offset of the syntax error when the parser gives one (V8 does; Bun does not)', () => {
+    expect(parseJsonBody(Buffer.from('{"a":1,}'))).toEqual({
+      ok: false,
+      error: 'not JSON: the 8-byte body does not parse (syntax error at character 7)',
+    });
+  });
+
   it('parses Go-style escaped JSON', () => {
     expect(parseJsonBody(Buffer.from('{"a":"\\u003cb\\u003e"}\n'))).toEqual({
       ok: true,

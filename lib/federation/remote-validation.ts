@@ -35,11 +35,18 @@ export interface CheckedPrivateDocument {
   rejected: string[];
 }
 
+/**
+ * The error never quotes the body: parser messages (Bun's and V8's) copy its first token,
+ * and a `file://` endpoint may point at a secret (a service-account token) whose text would
+ * then land in `status.lastError`. Only the size and, when the parser gives one, the offset.
+ */
 export function parseJsonBody(body: Buffer): Checked<unknown> {
   try {
     return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
   } catch (error) {
-    return { ok: false, error: `not JSON: ${(error as Error).message}` };
+    const position = /\bposition (\d+)/.exec((error as Error).message)?.[1];
+    const where = position !== undefined ? ` (syntax error at character ${position})` : '';
+    return { ok: false, error: `not JSON: the ${body.length}-byte body does not parse${where}` };
   }
 }
 

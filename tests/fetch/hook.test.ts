@@ -557,6 +557,32 @@ describe('fetch hook: identity and refusals', () => {
     }
   });
 
+  it('never copies a file that is not JSON (a token, say) into status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'federation-file-'));
+    const token = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl';
+    try {
+      mkdirSync(join(dir, 'public'));
+      writeFileSync(join(dir, 'public', 'public.json'), token);
+      const fed = [
+        istioFederation('t', {
+          trustDomain: 'cluster-t.local',
+          metadataEndpoint: pathToFileURL(dir).href + '/',
+        }),
+      ];
+      const after = applyStatusPatches(fed, (await run(fed, 'federations', at(7))).kubeOperations);
+      expect(condition(after, 't', 'MetadataFetched')).toMatchObject({
+        status: 'False',
+        reason: 'InvalidDocument',
+        message: expect.stringContaining(
+          `public/public.json: not JSON: the ${token.length}-byte body does not parse`,
+        ),
+      });
+      expect(JSON.stringify(statusOf(after, 't'))).not.toContain(token.slice(0, 8));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('does nothing while federation is disabled', async () => {
     clock = at(6);
     const result = await harness.run(hook, {
