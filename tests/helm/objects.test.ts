@@ -293,7 +293,7 @@ describe('imported services', () => {
     expect(renderedImports(full)).toEqual(expectedImports(SERVICE_ENTRIES));
     for (const serviceEntry of full.filter((o) => o.kind === 'ServiceEntry')) {
       expect(serviceEntry.metadata.namespace).toBe('d8-istio');
-      expect(serviceEntry.metadata.name).toMatch(/^imported-[0-9a-f]{10}-[0-9a-f]-0$/);
+      expect(serviceEntry.metadata.name).toMatch(/^imported-[0-9a-f]{10}-([0-9a-f]|[0-9a-f]{12})-0$/);
       expect((serviceEntry.spec as JsonObject).location).toBe('MESH_INTERNAL');
     }
     const rules = destinationRules(full);

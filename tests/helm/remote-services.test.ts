@@ -51,17 +51,24 @@ const NEW_SERVICE: Entry = {
   hostname: 'brand-new.team-00.svc.cluster-00.local',
 };
 
+const isTcp = (e: Entry) => (e.ports as { protocol: string }[]).some((p) => p.protocol === 'TCP');
+const TCP_LIKE = BASE.find(isTcp);
+if (!TCP_LIKE) throw new Error('no generated TCP service');
+const TCP_HOSTS = new Set(ENTRIES.filter(isTcp).map((e) => e.hostname));
+
 let base: KubeObject[];
 let withNewService: KubeObject[];
 let withoutOne: KubeObject[];
 let crafted: KubeObject[];
+let craftedTcp: KubeObject[];
 
 beforeAll(async () => {
-  [base, withNewService, withoutOne, crafted] = await Promise.all([
+  [base, withNewService, withoutOne, crafted, craftedTcp] = await Promise.all([
     render(valuesWithEntries(ENTRIES)),
     render(valuesWithEntries([...ENTRIES, NEW_SERVICE])),
     render(valuesWithEntries(ENTRIES.filter((e) => e !== BASE[300]))),
     render(valuesWithEntries(collidingEntries(300, first))),
+    render(valuesWithEntries(collidingEntries(40, TCP_LIKE))),
   ]);
 });
 
@@ -82,6 +89,19 @@ test('services are packed: far fewer objects than entries, each within the CRD l
   const keys = base.map(objectKey);
   expect(new Set(keys).size).toBe(keys.length);
   expect(base.flatMap(validationProblems)).toEqual([]);
+});
+
+test('a ServiceEntry with a TCP port holds exactly one host (istiod refuses more)', () => {
+  expect(TCP_HOSTS.size).toBeGreaterThan(100);
+  const tcpObjects = serviceEntries(base).filter((o) =>
+    (o.spec as { ports: { protocol: string }[] }).ports.some((p) => p.protocol === 'TCP'),
+  );
+  expect(tcpObjects.flatMap(hostsOf).sort()).toEqual([...TCP_HOSTS].sort());
+  expect(tcpObjects.filter((o) => hostsOf(o).length !== 1).map(objectKey)).toEqual([]);
+  // Same ports, same gateways, same first hash digit: still one object per host.
+  expect(serviceEntries(craftedTcp).map((o) => hostsOf(o).length)).toEqual(Array(40).fill(1));
+  expect(renderedImports(craftedTcp)).toHaveLength(40);
+  expect(craftedTcp.flatMap(validationProblems)).toEqual([]);
 });
 
 test('hostnames crafted into one bucket are split at 256 hosts and stay valid', () => {

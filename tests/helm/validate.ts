@@ -1,7 +1,9 @@
 // Validates rendered objects the way the API server would, as far as it can run here:
 // Kubernetes kinds with kubernetes-models, Istio kinds with the Istio 1.30 CRD schemas
-// (plus the CEL rules that matter for what we render, transcribed), the rest structurally.
+// (plus the CEL rules and istiod's webhook checks that matter for what we render,
+// transcribed), the rest structurally.
 import Ajv, { type ValidateFunction } from 'ajv';
+import { isIPv4, isIPv6 } from 'node:net';
 import {
   ValidatingAdmissionPolicy,
   ValidatingAdmissionPolicyBinding,
@@ -122,6 +124,67 @@ function serviceEntryCelProblems(spec: JsonObject): string[] {
   return problems;
 }
 
+/** istio pkg/config/protocol: Parse(p).IsHTTP() || Parse(p).IsTLS(), case-insensitive. */
+const HOST_DISTINGUISHING_PROTOCOLS = new Set([
+  'http',
+  'http2',
+  'http_proxy',
+  'grpc',
+  'grpc-web',
+  'https',
+  'tls',
+]);
+
+/** Go's net.ParseIP: dotted IPv4 (no leading zeros) or IPv6 without a zone. */
+function isGoIp(address: string): boolean {
+  if (address.includes('%')) return false;
+  if (isIPv6(address)) return true;
+  return isIPv4(address) && address.split('.').every((octet) => octet === '0' || !octet.startsWith('0'));
+}
+
+/** istio pkg/config/validation/agent ValidateFQDN. */
+function isIstioFqdn(name: string): boolean {
+  if (name.length === 0 || name.length > 255) return false;
+  const labels = name.split('.');
+  if (/^[-+]?[0-9]+$/.test(labels[labels.length - 1]!)) return false; // all-numeric TLD
+  return labels.every(
+    (label, i) => (i === labels.length - 1 && label === '') || (label.length <= 63 && DNS_LABEL.test(label)),
+  );
+}
+
+/**
+ * The parts of istiod's ValidateServiceEntry (pkg/config/validation) that the CRD schema
+ * does not enforce and that can fire on what we render; istiod's validating webhook
+ * refuses the object, so `helm upgrade` fails.
+ */
+function serviceEntryIstiodProblems(spec: JsonObject): string[] {
+  const problems: string[] = [];
+  const hosts = (spec.hosts as string[] | undefined) ?? [];
+  const resolution = (spec.resolution as string | undefined) ?? 'NONE';
+  const ports = (spec.ports as JsonObject[] | undefined) ?? [];
+  const portNames = new Set(ports.map((p) => p.name));
+  for (const endpoint of (spec.endpoints as JsonObject[] | undefined) ?? []) {
+    const address = String(endpoint.address ?? '');
+    if (resolution === 'STATIC' && !address.startsWith('unix://') && !isGoIp(address)) {
+      problems.push(`${address} is not a valid IP`);
+    }
+    if (resolution === 'DNS' && !isGoIp(address) && !isIstioFqdn(address)) {
+      problems.push(`endpoint address "${address}" is not a valid FQDN or an IP address`);
+    }
+    for (const [name, port] of Object.entries((endpoint.ports as Record<string, number> | undefined) ?? {})) {
+      if (!portNames.has(name)) problems.push(`endpoint port ${port} is not defined by the service entry`);
+    }
+  }
+  if (
+    resolution !== 'NONE' &&
+    hosts.length > 1 &&
+    ports.some((p) => !HOST_DISTINGUISHING_PROTOCOLS.has(String(p.protocol).toLowerCase()))
+  ) {
+    problems.push('multiple hosts provided with non-HTTP, non-TLS ports');
+  }
+  return problems;
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -195,8 +258,10 @@ export function validationProblems(object: KubeObject): string[] {
         ...(istio.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`),
       );
     }
-    if (object.kind === 'ServiceEntry')
-      problems.push(...serviceEntryCelProblems((object.spec ?? {}) as JsonObject));
+    if (object.kind === 'ServiceEntry') {
+      const spec = (object.spec ?? {}) as JsonObject;
+      problems.push(...serviceEntryCelProblems(spec), ...serviceEntryIstiodProblems(spec));
+    }
   } else {
     problems.push(...structuralProblems(object));
   }
