@@ -43,13 +43,16 @@ export interface FetchEnvironment {
    * `spec.metadata.ca` get the same (immutable) secure context; different CAs never mix.
    */
   tlsCache?: Map<string, PreparedTls>;
+  /** The OS CA bundles to try (default SYSTEM_CA_BUNDLE_PATHS); for tests. */
+  systemCaPaths?: readonly string[];
 }
 
-function preparedTlsFor(peer: PeerTls, cache: Map<string, PreparedTls> | undefined): PreparedTls {
+function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
+  const cache = env.tlsCache;
   const key = JSON.stringify([peer.ca?.trim() ?? '', peer.insecureSkipVerify === true]);
   const cached = cache?.get(key);
   if (cached) return cached;
-  const prepared = prepareTls(peer);
+  const prepared = prepareTls(peer, env.systemCaPaths ? { systemCaPaths: env.systemCaPaths } : {});
   cache?.set(key, prepared);
   return prepared;
 }
@@ -71,7 +74,7 @@ export async function fetchFederation(
 async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Promise<FetchOutcome> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
-  const tls = preparedTlsFor(target.tls, env.tlsCache);
+  const tls = preparedTlsFor(target.tls, env);
   const publicBody = await fetchDocument({ url: publicUrl, tls, limits });
   const publicRaw = parsedBody(publicBody, publicUrl);
   if (!publicRaw.ok) return { public: publicRaw };

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
-import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch';
+import {
+  fetchDocument,
+  prepareTls,
+  systemCaCertificates,
+  type FetchLimits,
+} from '../../lib/federation/fetch';
 import { makeServerPki } from './certs';
 import { TestPeer } from './peer';
 
@@ -45,6 +50,46 @@ describe('fetchDocument over real HTTPS on loopback', () => {
   it('reports a TLS error with only the system roots', async () => {
     const result = await fetchDocument({ url: publicUrl, limits: LIMITS });
     expect(result).toMatchObject({ ok: false, reason: 'TLSError' });
+  });
+
+  describe('the OS trust store counts as system roots', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetch-ca-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const bundle = (name: string, ...pems: string[]): string => {
+      const path = join(dir, name);
+      writeFileSync(path, pems.join('\n'));
+      return path;
+    };
+    const unrelated = makeServerPki('unrelated').ca.certPem;
+
+    it('trusts a server whose CA is only in the OS bundle (first existing path used)', async () => {
+      const path = bundle('with-peer.crt', unrelated, 'not a certificate', peer.pki.ca.certPem);
+      const tls = prepareTls({}, { systemCaPaths: [join(dir, 'absent.crt'), path] });
+      expect(await fetchDocument({ url: publicUrl, tls, limits: LIMITS })).toMatchObject({ ok: true });
+    });
+
+    it('still trusts spec.metadata.ca next to the OS bundle', async () => {
+      const tls = prepareTls(
+        { ca: peer.pki.ca.certPem },
+        { systemCaPaths: [bundle('unrelated-only.crt', unrelated)] },
+      );
+      expect(await fetchDocument({ url: publicUrl, tls, limits: LIMITS })).toMatchObject({ ok: true });
+    });
+
+    it('refuses a server whose CA is nowhere', async () => {
+      const tls = prepareTls({}, { systemCaPaths: [bundle('other.crt', unrelated)] });
+      expect(await fetchDocument({ url: publicUrl, tls, limits: LIMITS })).toMatchObject({
+        ok: false,
+        reason: 'TLSError',
+      });
+    });
+
+    it('reads a bundle once per process', () => {
+      const path = bundle('once.crt', unrelated);
+      expect(systemCaCertificates([path])).toHaveLength(1);
+      writeFileSync(path, [unrelated, peer.pki.ca.certPem].join('\n'));
+      expect(systemCaCertificates([path])).toHaveLength(1);
+    });
   });
 
   it('skips verification only when insecureSkipVerify is set and no CA is given', async () => {
