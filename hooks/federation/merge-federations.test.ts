@@ -3,15 +3,11 @@ import { applyJqFilter, bindingContextsFor, runCompiledHook } from '../../lib/ho
 import { FEDERATION_JQ_FILTER } from '../../lib/federation/merge';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
+import { testPublicDocument } from '../../tests/support/peer-identity';
 import hook, { METRIC_GROUP, METRICS } from './merge-federations';
 
 const harness = clusterAHarness();
-const pub = (uuid: string) => ({
-  clusterUUID: uuid,
-  authnKeyPub:
-    '-----BEGIN ED25519 PUBLIC KEY-----\nMCowBQYDK2VwAyEA0Tx8Pm3QrOPB6xPXdChWmxw/rDRKvPBLMa0aCaDfzfc=\n-----END ED25519 PUBLIC KEY-----\n',
-  rootCA: `-----BEGIN CERTIFICATE-----\n${uuid}\n-----END CERTIFICATE-----\n`,
-});
+const pub = testPublicDocument;
 
 function federation(name: string, trustDomain: string, status: unknown): KubeObject {
   return {

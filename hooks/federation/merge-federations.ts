@@ -72,10 +72,15 @@ export default defineHook({
       parse: parseFederationSnapshot,
     }),
   },
-  run({ snapshots, values, metrics, log }) {
+  run({ snapshots, values, metrics, log, now }) {
     const federations = snapshots.federations.filter(defined);
     const localTrustDomain = values.get<string>('global.discovery.clusterDomain') ?? 'cluster.local';
-    const result = mergeFederations(federations, { localTrustDomain });
+    const localClusterUUID = values.get<string>('global.discovery.clusterUUID') || undefined;
+    const result = mergeFederations(federations, {
+      localTrustDomain,
+      now,
+      ...(localClusterUUID ? { localClusterUUID } : {}),
+    });
     reportLogs(log, federations, result);
     reportMetrics(metrics, result);
     values.set('istio.internal.federation.trustedPeers', result.trustedPeers);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { testPublicDocument } from '../../tests/support/peer-identity';
 import fc from 'fast-check';
 import { moduleValidators } from '../hook-sdk/testing';
 import { protocolFromPortName } from './protocol';
@@ -14,11 +15,7 @@ import {
 } from './merge';
 
 const LOCAL = 'cluster-a.local';
-const pub = (uuid: string) => ({
-  clusterUUID: uuid,
-  authnKeyPub: `-----BEGIN ED25519 PUBLIC KEY-----\n${uuid}\n-----END ED25519 PUBLIC KEY-----\n`,
-  rootCA: `-----BEGIN CERTIFICATE-----\n${uuid}\n-----END CERTIFICATE-----\n`,
-});
+const pub = testPublicDocument;
 type Svc = {
   hostname: string;
   ports: { name: string; port: number; protocol?: 'HTTP' | 'HTTP2' | 'TLS' | 'TCP' }[];
@@ -133,7 +130,7 @@ describe('trusted peers', () => {
         { name: 'fresh', trustDomain: 'f.local' },
         fed('alpha', 'b.local'),
       ],
-      LOCAL,
+      { trustDomain: LOCAL },
     );
     expect(peers.map((p) => p.name)).toEqual(['alpha', 'zeta']);
     expect(peers[0]).toEqual({ name: 'alpha', trustDomain: 'b.local', ...pub('uuid-alpha') });
@@ -145,23 +142,58 @@ describe('trusted peers', () => {
     ]);
   });
 
-  test('same trust domain (any case) or same clusterUUID: the first by name wins, the other is reported', () => {
+  test('same trust domain (any case): the first by name wins, the other is reported', () => {
     const { peers, refused } = selectTrustedPeers(
-      [
-        fed('b-2', 'B.local'),
-        fed('b-1', 'b.local'),
-        fed('c', 'c.local', [], undefined, 'uuid-b-1'),
-        fed('b-0', 'b.local', [], undefined, 'uuid-x'),
-      ].map((f) => (f.name === 'b-0' ? { name: f.name, trustDomain: f.trustDomain } : f)),
-      LOCAL,
+      [fed('b-2', 'B.local'), fed('b-1', 'b.local'), fed('b-0', 'b.local', [], undefined, 'uuid-x')].map(
+        (f) => (f.name === 'b-0' ? { name: f.name, trustDomain: f.trustDomain } : f),
+      ),
+      { trustDomain: LOCAL },
     );
     expect(peers.map((p) => p.name)).toEqual(['b-1']);
     expect(refused.map((r) => [r.federation, r.reason])).toEqual([
       ['b-0', 'NoPublicMetadata'],
       ['b-2', 'DuplicateTrustDomain'],
-      ['c', 'DuplicateClusterUUID'],
     ]);
     expect(refused[1]!.message).toContain('b-1');
+  });
+
+  test('a clusterUUID claimed twice is trusted for nobody, and ours is never a peer', () => {
+    // "First by name wins" would let a hostile peer evict another by copying its public UUID.
+    const { peers, refused } = selectTrustedPeers(
+      [
+        fed('a-evil', 'evil.local', [], undefined, 'uuid-good'),
+        fed('good', 'good.local', [], undefined, 'uuid-good'),
+        fed('mirror', 'm.local', [], undefined, 'uuid-ours'),
+        fed('fine', 'f.local'),
+      ],
+      { trustDomain: LOCAL, clusterUUID: 'uuid-ours' },
+    );
+    expect(peers.map((p) => p.name)).toEqual(['fine']);
+    expect(refused.map((r) => [r.federation, r.reason])).toEqual([
+      ['a-evil', 'DuplicateClusterUUID'],
+      ['good', 'DuplicateClusterUUID'],
+      ['mirror', 'LocalClusterUUID'],
+    ]);
+    expect(refused[0]!.message).toContain('a-evil, good');
+  });
+
+  test('a public document read back from status is checked like a fetched one', () => {
+    const garbageKey = { ...fed('k', 'k.local'), public: { ...pub('uuid-k'), authnKeyPub: 'not a key' } };
+    const garbageCA = { ...fed('c', 'c.local'), public: { ...pub('uuid-c'), rootCA: 'not a certificate' } };
+    const { peers, refused } = selectTrustedPeers([garbageKey, garbageCA, fed('ok', 'o.local')], {
+      trustDomain: LOCAL,
+    });
+    expect(peers.map((p) => p.name)).toEqual(['ok']);
+    expect(refused.map((r) => [r.federation, r.reason])).toEqual([
+      ['c', 'InvalidPublicMetadata'],
+      ['k', 'InvalidPublicMetadata'],
+    ]);
+    // The root CA expires: from then on the peer is no longer trusted.
+    const later = selectTrustedPeers([fed('ok', 'o.local')], {
+      trustDomain: LOCAL,
+      now: new Date('2127-01-01T00:00:00Z'),
+    });
+    expect(later.refused.map((r) => r.reason)).toEqual(['InvalidPublicMetadata']);
   });
 });
 

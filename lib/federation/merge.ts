@@ -10,7 +10,7 @@ import {
 } from './documents';
 import { sortGateways } from './gateways';
 import { protocolFromPortName, type Protocol } from './protocol';
-import { CLUSTER_LOCAL, hostnameScopeChecker } from './remote-validation';
+import { checkPublicDocument, CLUSTER_LOCAL, hostnameScopeChecker } from './remote-validation';
 import { compareStrings, generatedPortName } from './public-services';
 import { buildServiceEntries, type MergedPort, type ServiceEntryValue } from './service-entries';
 
@@ -58,8 +58,10 @@ export type RefusalReason =
   | 'LocalTrustDomain'
   | 'ClusterLocalTrustDomain'
   | 'NoPublicMetadata'
+  | 'InvalidPublicMetadata'
   | 'DuplicateTrustDomain'
-  | 'DuplicateClusterUUID';
+  | 'DuplicateClusterUUID'
+  | 'LocalClusterUUID';
 
 export interface RefusedFederation {
   federation: string;
@@ -192,21 +194,32 @@ export function trustDomainRefusal(
   return undefined;
 }
 
+/** What the merge knows of this cluster. */
+export interface LocalCluster {
+  trustDomain: string;
+  /** Our own clusterUUID: a peer claiming it is refused. */
+  clusterUUID?: string;
+  /** Root CAs are checked for expiry at this time. */
+  now?: Date;
+}
+
 /**
- * Peers whose root CA and key we trust: a valid public document and a foreign, unique
- * trust domain. On a duplicate trust domain or clusterUUID the first by name is kept.
+ * Peers whose root CA and key we trust: a public document that passes the fetcher's checks
+ * again (the status may have been edited by hand: the key must parse, the root CA must be a
+ * valid CA certificate) and a foreign, unique trust domain (on a duplicate, the first by
+ * name is kept). A clusterUUID claimed by several federations is refused for all of them —
+ * keeping "the first by name" would let a hostile peer evict another by claiming its UUID
+ * and take its key slot — and so is our own.
  */
 export function selectTrustedPeers(
   federations: readonly FederationInput[],
-  localTrustDomain: string,
+  local: LocalCluster,
 ): { peers: TrustedPeer[]; trusted: FederationInput[]; refused: RefusedFederation[] } {
-  const peers: TrustedPeer[] = [];
-  const trusted: FederationInput[] = [];
   const refused: RefusedFederation[] = [];
+  const candidates: (FederationInput & { public: PublicDocument })[] = [];
   const domains = new Map<string, string>();
-  const uuids = new Map<string, string>();
   for (const f of sortedUniqueByName(federations)) {
-    const refusal = trustDomainRefusal(f.trustDomain, localTrustDomain);
+    const refusal = trustDomainRefusal(f.trustDomain, local.trustDomain);
     if (refusal) {
       refused.push({ federation: f.name, ...refusal });
       continue;
@@ -219,6 +232,11 @@ export function selectTrustedPeers(
       });
       continue;
     }
+    const checked = checkPublicDocument(f.public, local.now ?? new Date());
+    if (!checked.ok) {
+      refused.push({ federation: f.name, reason: 'InvalidPublicMetadata', message: checked.error });
+      continue;
+    }
     const td = f.trustDomain.toLowerCase();
     const domainOwner = domains.get(td);
     if (domainOwner !== undefined) {
@@ -229,26 +247,43 @@ export function selectTrustedPeers(
       });
       continue;
     }
-    const uuidOwner = uuids.get(f.public.clusterUUID);
-    if (uuidOwner !== undefined) {
+    domains.set(td, f.name);
+    candidates.push({ ...f, public: f.public });
+  }
+  const claimants = new Map<string, string[]>();
+  for (const f of candidates)
+    claimants.set(f.public.clusterUUID, [...(claimants.get(f.public.clusterUUID) ?? []), f.name]);
+  const peers: TrustedPeer[] = [];
+  const trusted: FederationInput[] = [];
+  for (const f of candidates) {
+    const uuid = f.public.clusterUUID;
+    if (local.clusterUUID !== undefined && uuid === local.clusterUUID) {
       refused.push({
         federation: f.name,
-        reason: 'DuplicateClusterUUID',
-        message: `clusterUUID ${f.public.clusterUUID} is already used by ${uuidOwner}`,
+        reason: 'LocalClusterUUID',
+        message: `clusterUUID ${uuid} is this cluster's own`,
       });
       continue;
     }
-    domains.set(td, f.name);
-    uuids.set(f.public.clusterUUID, f.name);
+    const sharing = claimants.get(uuid)!;
+    if (sharing.length > 1) {
+      refused.push({
+        federation: f.name,
+        reason: 'DuplicateClusterUUID',
+        message: `clusterUUID ${uuid} is claimed by several federations (${sharing.join(', ')}); none is trusted`,
+      });
+      continue;
+    }
     trusted.push(f);
     peers.push({
       name: f.name,
       trustDomain: f.trustDomain,
-      clusterUUID: f.public.clusterUUID,
+      clusterUUID: uuid,
       rootCA: f.public.rootCA,
       authnKeyPub: f.public.authnKeyPub,
     });
   }
+  refused.sort((a, b) => compareStrings(a.federation, b.federation));
   return { peers, trusted, refused };
 }
 
@@ -272,6 +307,8 @@ export function isAcceptableGatewayAddress(address: string): boolean {
 
 interface MergeOptions {
   localTrustDomain: string;
+  localClusterUUID?: string;
+  now?: Date;
   limits?: MergeLimits;
 }
 
@@ -281,7 +318,11 @@ export function mergeFederations(
   options: MergeOptions,
 ): MergeResult {
   const limits = options.limits ?? DEFAULT_MERGE_LIMITS;
-  const { peers, trusted, refused } = selectTrustedPeers(federations, options.localTrustDomain);
+  const { peers, trusted, refused } = selectTrustedPeers(federations, {
+    trustDomain: options.localTrustDomain,
+    ...(options.localClusterUUID ? { clusterUUID: options.localClusterUUID } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const conflicts: ImportConflict[] = [];
   const rejected: ImportRejection[] = [];
   const incomplete: MergeResult['incomplete'] = [];

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MERGE_LIMITS, mergeFederations, parseFederationSnapshot } from '../../lib/federation/merge';
 import { writeOperatorFiles } from '../../lib/hook-sdk/testing';
+import { testPublicDocument } from '../../tests/support/peer-identity';
 
 const root = resolve(import.meta.dir, '..', '..');
 const LOCAL = 'cluster-a.local';
@@ -20,11 +21,8 @@ function federationFilterResult(f: number, services: number): unknown {
   return {
     name: `federation-${String(f).padStart(3, '0')}`,
     trustDomain: td,
-    public: {
-      clusterUUID: `00000000-0000-4000-8000-${String(f).padStart(12, '0')}`,
-      authnKeyPub: `-----BEGIN ED25519 PUBLIC KEY-----\nMCowBQYDK2VwAyEA0Tx8Pm3QrOPB6xPXdChWmxw/rDRKvPBLMa0aCaDfzfc=\n-----END ED25519 PUBLIC KEY-----\n`,
-      rootCA: `-----BEGIN CERTIFICATE-----\n${'A'.repeat(1200)}\n-----END CERTIFICATE-----\n`,
-    },
+    // A real key and CA: the merge checks them like the fetcher does.
+    public: testPublicDocument(`00000000-0000-4000-8000-${String(f).padStart(12, '0')}`),
     private: {
       ingressGateways: [
         { address: `198.51.${f % 256}.10`, port: 15443 },
