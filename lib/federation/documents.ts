@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Protocol } from './protocol';
 
@@ -12,6 +13,24 @@ export const METADATA_PATHS = {
   private: '/private/federation.json',
   spiffeBundle: '/public/spiffe-bundle-endpoint',
 } as const;
+
+/**
+ * Names Istio accepts, shared by every check that feeds a ServiceEntry (a name it refuses
+ * fails the whole Helm release). Port names: the CEL rule on endpoint port-map keys
+ * (size < 63). DNS names: RFC 1123 labels of 1-63 characters (hosts, DNS endpoints).
+ */
+export const PORT_NAME_PATTERN = '^[a-zA-Z0-9]([-a-zA-Z0-9]{0,60}[a-zA-Z0-9])?$';
+export const DNS_NAME_PATTERN =
+  '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
+const DNS_NAME = new RegExp(DNS_NAME_PATTERN);
+
+/** An address Istio accepts for an endpoint: an IP address or a DNS name. */
+export function isIpOrDnsName(address: string): boolean {
+  return isIP(address) !== 0 || (address.length <= 253 && DNS_NAME.test(address));
+}
+
+/** Gateways one peer may publish (a NodePort inlet lists one per node; beyond that is abuse). */
+export const MAX_GATEWAYS_PER_PEER = 64;
 
 /** Upper bound of one document on the wire (the fetcher refuses larger bodies). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -61,7 +80,7 @@ const publicDocumentSchema = {
 const privateDocumentSchema = {
   type: 'object',
   properties: {
-    ingressGateways: { type: ['array', 'null'], maxItems: 1024 },
+    ingressGateways: { type: ['array', 'null'], maxItems: MAX_GATEWAYS_PER_PEER },
     publicServices: { type: ['array', 'null'], maxItems: 20000 },
   },
 };
@@ -82,7 +101,7 @@ export const publicServiceSchema = {
     hostname: {
       type: 'string',
       maxLength: 253,
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      pattern: DNS_NAME_PATTERN,
     },
     ports: {
       type: ['array', 'null'],
@@ -94,7 +113,7 @@ export const publicServiceSchema = {
         properties: {
           // Istio's rule for endpoint port-map keys (ServiceEntry CEL: size < 63, this pattern);
           // a name it refuses would fail the whole Helm release. Empty = unnamed.
-          name: { type: 'string', maxLength: 62, pattern: '^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)?$' },
+          name: { type: 'string', anyOf: [{ const: '' }, { pattern: PORT_NAME_PATTERN }] },
           port: { type: 'integer', minimum: 1, maximum: 65535 },
           protocol: { type: 'string', enum: ['HTTP', 'HTTP2', 'TLS', 'TCP'] },
         },
@@ -122,7 +141,16 @@ export const validatePrivateDocumentShape = validator<PrivateDocument>(
   privateDocumentSchema,
   'private document',
 );
-export const validateIngressGateway = validator<IngressGateway>(ingressGatewaySchema, 'ingress gateway');
+const validateIngressGatewayShape = validator<IngressGateway>(ingressGatewaySchema, 'ingress gateway');
+
+export function validateIngressGateway(raw: unknown): Validation<IngressGateway> {
+  const shape = validateIngressGatewayShape(raw);
+  if (!shape.ok || isIpOrDnsName(shape.value.address)) return shape;
+  return {
+    ok: false,
+    error: `ingress gateway address ${JSON.stringify(shape.value.address)} is neither an IP address nor a DNS name`,
+  };
+}
 export const validatePublicService = validator<PublicService>(publicServiceSchema, 'public service');
 
 /** Builds a document URL from `spec.metadataEndpoint` exactly as the reference: one trailing `/` removed. */

@@ -1,5 +1,5 @@
 import { compareStrings } from './public-services';
-import type { IngressGateway } from './documents';
+import { isIpOrDnsName, type IngressGateway } from './documents';
 
 /**
  * Where other clusters reach this cluster's federation ingress gateway, as in the
@@ -96,12 +96,10 @@ export function parseNode(raw: unknown): NodeSnapshot | undefined {
   };
 }
 
-const ADDRESS = /^[0-9A-Za-z.:-]{1,253}$/;
-
 function isValidGateway(g: { address?: string; port?: number }): g is IngressGateway {
   return (
     typeof g.address === 'string' &&
-    ADDRESS.test(g.address) &&
+    isIpOrDnsName(g.address) &&
     typeof g.port === 'number' &&
     Number.isInteger(g.port) &&
     g.port >= 1 &&

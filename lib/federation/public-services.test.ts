@@ -144,13 +144,14 @@ describe('buildPublicServices', () => {
     expect(warnings.filter((w) => w.service === 'xyz/udp')).toHaveLength(2);
   });
 
-  test('an invalid port name is replaced by a generated one', () => {
-    const { publicServices } = buildPublicServices(
-      [svc({ ports: [{ name: '-bad-', port: 81 }] })],
-      'c.local',
-    );
-    expect(publicServices[0]!.ports).toEqual([{ name: 'tcp-81', port: 81, protocol: 'TCP' }]);
-  });
+  test.each(['-bad-', 'x'.repeat(63), 'grpc_api', 'http.v1'])(
+    'a port name Istio would refuse (%p) is replaced by a generated one',
+    (name) => {
+      // A 63-character name is a valid Kubernetes port name but not a valid Istio one.
+      const { publicServices } = buildPublicServices([svc({ ports: [{ name, port: 81 }] })], 'c.local');
+      expect(publicServices[0]!.ports).toEqual([{ name: 'tcp-81', port: 81, protocol: 'TCP' }]);
+    },
+  );
 
   test('allowed trust domains: absent = all, invalid entries dropped, none valid = nobody', () => {
     const { publicServices, warnings } = buildPublicServices(

@@ -1,3 +1,4 @@
+import { DNS_NAME_PATTERN, PORT_NAME_PATTERN } from './documents';
 import { detectProtocol, type Protocol } from './protocol';
 
 /**
@@ -76,8 +77,8 @@ export function parseServiceSnapshot(raw: unknown): ServiceSnapshot | undefined 
 }
 
 const TRUST_DOMAIN = /^[0-9a-zA-Z._-]{1,253}$/;
-const PORT_NAME = /^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?$/;
-const HOSTNAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const PORT_NAME = new RegExp(PORT_NAME_PATTERN);
+const HOSTNAME = new RegExp(DNS_NAME_PATTERN);
 
 /**
  * The annotation is a comma-separated list. An annotation that is present but lists no
