@@ -29,6 +29,13 @@ describe('PatchableValues', () => {
     expect(values.patch()).toEqual([{ op: 'add', path: '/istio/internal/a', value: 2 }]);
   });
 
+  it('treats setting undefined as removing the key', () => {
+    const values = new PatchableValues(initial(), 'istio');
+    values.set('istio.internal.a', undefined);
+    values.set('istio.internal.missing', undefined);
+    expect(values.patch()).toEqual([{ op: 'remove', path: '/istio/internal/a' }]);
+  });
+
   it('removes only what exists', () => {
     const values = new PatchableValues(initial(), 'istio');
     values.remove('istio.internal.missing');

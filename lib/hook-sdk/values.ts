@@ -46,6 +46,8 @@ export class PatchableValues extends ReadonlyValues {
   }
 
   set(path: string, value: unknown): void {
+    // JSON has no undefined: setting it means the key goes away.
+    if (value === undefined) return this.remove(path);
     const segments = this.writableSegments(path);
     const normalized: unknown = JSON.parse(JSON.stringify(value));
     if (jsonEqual(lookup(this.root, segments), normalized)) return;
