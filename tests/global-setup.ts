@@ -8,9 +8,11 @@ const root = join(__dirname, '..');
 
 function upstreamTool(envName: string, script: string): void {
   if (process.env[envName]) return;
+  // A first build takes minutes (progress on stderr); a stalled download must not hang CI.
   const output = execFileSync('bash', [join(root, 'tools', 'upstream', script)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 30 * 60 * 1000,
   });
   const path = output.trim().split('\n').pop() ?? '';
   if (!existsSync(path)) throw new Error(`${script} did not produce a binary (got ${JSON.stringify(path)})`);
