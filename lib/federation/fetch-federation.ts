@@ -19,6 +19,14 @@ import type { FetchFailure, FetchOutcome } from './status';
  * peer costs at most one request timeout and never delays the others.
  */
 
+/**
+ * Cap on the private document as cached in status. Validation adds a generated name and a
+ * protocol to every port, so a body within MAX_DOCUMENT_BYTES can grow ~3.4 times; a
+ * status over the API server's request limit (3 MiB) or etcd's (1.5 MiB) would fail its
+ * patch on every run. Over the cap, the fetch fails like any other: the last good data stays.
+ */
+export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
+
 export interface FederationTarget {
   name: string;
   trustDomain: string;
@@ -132,6 +140,20 @@ async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Pr
     ownTrustDomain: env.local.trustDomain,
   });
   if (!privateDoc.ok) return { public: publicResult, private: invalid(privateUrl, privateDoc.error) };
+  const cachedSize = JSON.stringify(privateDoc.value.document).length;
+  if (cachedSize > MAX_CACHED_PRIVATE_DOCUMENT_CHARS) {
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'TooLarge',
+          message: `${privateUrl}: the validated document takes ${cachedSize} characters in status.metadataCache.private, over the limit of ${MAX_CACHED_PRIVATE_DOCUMENT_CHARS} (the peer publishes too many services or ports)`,
+          endpoint: privateUrl,
+        },
+      },
+    };
+  }
   return {
     public: publicResult,
     private: { ok: true, document: privateDoc.value.document, rejected: privateDoc.value.rejected },

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { createFetchMetadataHook, FETCH_TICK, slowestFirst } from '../../hooks/federation/fetch-metadata';
 import type { PlanEntry } from '../../lib/federation/fetch-plan';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
+import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS } from '../../lib/federation/fetch-federation';
 import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
@@ -302,6 +303,23 @@ const failureCases: FailureCase[] = [
     reason: 'TooLarge',
     failed: 'private',
     message: /exceeds 1048576 bytes/,
+  },
+  {
+    // ~310 KB on the wire, over 512 KiB once every port carries a generated name and a protocol.
+    name: 'private document over the status cap once enriched',
+    setup: () =>
+      void (peerB.privateDocument = {
+        ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+        publicServices: Array.from({ length: 4000 }, (_, i) => ({
+          hostname: `s${String(i).padStart(5, '0')}.xyz.svc.cluster-b.local`,
+          ports: [{ port: 80 }, { port: 81 }],
+        })),
+      }),
+    reason: 'TooLarge',
+    failed: 'private',
+    message: new RegExp(
+      `private/federation.json: the validated document takes \\d+ characters in status.metadataCache.private, over the limit of ${MAX_CACHED_PRIVATE_DOCUMENT_CHARS}`,
+    ),
   },
   {
     name: 'root CA that is not a CA',
