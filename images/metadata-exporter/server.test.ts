@@ -6,7 +6,12 @@ import { Gauge } from 'prom-client';
 import { Logger } from '../../lib/hook-sdk/logger';
 import { ExporterMetrics } from './metrics';
 import type { RenderedDocuments } from './rendered-documents';
-import { createExporterServer, DEFAULT_LIMITS, type ExporterHttpServer } from './server';
+import {
+  createExporterServer,
+  DEFAULT_LIMITS,
+  excessiveTokenLifetime,
+  type ExporterHttpServer,
+} from './server';
 
 interface Started {
   exporter: ExporterHttpServer;
@@ -97,4 +102,19 @@ test('an internal error is a 500 with a short body; the log has the message, no 
   expect(record).toMatchObject({ level: 'error', route: 'public', error: 'boom in documents' });
   expect(logLines.join('\n')).not.toMatch(/\n\s+at /);
   await exporter.shutdown(1000);
+});
+
+describe('excessiveTokenLifetime', () => {
+  const at = new Date('2026-01-01T00:00:00Z');
+  const nowSeconds = at.getTime() / 1000;
+  test.each([
+    [nowSeconds + 60, undefined],
+    [nowSeconds + 300, undefined],
+    [nowSeconds - 10, undefined],
+    [nowSeconds + 301, 301],
+    [nowSeconds + 86400, 86400],
+    ['soon', undefined],
+  ])('exp %s -> %s', (exp, expected) => {
+    expect(excessiveTokenLifetime(exp, at)).toBe(expected);
+  });
 });

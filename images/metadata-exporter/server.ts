@@ -1,6 +1,7 @@
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { decodeJwt } from 'jose';
 import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/jwt';
 import type { Logger } from '../../lib/hook-sdk/logger';
 import { LogThrottle } from './log-throttle';
@@ -47,8 +48,26 @@ const JSON_TYPE = 'application/json';
  * Without leeway a peer whose clock runs a fraction of a second ahead is refused at random.
  */
 const CLOCK_SKEW_TOLERANCE_SECONDS = 5;
+/**
+ * Peers sign tokens for 60 s. A much longer lifetime means a token minted to be replayed
+ * (or a peer clock far off): refused even when validly signed.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 300;
+/**
+ * What a client learns about any refused token. Distinct reasons would tell an
+ * unauthenticated client which subjects are peers ("unknown subject" versus a signature
+ * or algorithm failure); the detailed reason goes to logs and the auth-failure metric.
+ */
+export const REFUSED_TOKEN_BODY_REASON = 'invalid token';
 /** Refused requests are all counted in metrics; only this many per second are logged. */
 const REFUSAL_LOG_LINES_PER_SECOND = 20;
+
+/** Seconds until `exp`, when it is further away than a peer's token ever lives. */
+export function excessiveTokenLifetime(exp: unknown, now: Date): number | undefined {
+  if (typeof exp !== 'number') return undefined;
+  const remaining = exp - Math.floor(now.getTime() / 1000);
+  return remaining > MAX_TOKEN_LIFETIME_SECONDS ? remaining : undefined;
+}
 
 function errorBody(message: string): Buffer {
   return Buffer.from(JSON.stringify({ error: message }));
@@ -144,7 +163,7 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
   };
 
   const privateDocument = async (req: IncomingMessage, docs: RenderedDocuments): Promise<Reply> => {
-    const refuse = (reason: string): Reply => {
+    const refuse = (reason: string, clientReason = REFUSED_TOKEN_BODY_REASON): Reply => {
       metrics.authFailures.inc({ reason });
       const admitted = refusalLogs.admit();
       if (admitted) {
@@ -156,24 +175,30 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
       }
       return {
         code: 401,
-        body: errorBody(reason),
+        body: errorBody(clientReason),
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'Cache-Control': 'no-store' },
       };
     };
     const bearer = bearerToken(req.headers.authorization);
-    if (!bearer.ok) return refuse(bearer.reason);
+    // The header's own problems reveal nothing about peers: their reason is returned as is.
+    if (!bearer.ok) return refuse(bearer.reason, bearer.reason);
+    const at = now();
     let subject: string;
     try {
       ({ subject } = await verifyPeerToken(bearer.token, {
         ownClusterUUID: docs.set.public.clusterUUID,
         scope: PRIVATE_FEDERATION_SCOPE,
         peerPublicKey: (clusterUUID) => docs.set.remotes.get(clusterUUID)?.authnKeyPub,
-        now: now(),
+        now: at,
         clockToleranceSeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
       }));
     } catch (error) {
       if (error instanceof TokenRejected) return refuse(error.reason);
       throw error;
+    }
+    // Checked on the verified token, so exp is the peer's own claim.
+    if (excessiveTokenLifetime(decodeJwt(bearer.token).exp, at) !== undefined) {
+      return refuse('token lifetime too long');
     }
     return document(req, docs.privateFor(docs.set.remotes.get(subject)?.trustDomain), 'no-store');
   };

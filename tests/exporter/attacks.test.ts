@@ -38,13 +38,32 @@ const now = () => Math.floor(Date.now() / 1000);
 const validClaims = (): Claims => referenceClaims(local.clusterUUID, peer.clusterUUID);
 const signedByPeer = (claims: Claims) => eddsaToken(peer.keypair.priv, claims);
 
+/** Problems of the header itself: returned as they are (they tell nothing about peers). */
+const HEADER_REASONS = new Set(['missing authorization header', 'malformed authorization header']);
+
+async function authFailures(reason: string): Promise<number> {
+  const metrics = (await request(exporter.port, '/metrics')).body;
+  const match = new RegExp(
+    `d8_istio_metadata_exporter_auth_failures_total\\{reason="${reason}"\\} (\\d+)`,
+  ).exec(metrics);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * 401 with one generic body for every token problem; the detailed `reason` is what the
+ * auth-failure metric counts (tests in this file run one after another).
+ */
 async function expectRefused(authorization: string | undefined, reason: string): Promise<void> {
+  const before = await authFailures(reason);
   const res = await request(exporter.port, PRIVATE, {
     headers: authorization === undefined ? {} : { Authorization: authorization },
   });
   expect(res.status).toBe(401);
   expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
-  expect(JSON.parse(res.body)).toStrictEqual({ error: reason });
+  expect(JSON.parse(res.body)).toStrictEqual({
+    error: HEADER_REASONS.has(reason) ? reason : 'invalid token',
+  });
+  expect(await authFailures(reason)).toBe(before + 1);
 }
 
 describe('the private document refuses', () => {
@@ -119,6 +138,23 @@ describe('the private document refuses', () => {
       'unknown subject',
     ));
 
+  test('a validly signed token that lives far longer than a peer token (exp - now > 300 s)', () =>
+    expectRefused(
+      `Bearer ${signedByPeer({ ...validClaims(), exp: now() + 3600 })}`,
+      'token lifetime too long',
+    ));
+
+  test('an unsigned token answers the same whether its subject is a peer or not', async () => {
+    const probe = async (subject: string) => {
+      const token = unsignedToken(referenceClaims(local.clusterUUID, subject));
+      const res = await request(exporter.port, PRIVATE, { headers: { Authorization: `Bearer ${token}` } });
+      return { status: res.status, body: res.body, authenticate: res.headers['www-authenticate'] };
+    };
+    const asPeer = await probe(peer.clusterUUID);
+    expect(asPeer.status).toBe(401);
+    expect(await probe(stranger.clusterUUID)).toStrictEqual(asPeer);
+  });
+
   test('an oversized token', () =>
     expectRefused(`Bearer ${signedByPeer({ ...validClaims(), pad: 'x'.repeat(6000) })}`, 'token too large'));
 
@@ -139,6 +175,13 @@ describe('the private document refuses', () => {
     const ahead = now() + 3;
     const res = await request(exporter.port, PRIVATE, {
       headers: { Authorization: `Bearer ${signedByPeer({ ...validClaims(), nbf: ahead, exp: ahead + 60 })}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  test('yet a token living up to 300 s is accepted', async () => {
+    const res = await request(exporter.port, PRIVATE, {
+      headers: { Authorization: `Bearer ${signedByPeer({ ...validClaims(), exp: now() + 290 })}` },
     });
     expect(res.status).toBe(200);
   });

@@ -123,7 +123,10 @@ describe('a Kubernetes ..data swap', () => {
     await loaded;
     const res = await request(exporter.port, PRIVATE, { headers: tokenOf(peerB) });
     expect(res.status).toBe(401);
-    expect(JSON.parse(res.body)).toStrictEqual({ error: 'unknown subject' });
+    expect(JSON.parse(res.body)).toStrictEqual({ error: 'invalid token' });
+    expect((await request(exporter.port, '/metrics')).body).toMatch(
+      /d8_istio_metadata_exporter_auth_failures_total\{reason="unknown subject"\} [1-9]/,
+    );
   });
 
   test('a broken remote entry drops only that remote', async () => {
