@@ -3,6 +3,7 @@ import {
   DEFAULT_FETCH_CONCURRENCY,
   fetchFederation,
   mapBounded,
+  missingLocalIdentity,
   type LocalIdentity,
   type TimedOutcome,
 } from '../../lib/federation/fetch-federation';
@@ -88,6 +89,8 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         jqFilter: JQ_FILTER,
         executeHookOnEvent: true,
         executeHookOnSynchronization: true,
+        // Its own queue: a module start must not wait on network fetches.
+        waitForSynchronization: false,
         queue: FETCH_QUEUE,
         parse: parseFederation,
       }),
@@ -110,12 +113,17 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         clusterUUID: values.get<string>('global.discovery.clusterUUID') || undefined,
         authnPrivateKey: values.get<string>('istio.internal.remoteAuthnKeypair.priv') || undefined,
       };
+      const missingIdentity = missingLocalIdentity(local);
       const plan = planFetches(federations, {
         ownTrustDomain,
         now,
         scheduled: triggers.some((t) => t.binding === FETCH_TICK),
         policy,
+        holdFetches: missingIdentity.length > 0,
       });
+      if (missingIdentity.length > 0 && plan.some((e) => e.action === 'wait')) {
+        log.info('local identity not in values yet; federations wait for it', { missing: missingIdentity });
+      }
       const toFetch = slowestFirst(plan.filter((e) => e.action === 'fetch'));
       const outcomes = new Map<string, TimedOutcome>();
       const tlsCache = new Map<string, PreparedTls>();

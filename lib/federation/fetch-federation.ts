@@ -42,6 +42,14 @@ export interface LocalIdentity {
   authnPrivateKey: string | undefined;
 }
 
+/** The values our identity is read from that are not set yet, if any (start-up: before their hooks ran). */
+export function missingLocalIdentity(local: LocalIdentity): string[] {
+  return [
+    ...(local.clusterUUID ? [] : ['global.discovery.clusterUUID']),
+    ...(local.authnPrivateKey ? [] : ['istio.internal.remoteAuthnKeypair']),
+  ];
+}
+
 export interface FetchEnvironment {
   local: LocalIdentity;
   now: Date;
@@ -93,7 +101,8 @@ async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Pr
   const privateUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.private);
   const { clusterUUID, authnPrivateKey } = env.local;
   if (!clusterUUID || !authnPrivateKey) {
-    const missing = !clusterUUID ? 'global.discovery.clusterUUID' : 'istio.internal.remoteAuthnKeypair';
+    // The hook does not fetch at all in this state (see PlanOptions.holdFetches); kept for direct callers.
+    const missing = missingLocalIdentity(env.local).join(' and ');
     return {
       public: publicResult,
       private: {

@@ -27,6 +27,12 @@ export interface PlanOptions {
   /** The run was triggered by the schedule (healthy federations are refreshed only then). */
   scheduled: boolean;
   policy?: RefreshPolicy;
+  /**
+   * Our own identity (clusterUUID, key pair) is not in values yet: a transient state at
+   * module start. Due federations then wait instead of being fetched and recorded as
+   * failures that would flap Ready; refusals do not depend on it and still apply.
+   */
+  holdFetches?: boolean;
 }
 
 /** Why a federation must not be fetched at all, or undefined. `firstByDomain` maps trust domain -> first federation name. */
@@ -82,6 +88,8 @@ export function planFetches(federations: readonly FederationSnapshot[], options:
       options.scheduled,
       options.policy,
     );
-    return why ? { federation, action: 'fetch', why } : { federation, action: 'wait' };
+    return why && !options.holdFetches
+      ? { federation, action: 'fetch', why }
+      : { federation, action: 'wait' };
   });
 }

@@ -6,10 +6,14 @@ import { pathToFileURL } from 'node:url';
 import { createFetchMetadataHook, FETCH_TICK, slowestFirst } from '../../hooks/federation/fetch-metadata';
 import type { PlanEntry } from '../../lib/federation/fetch-plan';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
-import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS } from '../../lib/federation/fetch-federation';
+import {
+  MAX_CACHED_PRIVATE_DOCUMENT_CHARS,
+  missingLocalIdentity,
+} from '../../lib/federation/fetch-federation';
 import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
+import { hookConfig } from '../../lib/hook-sdk/config';
 import type { HarnessResult } from '../../lib/hook-sdk/testing';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { makeCertificate, makeServerPki } from './certs';
@@ -527,7 +531,7 @@ describe('fetch hook: identity and refusals', () => {
     expect((await run(after, 'federations', at(4))).kubeOperations).toEqual([]);
   });
 
-  it('fetches only the public document while our key pair is not in values yet', async () => {
+  it('leaves federations waiting (no fetch, no write, no error) while our key pair is not in values yet', async () => {
     const fresh = [
       istioFederation('b2', {
         trustDomain: 'cluster-b.local',
@@ -535,17 +539,38 @@ describe('fetch hook: identity and refusals', () => {
         ca: peerB.pki.ca.certPem,
       }),
     ];
-    const before = peerB.requests.length;
-    const result = await run(fresh, 'federations', at(5), {});
-    const after = applyStatusPatches(fresh, result.kubeOperations);
-    expect(peerB.requests.slice(before)).toEqual(['/metadata/public/public.json']);
-    expect(statusOf(after, 'b2').metadataCache).toMatchObject({ public: { clusterUUID: 'uuid-b' } });
-    expect(condition(after, 'b2', 'MetadataFetched')).toMatchObject({
-      status: 'False',
-      reason: 'LocalIdentityMissing',
-      message: expect.stringContaining('istio.internal.remoteAuthnKeypair'),
-    });
-    expect(condition(after, 'b2', 'TrustEstablished')).toMatchObject({ status: 'True' });
+    const requests = () => peerB.requests.length + peerC.requests.length;
+    const before = requests();
+    const first = await run(fresh, 'federations', at(5), {});
+    // On b's refresh tick: a healthy federation that is due waits as well.
+    const tick = await run(healthy, FETCH_TICK, slotTick('b', at(5)), {});
+    expect(requests()).toBe(before);
+    for (const result of [first, tick]) {
+      expect(result.kubeOperations).toEqual([]);
+      const errors = result.metrics.filter(
+        (m) => 'name' in m && m.name === FETCH_METRICS.fetchError && 'value' in m && m.value !== 0,
+      );
+      expect(errors).toEqual([]);
+      const waiting = result.logs.filter((l) => String(l.msg).startsWith('local identity not in values yet'));
+      expect(waiting).toEqual([
+        expect.objectContaining({ level: 'info', missing: ['istio.internal.remoteAuthnKeypair'] }),
+      ]);
+    }
+    expect(metric(tick, FETCH_METRICS.ready, { federation_name: 'b' })).toBe(1);
+
+    // Once the key pair is there, the new federation is fetched on the next run.
+    const next = applyStatusPatches(fresh, (await run(fresh, 'federations', at(6))).kubeOperations);
+    expect(condition(next, 'b2', 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('does not make the module start wait for its kubernetes binding (own queue, network fetches)', () => {
+    expect(hookConfig(hook).kubernetes).toEqual([
+      expect.objectContaining({
+        name: 'federations',
+        queue: 'federation-fetch',
+        waitForSynchronization: false,
+      }),
+    ]);
   });
 
   it('reads a file:// endpoint with the same validation', async () => {
@@ -643,5 +668,16 @@ describe('slowestFirst', () => {
       entry('e', 'Timeout'),
     ]);
     expect(order.map((e) => e.federation.name)).toEqual(['c', 'e', 'a', 'b', 'd']);
+  });
+});
+
+describe('missingLocalIdentity', () => {
+  it('names every value of our identity that is not set yet', () => {
+    const full = { trustDomain: 'a.local', clusterUUID: 'u', authnPrivateKey: 'pem' };
+    expect(missingLocalIdentity(full)).toEqual([]);
+    expect(missingLocalIdentity({ ...full, clusterUUID: undefined, authnPrivateKey: undefined })).toEqual([
+      'global.discovery.clusterUUID',
+      'istio.internal.remoteAuthnKeypair',
+    ]);
   });
 });
