@@ -1,7 +1,7 @@
-// `npm run demo`: the federation story on this machine. Builds what is missing (our
-// dist/ and, the first time, kube-apiserver/etcd/addon-operator from the Go module
-// proxy), starts two clusters on 127.0.0.1, federates them (steps 1-5 of the end-to-end
-// scenario, same harness code), prints what an admin would see, and stops everything.
+// `npm run demo`: the federation story on this machine. Builds our dist/ (every time)
+// and, the first time, kube-apiserver/etcd/addon-operator from the Go module proxy; starts
+// two clusters on 127.0.0.1, federates them (steps 1-5 of the end-to-end scenario, same
+// harness code), prints what an admin would see, and stops everything.
 //   ISTIO_FED_DEMO_KEEP=1 keeps the run directory (logs, kubeconfigs) for inspection.
 import { startClusters, runSteps1To5, stopRun, type FederationRun } from './e2e/scenario';
 import { federationSummary } from './e2e/summary';
