@@ -9,17 +9,19 @@ import {
 } from '../../lib/federation/fetch-federation';
 import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/fetch-metrics';
 import { planFetches, type FederationSnapshot, type PlanEntry } from '../../lib/federation/fetch-plan';
-import { detectImportConflicts, type FederationInput, type ImportConflict } from '../../lib/federation/merge';
+import { mergeFederations, type FederationInput, type ImportConflict } from '../../lib/federation/merge';
 import {
   DEFAULT_REFRESH_POLICY,
   refreshPolicyFromEnv,
   type RefreshPolicy,
 } from '../../lib/federation/refresh';
 import {
+  importInputsChanged,
   statusAfterFetch,
   statusAfterRefusal,
   statusMergePatch,
   withImportConflicts,
+  withPreviousImportView,
   type FederationStatus,
 } from '../../lib/federation/status';
 import { parseFederationStatus } from '../../lib/federation/status-parse';
@@ -139,16 +141,33 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         entry,
         next: nextStatus(entry, outcomes.get(entry.federation.name), now, policy, log),
       }));
-      const conflicts = importConflictsByFederation(computed, ownTrustDomain);
+      // The cross-federation view costs a whole merge: only when its inputs may have changed
+      // (a federation event: added, removed, edited; or a cache changed in this run), not on
+      // every tick.
+      const recompute =
+        triggers.some((t) => t.binding === 'federations') ||
+        computed.some(({ entry, next }) => importInputsChanged(entry.federation.status, next));
+      const view = recompute
+        ? importViewByFederation(computed, {
+            localTrustDomain: ownTrustDomain,
+            ...(local.clusterUUID ? { localClusterUUID: local.clusterUUID } : {}),
+            now,
+          })
+        : undefined;
       const metricInputs = computed.map(({ entry, next: computedStatus }) => {
         const { federation } = entry;
+        const context = { generation: federation.generation, now };
         const next =
           entry.action === 'refuse'
             ? computedStatus
-            : withImportConflicts(computedStatus, conflicts.get(federation.name) ?? [], {
-                generation: federation.generation,
-                now,
-              });
+            : view
+              ? withImportConflicts(
+                  computedStatus,
+                  view.conflicts.get(federation.name) ?? [],
+                  context,
+                  view.importedServices[federation.name] ?? 0,
+                )
+              : withPreviousImportView(computedStatus, federation.status, context);
         const patch = statusMergePatch(federation.status, next);
         if (patch) {
           kube.mergePatch(
@@ -187,11 +206,15 @@ export function slowestFirst(entries: readonly PlanEntry[]): PlanEntry[] {
   return [...entries].sort((a, b) => timedOut(a) - timedOut(b));
 }
 
-/** Ports the merge will not import, per federation (the merge hook reports them too, in metrics and logs). */
-function importConflictsByFederation(
+/**
+ * What the merge makes of each federation: ports it will not import (the merge hook reports
+ * them too, in metrics and logs) and hostnames it imports. The same merge and options as
+ * the merge hook, so status and the merge's metrics agree.
+ */
+function importViewByFederation(
   computed: readonly { entry: PlanEntry; next: FederationStatus }[],
-  ownTrustDomain: string,
-): Map<string, ImportConflict[]> {
+  options: { localTrustDomain: string; localClusterUUID?: string; now: Date },
+): { conflicts: Map<string, ImportConflict[]>; importedServices: Record<string, number> } {
   const inputs: FederationInput[] = computed
     .filter(({ entry }) => entry.action !== 'refuse')
     .map(({ entry, next }) => ({
@@ -200,11 +223,12 @@ function importConflictsByFederation(
       ...(next.metadataCache?.public ? { public: next.metadataCache.public } : {}),
       ...(next.metadataCache?.private ? { private: next.metadataCache.private } : {}),
     }));
-  const byFederation = new Map<string, ImportConflict[]>();
-  for (const conflict of detectImportConflicts(inputs, ownTrustDomain)) {
-    byFederation.set(conflict.federation, [...(byFederation.get(conflict.federation) ?? []), conflict]);
+  const result = mergeFederations(inputs, options);
+  const conflicts = new Map<string, ImportConflict[]>();
+  for (const conflict of result.conflicts) {
+    conflicts.set(conflict.federation, [...(conflicts.get(conflict.federation) ?? []), conflict]);
   }
-  return byFederation;
+  return { conflicts, importedServices: result.importedServices };
 }
 
 function limitsOption(options: FetchHookOptions): { limits?: FetchLimits } {

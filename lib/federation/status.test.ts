@@ -9,6 +9,8 @@ import {
   type FetchOutcome,
   type StatusContext,
   withImportConflicts,
+  withPreviousImportView,
+  importInputsChanged,
 } from './status';
 
 const T0 = new Date('2026-11-21T06:00:00Z');
@@ -239,6 +241,39 @@ describe('withImportConflicts', () => {
     expect(withImportConflicts(withConflicts, [], { generation: 1, now: at(9) }).conditions).toEqual(
       good.conditions,
     );
+  });
+});
+
+describe('withPreviousImportView', () => {
+  const conflicts = [{ hostname: 'bar.xyz.svc.cluster-b.local', port: 80, message: 'protocol differs' }];
+  const previous = withImportConflicts(
+    statusAfterFetch({}, success, ctx(T0)).status,
+    conflicts,
+    { generation: 1, now: at(1) },
+    3,
+  );
+
+  it('keeps the conflict note and importedServices of the previous status after the same data', () => {
+    const fetchedAgain = statusAfterFetch(previous, success, ctx(at(10))).status;
+    expect(importInputsChanged(previous, fetchedAgain)).toBe(false);
+    const next = withPreviousImportView(fetchedAgain, previous, { generation: 1, now: at(10) });
+    expect(statusMergePatch(previous, next)).toBeUndefined();
+    expect(next.importedServices).toBe(3);
+  });
+
+  it('re-derives Ready when this run failed', () => {
+    const failed = statusAfterFetch(previous, unreachable, ctx(at(10))).status;
+    const next = withPreviousImportView(failed, previous, { generation: 1, now: at(10) });
+    expect(findCondition(next.conditions, 'ServicesImported')).toMatchObject({ reason: 'ImportConflicts' });
+    expect(findCondition(next.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Unreachable' });
+  });
+
+  it('sees a changed private document as a changed merge input', () => {
+    const other = {
+      ...success,
+      private: { ok: true as const, document: { ...privateDoc, ingressGateways: [] } },
+    };
+    expect(importInputsChanged(previous, statusAfterFetch(previous, other, ctx(at(10))).status)).toBe(true);
   });
 });
 

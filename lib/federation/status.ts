@@ -292,13 +292,16 @@ const MAX_CONFLICTS_IN_MESSAGE = 5;
 
 /**
  * Re-derives ServicesImported and Ready with the import conflicts found across all
- * federations (merge.ts `detectImportConflicts`). Derived from the cache every time,
- * so the same data and conflicts always give the same conditions (no write).
+ * federations (merge.ts). `importedServices`, when given, is the merge's count for this
+ * federation, so that the printer column and `d8_istio_federation_imported_services`
+ * agree. Derived from the cache every time: the same data and conflicts always give the
+ * same status (no write).
  */
 export function withImportConflicts(
   status: FederationStatus,
   conflicts: readonly ImportConflictNote[],
   context: Pick<StatusContext, 'generation' | 'now'>,
+  importedServices?: number,
 ): FederationStatus {
   const fetched = findCondition(status.conditions, 'MetadataFetched');
   const trust = findCondition(status.conditions, 'TrustEstablished');
@@ -308,7 +311,50 @@ export function withImportConflicts(
   return {
     ...status,
     conditions: applyConditions(status.conditions, [services, ready], context.now, context.generation),
+    ...(importedServices !== undefined ? { importedServices } : {}),
   };
+}
+
+/**
+ * For runs that do not recompute the merge (no cache changed, no federation event): the
+ * previous ServicesImported (with its conflict note) and importedServices stay; Ready is
+ * re-derived, since this run's fetch may have failed or recovered.
+ */
+export function withPreviousImportView(
+  status: FederationStatus,
+  previous: FederationStatus,
+  context: Pick<StatusContext, 'generation' | 'now'>,
+): FederationStatus {
+  const fetched = findCondition(status.conditions, 'MetadataFetched');
+  const trust = findCondition(status.conditions, 'TrustEstablished');
+  const before = findCondition(previous.conditions, 'ServicesImported');
+  if (!fetched || !trust || REFUSAL_REASONS.includes(fetched.reason)) return status;
+  if (!before || REFUSAL_REASONS.includes(before.reason)) return status;
+  const services: ConditionInput = {
+    type: 'ServicesImported',
+    status: before.status,
+    reason: before.reason,
+    message: before.message,
+  };
+  return {
+    ...status,
+    conditions: applyConditions(
+      status.conditions,
+      [services, readyCondition([fetched, trust, services])],
+      context.now,
+      context.generation,
+    ),
+    ...(previous.importedServices !== undefined ? { importedServices: previous.importedServices } : {}),
+  };
+}
+
+/** Whether the merge's view of this federation may differ between `previous` and `next`. */
+export function importInputsChanged(previous: FederationStatus, next: FederationStatus): boolean {
+  return (
+    !jsonEqual(previous.metadataCache?.public, next.metadataCache?.public) ||
+    !jsonEqual(previous.metadataCache?.private, next.metadataCache?.private) ||
+    !jsonEqual(previous.rejectedItems ?? [], next.rejectedItems ?? [])
+  );
 }
 
 function conflictNote(conflicts: readonly ImportConflictNote[]): string {

@@ -471,6 +471,39 @@ describe('fetch hook: item-level validation of the private document', () => {
   });
 });
 
+describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
+  it('counts in status.importedServices what the merge imports, not what the peer publishes', async () => {
+    // The merge refuses link-local gateways: nothing of this peer is imported.
+    peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '169.254.169.254', port: 15443 }] };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(statusOf(after, 'b').metadataCache).toMatchObject({
+      private: { ingressGateways: [{ address: '169.254.169.254', port: 15443 }] },
+    });
+    expect(statusOf(after, 'b').importedServices).toBe(0);
+    expect(statusOf(healthy, 'b').importedServices).toBe(1);
+  });
+
+  it('keeps the previous view on a tick where no cache changed, recomputes it on a federation event', async () => {
+    const edited = healthy.map((o) => {
+      if (o.metadata.name !== 'b') return o;
+      const status = o.status as { conditions: Record<string, unknown>[] };
+      const conditions = status.conditions.map((c) =>
+        c.type === 'ServicesImported' ? { ...c, reason: 'ImportConflicts', message: 'kept from before' } : c,
+      );
+      return { ...o, status: { ...status, conditions, importedServices: 7 } };
+    });
+    const requests = peerB.requests.length;
+    const tick = await run(edited, FETCH_TICK, slotTick('b', at(1)));
+    expect(peerB.requests.length).toBeGreaterThan(requests);
+    expect(tick.kubeOperations).toEqual([]);
+
+    const event = applyStatusPatches(edited, (await run(edited, 'federations', at(2))).kubeOperations);
+    expect(statusOf(event, 'b').importedServices).toBe(1);
+    expect(condition(event, 'b', 'ServicesImported')).toMatchObject({ reason: 'Imported' });
+  });
+});
+
 describe('fetch hook: identity and refusals', () => {
   it('accepts a peer whose clusterUUID changed and records it', async () => {
     peerB.clusterUUID = 'uuid-b-rebuilt';
