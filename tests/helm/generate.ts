@@ -8,7 +8,10 @@ import {
   type ServiceEntryValue,
 } from '../../lib/federation/service-entries';
 
-const PORT_SHAPES: { number: number; name: string; protocol: Protocol }[][] = [
+type PortShape = { number: number; name: string; protocol: Protocol }[];
+
+/** The default mix: one service in five has a plain TCP port (one host per ServiceEntry). */
+export const PORT_SHAPES: PortShape[] = [
   [{ number: 8080, name: 'http', protocol: 'HTTP' }],
   [{ number: 8080, name: 'http', protocol: 'HTTP' }],
   [{ number: 9090, name: 'grpc-api', protocol: 'HTTP2' }],
@@ -53,14 +56,19 @@ function wordPicker(seed: number): () => string {
 }
 
 /** `count` services spread over the peers, as the merge hook would emit them. */
-export function importedServices(count: number, peers: number, seed = 42): ServiceEntryValue[] {
+export function importedServices(
+  count: number,
+  peers: number,
+  seed = 42,
+  portShapes: PortShape[] = PORT_SHAPES,
+): ServiceEntryValue[] {
   const word = wordPicker(seed);
   const hosts = new Map<string, Map<number, MergedPort>>();
   for (let i = 0; i < count; i++) {
     const peer = i % peers;
     const hostname = `${word()}-${word()}-${i.toString(36)}.${word()}-${word()}.svc.${peerName(peer)}.local`;
     const ports = new Map<number, MergedPort>();
-    for (const port of PORT_SHAPES[i % PORT_SHAPES.length]!) {
+    for (const port of portShapes[i % portShapes.length]!) {
       ports.set(port.number, { ...port, federations: [peerName(peer)] });
     }
     hosts.set(hostname, ports);

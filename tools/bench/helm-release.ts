@@ -1,6 +1,10 @@
 // How many imported services fit Helm's release record, and how long real Helm takes to
 // render 1,000 and 10,000 of them. A figure, not a test.
-//   npx bun tools/bench/helm-release.ts [--peers 10] [--runs 3]
+//   npx bun tools/bench/helm-release.ts [--peers 10] [--runs 3] [--tcp-share 0.2]
+//
+// --tcp-share: the fraction of services with a plain TCP port. istiod allows several hosts
+// in one ServiceEntry only when every port is HTTP-like or TLS, so those services get one
+// ServiceEntry each and cost more; the default mix (tests/helm/generate.ts) has one in five.
 //
 // Helm (secret storage driver, what addon-operator uses) stores a release as
 // base64(gzip(json(release))) in Secret data `release`; the API server refuses Secret data
@@ -27,7 +31,7 @@ import {
   type JsonObject,
   type ModuleValues,
 } from '../../tests/helm/render';
-import { importedServices, peerName } from '../../tests/helm/generate';
+import { importedServices, peerName, PORT_SHAPES } from '../../tests/helm/generate';
 
 /** k8s.io/api MaxSecretSize: the sum of all Secret data values. */
 export const SECRET_DATA_LIMIT = 1024 * 1024;
@@ -39,6 +43,21 @@ const option = (name: string, fallback: number): number => {
 };
 const PEERS = option('--peers', 10);
 const RUNS = option('--runs', 3);
+const TCP_SHARE = option('--tcp-share', -1);
+
+/** `share` of the shapes TCP-only, the rest the default's HTTP-like shapes (20 slots). */
+function portShapesWithTcpShare(share: number): typeof PORT_SHAPES {
+  if (share < 0) return PORT_SHAPES;
+  const isTcp = (shape: (typeof PORT_SHAPES)[number]) => shape.some((p) => p.protocol === 'TCP');
+  const tcp = PORT_SHAPES.filter(isTcp);
+  const other = PORT_SHAPES.filter((shape) => !isTcp(shape));
+  const slots = 20;
+  const tcpSlots = Math.round(share * slots);
+  return Array.from({ length: slots }, (_, i) =>
+    i < tcpSlots ? tcp[i % tcp.length]! : other[i % other.length]!,
+  );
+}
+const SHAPES = portShapesWithTcpShare(TCP_SHARE);
 
 function peersValue(peers: number): JsonObject[] {
   const template = TRUSTED_PEERS[0]!;
@@ -56,7 +75,7 @@ export function valuesWithServices(count: number, peers = PEERS): ModuleValues {
   const values = structuredClone(scenarioValues(FULL_SCENARIO));
   const federation = (values.istio.internal as { federation: JsonObject }).federation;
   federation.trustedPeers = peersValue(peers);
-  federation.serviceEntries = importedServices(count, peers);
+  federation.serviceEntries = importedServices(count, peers, 42, SHAPES);
   return values;
 }
 
@@ -282,7 +301,11 @@ async function main(): Promise<void> {
   console.log(
     `encoding: base64(gzip(json)) with ${encoder ? "Go's compress/gzip BestCompression" : 'zlib level 9 (no Go toolchain)'}`,
   );
-  console.log(`peers: ${PEERS}; limit: ${SECRET_DATA_LIMIT} bytes of Secret data`);
+  const tcpShare = SHAPES.filter((shape) => shape.some((p) => p.protocol === 'TCP')).length / SHAPES.length;
+  console.log(
+    `peers: ${PEERS}; services with a TCP port (one host per ServiceEntry): ${(tcpShare * 100).toFixed(0)} %; ` +
+      `limit: ${SECRET_DATA_LIMIT} bytes of Secret data`,
+  );
   const baseline = await measure(0, chart, encoder);
   console.log(`0 services: encoded ${kib(baseline.bytes)} (chart + values + base objects)`);
   for (const count of [1000, 10000]) {
