@@ -11,9 +11,11 @@ import {
 
 const NOW = new Date('2026-11-21T06:00:00Z');
 const scope = { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' };
+// Explicit validity: the default (real time minus one hour) would pass NOW by and fail these tests after 07:00.
 const rootCA = makeCertificate({
   commonName: 'root',
   isCA: true,
+  notBefore: new Date('2026-01-01T00:00:00Z'),
   notAfter: new Date('2030-01-01T00:00:00Z'),
 });
 const keypair = deckhouseKeypair();
