@@ -246,7 +246,6 @@ describe('service entries', () => {
     ]);
     expect(result.serviceEntries).toEqual([
       {
-        name: expect.stringMatching(/^bar-xyz-svc-cluster-b-local-[0-9a-f]{10}$/),
         hostname: 'bar.xyz.svc.cluster-b.local',
         resolution: 'STATIC',
         federations: ['cluster-b'],
@@ -541,7 +540,7 @@ describe('merge properties (fast-check)', () => {
     );
   });
 
-  test('endpoints belong to exporting peers; scoped hostnames; unique (hostname, port), port names and entry names; values validate', () => {
+  test('endpoints belong to exporting peers; scoped hostnames; unique (hostname, port), port names and groups; values validate', () => {
     fc.assert(
       fc.property(federations, (feds) => {
         const result = merge(feds);
@@ -576,8 +575,8 @@ describe('merge properties (fast-check)', () => {
             hostPortNames.add(nameKey);
           }
         }
-        const names = result.serviceEntries.map((e) => e.name);
-        expect(new Set(names).size).toBe(names.length);
+        const groups = result.serviceEntries.map((e) => `${e.hostname} ${JSON.stringify(e.endpoints)}`);
+        expect(new Set(groups).size).toBe(groups.length);
         const sorted = [...result.serviceEntries].sort((a, b) =>
           a.hostname < b.hostname
             ? -1

@@ -1,12 +1,13 @@
-import { hash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IngressGateway } from './documents';
 import type { Protocol } from './protocol';
 import { compareStrings } from './public-services';
 
 /**
- * ServiceEntry grouping and naming: the single owner of how imported ports become
- * `istio.internal.federation.serviceEntries`. One entry per (hostname, endpoint set).
+ * ServiceEntry grouping: the single owner of how imported ports become
+ * `istio.internal.federation.serviceEntries`, one entry per (hostname, endpoint set).
+ * Object names are the template's business (it packs entries into ServiceEntry objects;
+ * templates/federation/remote-services.yaml).
  */
 
 export interface ServiceEntryPort {
@@ -22,7 +23,6 @@ export interface ServiceEntryEndpoint {
 }
 
 export interface ServiceEntryValue {
-  name: string;
   hostname: string;
   resolution: 'STATIC' | 'DNS';
   federations: string[];
@@ -41,22 +41,6 @@ export interface MergedPort extends ServiceEntryPort {
 }
 
 export const gatewayKey = (g: IngressGateway): string => `${g.address}\u0000${g.port}`;
-
-const MAX_NAME = 63;
-const SHORT_HASH = 10;
-
-/** DNS-label-safe hostname prefix plus a hash of the group key: stable, at most 63 characters. */
-export function serviceEntryName(hostname: string, endpointKey: string, hashLength = SHORT_HASH): string {
-  // sha256, not a fast non-cryptographic hash: a peer must not be able to craft two
-  // hostnames whose entries share a name (a duplicate would fail the Helm release).
-  const digest = hash('sha256', `${hostname}\n${endpointKey}`, 'hex').slice(0, hashLength);
-  const prefix = hostname
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, MAX_NAME - hashLength - 1)
-    .replace(/^-+|-+$/g, '');
-  return prefix ? `${prefix}-${digest}` : `se-${digest}`;
-}
 
 /** Istio needs DNS resolution as soon as one endpoint is a name rather than an IP. */
 export function resolutionFor(addresses: readonly string[]): 'STATIC' | 'DNS' {
@@ -101,13 +85,12 @@ function groupsOfHost(
   }
 }
 
-function toServiceEntry(name: string, { hostname, endpoints, ports }: Group): ServiceEntryValue {
+function toServiceEntry({ hostname, endpoints, ports }: Group): ServiceEntryValue {
   const federations =
     ports.length === 1 && ports[0]!.federations.length === 1
       ? [...ports[0]!.federations]
       : [...new Set(ports.flatMap((p) => p.federations))].sort(compareStrings);
   return {
-    name,
     hostname,
     resolution: endpoints.resolution,
     federations,
@@ -155,11 +138,5 @@ export function buildServiceEntries(
       a.ports[0]!.number - b.ports[0]!.number ||
       compareStrings(a.endpoints.key, b.endpoints.key),
   );
-  const used = new Set<string>();
-  return groups.map((group) => {
-    let name = serviceEntryName(group.hostname, group.endpoints.key);
-    if (used.has(name)) name = serviceEntryName(group.hostname, group.endpoints.key, 32);
-    used.add(name);
-    return toServiceEntry(name, group);
-  });
+  return groups.map(toServiceEntry);
 }

@@ -38,7 +38,6 @@ export const TRUSTED_PEERS = [
 
 export const SERVICE_ENTRIES = [
   {
-    name: 'foo-abc-svc-cluster-a-local-3f9a1c2b',
     hostname: 'foo.abc.svc.cluster-a.local',
     resolution: 'STATIC',
     federations: ['cluster-a'],
@@ -52,7 +51,6 @@ export const SERVICE_ENTRIES = [
     ],
   },
   {
-    name: 'db-data-svc-cluster-c-local-7e01d4aa',
     hostname: 'db.data.svc.cluster-c.local',
     resolution: 'DNS',
     federations: ['cluster-c'],

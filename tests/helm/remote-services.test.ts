@@ -8,7 +8,7 @@ import { destinationRuleHostFor, destinationRules, expectedImports, renderedImpo
 import { objectKey, render, type JsonObject, type KubeObject } from './render';
 import { validationProblems } from './validate';
 
-type Entry = JsonObject & { hostname: string; name: string };
+type Entry = JsonObject & { hostname: string };
 
 function valuesWithEntries(entries: JsonObject[]) {
   const values = structuredClone(scenarioValues(FULL_SCENARIO));
@@ -25,7 +25,7 @@ function collidingEntries(count: number, like: Entry): Entry[] {
   for (let i = 0; entries.length < count && i < count * 64; i++) {
     const hostname = `collide-${i}.crafted.svc.cluster-00.local`;
     if (!createHash('sha256').update(hostname).digest('hex').startsWith('0')) continue;
-    entries.push({ ...like, name: `crafted-${i}`, hostname });
+    entries.push({ ...like, hostname });
   }
   if (entries.length < count) throw new Error('not enough colliding hostnames');
   return entries;
@@ -37,17 +37,15 @@ if (!first) throw new Error('no generated services');
 // A host whose ports are split over two gateway sets appears in two entries.
 const SPLIT_HOST: Entry = {
   ...first,
-  name: 'split-host-second-group',
   ports: [{ number: 7070, name: 'tcp-extra', protocol: 'TCP' }],
   endpoints: [{ address: 'gw.cluster-00.example.net', ports: { 'tcp-extra': 443 } }],
   resolution: 'DNS',
 };
 // Not of the <service>.<namespace>.svc.<domain> shape: needs its own DestinationRule.
-const ODD_HOST: Entry = { ...first, name: 'odd-host', hostname: 'api.partner.example' };
+const ODD_HOST: Entry = { ...first, hostname: 'api.partner.example' };
 const ENTRIES: Entry[] = [...BASE, SPLIT_HOST, ODD_HOST];
 const NEW_SERVICE: Entry = {
   ...first,
-  name: 'brand-new',
   hostname: 'brand-new.team-00.svc.cluster-00.local',
 };
 

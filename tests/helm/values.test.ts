@@ -56,8 +56,8 @@ const REJECTED: [string, (istio: JsonObject) => void, RegExp][] = [
     /endpoints must NOT have fewer/,
   ],
   [
-    'a ServiceEntry name that is not a DNS label',
-    (i) => (firstServiceEntry(i).name = 'Foo_Bar'),
+    'a ServiceEntry port name Istio would refuse',
+    (i) => ((firstServiceEntry(i).ports as JsonObject[])[0]!.name = 'Foo_Bar'),
     /name must match pattern/,
   ],
   [

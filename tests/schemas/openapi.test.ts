@@ -78,8 +78,7 @@ describe('module OpenAPI schemas', () => {
           ],
           serviceEntries: [
             {
-              name: 'Not_A_Name',
-              hostname: 'x.svc.b.local',
+              hostname: 'Not_A_Host.svc.b.local',
               resolution: 'NONE',
               ports: [],
               endpoints: [{ address: 'a', ports: { http: 70000 } }],
@@ -89,7 +88,7 @@ describe('module OpenAPI schemas', () => {
       },
     };
     const found = validators.values.errors(bad).join('\n');
-    expect(found).toMatch(/name must match/);
+    expect(found).toMatch(/serviceEntries\/0\/hostname must match/);
     expect(found).toMatch(/resolution must be equal to one of the allowed values/);
     expect(found).toMatch(/ports must NOT have fewer than 1 items/);
     expect(found).toMatch(/must be <= 65535/);
