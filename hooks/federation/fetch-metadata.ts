@@ -17,12 +17,14 @@ import {
 } from '../../lib/federation/refresh';
 import {
   importInputsChanged,
+  MERGE_TRUST_REFUSALS,
   statusAfterFetch,
   statusAfterRefusal,
   statusMergePatch,
   withImportConflicts,
   withPreviousImportView,
   type FederationStatus,
+  type TrustRefusalNote,
 } from '../../lib/federation/status';
 import { parseFederationStatus } from '../../lib/federation/status-parse';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
@@ -166,6 +168,7 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
                   view.conflicts.get(federation.name) ?? [],
                   context,
                   view.importedServices[federation.name] ?? 0,
+                  view.trustRefusals.get(federation.name),
                 )
               : withPreviousImportView(computedStatus, federation.status, context);
         const patch = statusMergePatch(federation.status, next);
@@ -214,7 +217,11 @@ export function slowestFirst(entries: readonly PlanEntry[]): PlanEntry[] {
 function importViewByFederation(
   computed: readonly { entry: PlanEntry; next: FederationStatus }[],
   options: { localTrustDomain: string; localClusterUUID?: string; now: Date },
-): { conflicts: Map<string, ImportConflict[]>; importedServices: Record<string, number> } {
+): {
+  conflicts: Map<string, ImportConflict[]>;
+  importedServices: Record<string, number>;
+  trustRefusals: Map<string, TrustRefusalNote>;
+} {
   const inputs: FederationInput[] = computed
     .filter(({ entry }) => entry.action !== 'refuse')
     .map(({ entry, next }) => ({
@@ -228,7 +235,11 @@ function importViewByFederation(
   for (const conflict of result.conflicts) {
     conflicts.set(conflict.federation, [...(conflicts.get(conflict.federation) ?? []), conflict]);
   }
-  return { conflicts, importedServices: result.importedServices };
+  const trustRefusals = new Map<string, TrustRefusalNote>();
+  for (const { federation, reason, message } of result.refused) {
+    if (MERGE_TRUST_REFUSALS.includes(reason)) trustRefusals.set(federation, { reason, message });
+  }
+  return { conflicts, importedServices: result.importedServices, trustRefusals };
 }
 
 function limitsOption(options: FetchHookOptions): { limits?: FetchLimits } {

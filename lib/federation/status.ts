@@ -302,18 +302,48 @@ export function withImportConflicts(
   conflicts: readonly ImportConflictNote[],
   context: Pick<StatusContext, 'generation' | 'now'>,
   importedServices?: number,
+  trustRefusal?: TrustRefusalNote,
 ): FederationStatus {
   const fetched = findCondition(status.conditions, 'MetadataFetched');
   const trust = findCondition(status.conditions, 'TrustEstablished');
   if (!fetched || !trust || REFUSAL_REASONS.includes(fetched.reason)) return status;
-  const services = servicesCondition(status.metadataCache ?? {}, status.rejectedItems ?? [], conflicts);
-  const ready = readyCondition([fetched, trust, services]);
+  // The merge decides who is trusted (merge.ts selectTrustedPeers); status says the same.
+  const trustNow: ConditionInput = trustRefusal
+    ? { type: 'TrustEstablished', status: 'False', ...trustRefusal }
+    : trust;
+  const services: ConditionInput = trustRefusal
+    ? {
+        type: 'ServicesImported',
+        status: 'False',
+        reason: 'PeerNotTrusted',
+        message: 'services of a peer that is not trusted are not imported',
+      }
+    : servicesCondition(status.metadataCache ?? {}, status.rejectedItems ?? [], conflicts);
+  const ready = readyCondition([fetched, trustNow, services]);
   return {
     ...status,
-    conditions: applyConditions(status.conditions, [services, ready], context.now, context.generation),
+    conditions: applyConditions(
+      status.conditions,
+      [...(trustRefusal ? [trustNow] : []), services, ready],
+      context.now,
+      context.generation,
+    ),
     ...(importedServices !== undefined ? { importedServices } : {}),
   };
 }
+
+/** Why the merge does not trust a peer whose own documents are fine (seen across federations). */
+export interface TrustRefusalNote {
+  reason: string;
+  message: string;
+}
+
+/** Refusal reasons that only the cross-federation merge can see. */
+export const MERGE_TRUST_REFUSALS: readonly string[] = [
+  'DuplicateClusterUUID',
+  'LocalClusterUUID',
+  'InvalidPublicMetadata',
+];
 
 /**
  * For runs that do not recompute the merge (no cache changed, no federation event): the
@@ -336,11 +366,22 @@ export function withPreviousImportView(
     reason: before.reason,
     message: before.message,
   };
+  // A refusal the merge made stays until the merge runs again.
+  const trustBefore = findCondition(previous.conditions, 'TrustEstablished');
+  const trustNow: ConditionInput =
+    trustBefore && MERGE_TRUST_REFUSALS.includes(trustBefore.reason)
+      ? {
+          type: 'TrustEstablished',
+          status: trustBefore.status,
+          reason: trustBefore.reason,
+          message: trustBefore.message,
+        }
+      : trust;
   return {
     ...status,
     conditions: applyConditions(
       status.conditions,
-      [services, readyCondition([fetched, trust, services])],
+      [trustNow, services, readyCondition([fetched, trustNow, services])],
       context.now,
       context.generation,
     ),

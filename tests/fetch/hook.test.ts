@@ -116,6 +116,7 @@ function resetPeers(): void {
     peer.publicOverrides = {};
   }
   peerB.clusterUUID = 'uuid-b';
+  peerC.clusterUUID = 'uuid-c';
   peerB.privateDocument = privateB;
 }
 
@@ -524,6 +525,34 @@ describe('fetch hook: identity and refusals', () => {
         to: 'uuid-b-rebuilt',
       }),
     );
+  });
+
+  it('says on status when the merge trusts neither of two peers claiming one clusterUUID, and recovers', async () => {
+    // A hostile peer copying another's public UUID must not take its place (merge.ts).
+    peerC.clusterUUID = 'uuid-b';
+    const cTick = slotTick('c', at(1));
+    const clash = applyStatusPatches(healthy, (await run(healthy, FETCH_TICK, cTick)).kubeOperations);
+    for (const name of ['b', 'c']) {
+      expect(condition(clash, name, 'TrustEstablished')).toMatchObject({
+        status: 'False',
+        reason: 'DuplicateClusterUUID',
+        message: expect.stringContaining('b, c'),
+      });
+      expect(condition(clash, name, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'DuplicateClusterUUID',
+      });
+      expect(statusOf(clash, name).importedServices).toBe(0);
+    }
+    // A tick that does not recompute the merge keeps the refusal (no flapping, no write).
+    const idle = new Date(cTick.getTime() + 10_000);
+    const tick = await run(clash, FETCH_TICK, idle);
+    expect(tick.kubeOperations).toEqual([]);
+    peerC.clusterUUID = 'uuid-c';
+    const next = slotTick('c', new Date(cTick.getTime() + 20_000));
+    const fixed = applyStatusPatches(clash, (await run(clash, FETCH_TICK, next)).kubeOperations);
+    expect(condition(fixed, 'b', 'TrustEstablished')).toMatchObject({ status: 'True' });
+    expect(condition(fixed, 'c', 'Ready')).toMatchObject({ status: 'True' });
   });
 
   it('refuses our own domain, cluster.local and a second federation with the same trust domain', async () => {
