@@ -24,6 +24,13 @@ export const DNS_NAME_PATTERN =
   '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
 const DNS_NAME = new RegExp(DNS_NAME_PATTERN);
 
+/** A trust domain (cluster domain) as the CRD's spec.trustDomain pattern allows it. */
+const TRUST_DOMAIN = /^[0-9a-zA-Z._-]{1,253}$/;
+
+export function isValidTrustDomain(domain: string): boolean {
+  return TRUST_DOMAIN.test(domain);
+}
+
 /** An address Istio accepts for an endpoint: an IP address or a DNS name. */
 export function isIpOrDnsName(address: string): boolean {
   return isIP(address) !== 0 || (address.length <= 253 && DNS_NAME.test(address));

@@ -2,6 +2,7 @@ import { findCondition } from './conditions';
 import type { PeerTls } from './fetch';
 import { fetchDueReason, type DueReason, type RefreshPolicy } from './refresh';
 import { REFUSAL_REASONS, type FederationStatus, type Refusal } from './status';
+import { CLUSTER_LOCAL } from './remote-validation';
 
 /** One IstioFederation as the fetch hook sees it (its jqFilter result, validated). */
 export interface FederationSnapshot {
@@ -19,7 +20,6 @@ export type PlannedAction =
 export type PlanEntry = PlannedAction & { federation: FederationSnapshot };
 
 /** Istio's default trust domain: a peer using it cannot be told apart from any other cluster. */
-export const RESERVED_TRUST_DOMAIN = 'cluster.local';
 
 export interface PlanOptions {
   ownTrustDomain: string;
@@ -48,10 +48,10 @@ export function refusalFor(
       message: `trust domain ${federation.trustDomain} is this cluster's own domain; a cluster does not federate with itself`,
     };
   }
-  if (domain === RESERVED_TRUST_DOMAIN) {
+  if (domain === CLUSTER_LOCAL) {
     return {
       reason: 'ReservedTrustDomain',
-      message: `trust domain ${RESERVED_TRUST_DOMAIN} is Istio's default and cannot identify a peer; the peer needs a unique cluster domain`,
+      message: `trust domain ${CLUSTER_LOCAL} is Istio's default and cannot identify a peer; the peer needs a unique cluster domain`,
     };
   }
   const first = firstByDomain.get(domain);

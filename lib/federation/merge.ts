@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import {
+  isValidTrustDomain,
   validateIngressGateway,
   validatePrivateDocumentShape,
   validatePublicDocument,
@@ -112,7 +113,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const TRUST_DOMAIN = /^[0-9a-zA-Z._-]{1,253}$/;
 const MAX_REJECTIONS_PER_FEDERATION = 20;
 
 function parsePrivate(raw: unknown, rejected: string[]): PrivateMetadata | undefined {
@@ -178,7 +178,7 @@ export function trustDomainRefusal(
   trustDomain: string,
   localTrustDomain: string,
 ): { reason: RefusalReason; message: string } | undefined {
-  if (!TRUST_DOMAIN.test(trustDomain))
+  if (!isValidTrustDomain(trustDomain))
     return {
       reason: 'InvalidTrustDomain',
       message: `trust domain ${JSON.stringify(trustDomain)} is invalid`,

@@ -1,4 +1,4 @@
-import { DNS_NAME_PATTERN, PORT_NAME_PATTERN } from './documents';
+import { DNS_NAME_PATTERN, isValidTrustDomain, PORT_NAME_PATTERN } from './documents';
 import { detectProtocol, type Protocol } from './protocol';
 
 /**
@@ -76,7 +76,6 @@ export function parseServiceSnapshot(raw: unknown): ServiceSnapshot | undefined 
   return { name, namespace, ports, ...(allowed !== undefined ? { allowedTrustDomains: allowed } : {}) };
 }
 
-const TRUST_DOMAIN = /^[0-9a-zA-Z._-]{1,253}$/;
 const PORT_NAME = new RegExp(PORT_NAME_PATTERN);
 const HOSTNAME = new RegExp(DNS_NAME_PATTERN);
 
@@ -90,10 +89,10 @@ export function parseAllowedTrustDomains(annotation: string): { domains: string[
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const valid = entries.filter((s) => TRUST_DOMAIN.test(s));
+  const valid = entries.filter((s) => isValidTrustDomain(s));
   return {
     domains: [...new Set(valid)].sort(compareStrings),
-    invalid: entries.filter((s) => !TRUST_DOMAIN.test(s)),
+    invalid: entries.filter((s) => !isValidTrustDomain(s)),
   };
 }
 
