@@ -378,3 +378,22 @@ describe('admission and monitoring', () => {
     expect(JSON.stringify(rule)).toContain('{{ $labels.federation_name }}');
   });
 });
+
+describe('optional APIs', () => {
+  test('a cluster without prometheus-operator and cert-manager renders without their objects', async () => {
+    const bare = await render(scenarioValues(FULL_SCENARIO), []);
+    expect(findObject(bare, 'PrometheusRule', 'istio-federation')).toBeUndefined();
+    expect(findObject(bare, 'Certificate', 'istio-metadata')).toBeUndefined();
+    expect(bare.flatMap(validationProblems)).toEqual([]);
+    // Everything else is the same as on a cluster that has them.
+    const rest = (objects: KubeObject[]) =>
+      objects
+        .filter((o) => o.kind !== 'PrometheusRule' && o.kind !== 'Certificate')
+        .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
+        .sort();
+    expect(rest(bare)).toEqual(rest(full));
+    expect(mustFind(bare, 'Ingress', 'metadata-exporter').spec).toEqual(
+      mustFind(full, 'Ingress', 'metadata-exporter').spec,
+    );
+  });
+});

@@ -88,15 +88,32 @@ export function parseManifest(manifest: string): KubeObject[] {
   return objects;
 }
 
+/**
+ * The optional APIs the chart renders objects for only where the cluster serves them
+ * (`.Capabilities.APIVersions.Has`). addon-operator's Helm discovers them from the cluster;
+ * `helm template` knows only the built-in ones, so tests name them like a cluster that has
+ * prometheus-operator and cert-manager. Pass `[]` to render for a cluster without them.
+ */
+export const OPTIONAL_APIS = ['monitoring.coreos.com/v1/PrometheusRule', 'cert-manager.io/v1/Certificate'];
+
 /** Runs `helm template` on already prepared values; returns Helm's stdout (the manifest). */
-export async function helmTemplate(prepared: ModuleValues): Promise<string> {
+export async function helmTemplate(prepared: ModuleValues, apiVersions = OPTIONAL_APIS): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'istio-helm-'));
   try {
     const valuesFile = join(dir, 'values.json');
     writeFileSync(valuesFile, JSON.stringify(prepared));
     const { stdout } = await execFileAsync(
       helmBinary(),
-      ['template', RELEASE_NAME, MODULE_ROOT, '--namespace', RELEASE_NAMESPACE, '-f', valuesFile],
+      [
+        'template',
+        RELEASE_NAME,
+        MODULE_ROOT,
+        '--namespace',
+        RELEASE_NAMESPACE,
+        '-f',
+        valuesFile,
+        ...apiVersions.flatMap((api) => ['--api-versions', api]),
+      ],
       { maxBuffer: 1024 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: dir, HELM_CONFIG_HOME: dir } },
     );
     return stdout;
@@ -110,8 +127,8 @@ export async function helmTemplate(prepared: ModuleValues): Promise<string> {
 }
 
 /** Validates, renders and parses: the whole addon-operator path from values to objects. */
-export async function render(values: ModuleValues): Promise<KubeObject[]> {
-  return parseManifest(await helmTemplate(prepareValues(values)));
+export async function render(values: ModuleValues, apiVersions = OPTIONAL_APIS): Promise<KubeObject[]> {
+  return parseManifest(await helmTemplate(prepareValues(values), apiVersions));
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (helm is CPU-bound; CI has 2 cores). */
