@@ -7,6 +7,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testMatch: ['**/*.test.ts'],
   transform: {
+    // Files the code imports as text (Bun inlines them into the executables).
+    '\\.yaml$': '<rootDir>/tests/text-transform.cjs',
     '^.+\\.(t|j|mj)s$': [
       '@swc/jest',
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
@@ -15,7 +17,7 @@ module.exports = {
   transformIgnorePatterns: [
     '/node_modules/(?!(jose|fast-check|pure-rand|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)',
   ],
-  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json', 'yaml'],
   resolver: '<rootDir>/tests/helm/esm-exports-resolver.cjs',
   globalSetup: '<rootDir>/tests/global-setup.ts',
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],

@@ -1,4 +1,5 @@
 import type { BatchApp } from '../lib/hook-sdk';
+import ensureCrds from './crds/ensure-crds';
 import authnKeypair from './federation/authn-keypair';
 import discoverIngressGateways from './federation/discover-ingress-gateways';
 import discoverPublicServices from './federation/discover-public-services';
@@ -16,5 +17,6 @@ export const app: BatchApp = {
     discoverRootCA,
     mergeFederations,
     fetchMetadata,
+    ensureCrds,
   ],
 };

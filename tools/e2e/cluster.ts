@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { makeCertificate } from '../../tests/fetch/certs';
@@ -14,7 +14,8 @@ import { DocumentsSync } from './documents-sync';
 import { Exporter } from './exporter';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { istioCrdsYaml } from '../../tests/support/istio-crds';
-import { OUR_CRDS_DIR, type UpstreamTools } from './tools';
+import { moduleCrds } from '../../lib/crds/module-crds';
+import { type UpstreamTools } from './tools';
 import { pollUntil } from './wait';
 
 /**
@@ -75,34 +76,43 @@ function crdsFromYaml(text: string): KubeObject[] {
     .filter((o): o is KubeObject => o?.kind === 'CustomResourceDefinition');
 }
 
-export function allCrds(): KubeObject[] {
-  const ours = readdirSync(OUR_CRDS_DIR)
-    .filter((f) => f.endsWith('.yaml') && !f.startsWith('doc-'))
-    .flatMap((f) => crdsFromYaml(readFileSync(join(OUR_CRDS_DIR, f), 'utf8')));
+/** What a Deckhouse cluster has before this module: Istio's CRDs and other modules' kinds. */
+export function prerequisiteCrds(): KubeObject[] {
   const istio = crdsFromYaml(istioCrdsYaml());
   const standIns = STAND_IN_CRDS.map((c) => crdObject(c.group, c.kind, c.plural, c.version));
-  return [...ours, ...istio, ...standIns];
+  return [...istio, ...standIns];
 }
 
+const crdPath = (name: string) =>
+  resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', { name });
+
 async function installCrds(api: KubeApi, crds: readonly KubeObject[]): Promise<void> {
+  for (const crd of crds) await api.apply(crdPath(crd.metadata.name), crd);
+  await waitForCrdsEstablished(api, crds, 60_000);
+}
+
+async function waitForCrdsEstablished(
+  api: KubeApi,
+  crds: readonly KubeObject[],
+  timeoutMs: number,
+  describe?: () => string,
+): Promise<void> {
   for (const crd of crds) {
-    await api.apply(
-      resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', { name: crd.metadata.name }),
-      crd,
-    );
-  }
-  for (const crd of crds) {
-    const path = resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', {
-      name: crd.metadata.name,
-    });
     await pollUntil(
       async () => {
-        const current = await api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(path);
+        const current = await api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+          crdPath(crd.metadata.name),
+        );
         return current?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
           ? true
           : undefined;
       },
-      { what: `CRD ${crd.metadata.name} established`, timeoutMs: 60_000, intervalMs: 200 },
+      {
+        what: `CRD ${crd.metadata.name} established`,
+        timeoutMs,
+        intervalMs: 200,
+        ...(describe ? { describe } : {}),
+      },
     );
   }
 }
@@ -163,7 +173,12 @@ export class Cluster {
     });
     log(`${spec.name}: kube-apiserver ready at ${apiServer.connection.server} (${Date.now() - started} ms)`);
     const cluster = new Cluster(spec, apiServer, tools, dir);
-    await installCrds(cluster.api, allCrds());
+    await installCrds(cluster.api, prerequisiteCrds());
+    // The module's own CRDs are the module's job (its ensure-CRDs hook), not the harness's.
+    for (const crd of moduleCrds()) {
+      if (await cluster.api.get(crdPath(crd.metadata.name)))
+        throw new Error(`${crd.metadata.name} exists already`);
+    }
     for (const ns of [OPERATOR_NAMESPACE, MODULE_NAMESPACE]) await ensureNamespace(cluster.api, ns);
     // What istiod writes into every namespace: the mesh root CA the module publishes.
     await cluster.api.apply(
@@ -177,6 +192,8 @@ export class Cluster {
     );
     await writeOperatorConfig(cluster.api, cluster.globals, spec.settings);
     await cluster.operator.start();
+    await waitForCrdsEstablished(cluster.api, moduleCrds(), 60_000, () => cluster.operator.logTail(30));
+    log(`${spec.name}: the module installed its CRDs`);
     cluster.sync.start();
     cluster.startLoadBalancerController();
     log(`${spec.name}: addon-operator started (metrics on 127.0.0.1:${cluster.operator.metricsPort})`);

@@ -11,7 +11,6 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const MODULE_DIR = join(REPO_ROOT, 'dist', 'module');
 export const HOOK_BINARY = join(MODULE_DIR, 'hooks', 'batch', 'istio-federation');
 export const EXPORTER_BINARY = join(REPO_ROOT, 'dist', 'bin', 'metadata-exporter');
-export const OUR_CRDS_DIR = join(REPO_ROOT, 'crds');
 
 export interface UpstreamTools {
   etcd: string;
