@@ -4,7 +4,7 @@ import {
   ALLOWED_TRUST_DOMAINS_ANNOTATION,
   PUBLIC_SERVICE_JQ_FILTER,
   PUBLIC_SERVICE_LABEL,
-} from '../../lib/federation/public-services';
+} from '../../lib/federation/discovery/public-services';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import hook from './discover-public-services';

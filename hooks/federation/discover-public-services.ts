@@ -4,7 +4,7 @@ import {
   PUBLIC_SERVICE_LABEL,
   buildPublicServices,
   parseServiceSnapshot,
-} from '../../lib/federation/public-services';
+} from '../../lib/federation/discovery/public-services';
 
 const VALUES_PATH = 'istio.internal.federation.publicServices';
 

@@ -1,4 +1,4 @@
-import type { FetchLimits, PeerTls, PreparedTls } from '../../lib/federation/fetch';
+import type { FetchLimits, PeerTls, PreparedTls } from '../../lib/federation/fetch/transport';
 import {
   DEFAULT_FETCH_CONCURRENCY,
   fetchFederation,
@@ -6,15 +6,19 @@ import {
   missingLocalIdentity,
   type LocalIdentity,
   type TimedOutcome,
-} from '../../lib/federation/fetch-federation';
-import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/fetch-metrics';
-import { planFetches, type FederationSnapshot, type PlanEntry } from '../../lib/federation/fetch-plan';
-import { mergeFederations, type FederationInput, type ImportConflict } from '../../lib/federation/merge';
+} from '../../lib/federation/fetch/peer';
+import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/status/metrics';
+import { planFetches, type FederationSnapshot, type PlanEntry } from '../../lib/federation/fetch/plan';
+import {
+  mergeFederations,
+  type FederationInput,
+  type ImportConflict,
+} from '../../lib/federation/import/verdict';
 import {
   DEFAULT_REFRESH_POLICY,
   refreshPolicyFromEnv,
   type RefreshPolicy,
-} from '../../lib/federation/refresh';
+} from '../../lib/federation/fetch/refresh';
 import {
   importInputsChanged,
   MERGE_TRUST_REFUSALS,
@@ -25,8 +29,8 @@ import {
   withPreviousImportView,
   type FederationStatus,
   type TrustRefusalNote,
-} from '../../lib/federation/status';
-import { parseFederationStatus } from '../../lib/federation/status-parse';
+} from '../../lib/federation/status/project';
+import { parseFederationStatus } from '../../lib/federation/cached/read';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 import type { Logger } from '../../lib/hook-sdk/logger';
 
@@ -34,7 +38,7 @@ import type { Logger } from '../../lib/hook-sdk/logger';
  * Fetches the metadata of every IstioFederation's remote cluster and records it, with
  * conditions, in the object's status (the merge hook turns statuses into values). Runs
  * in its own queue so slow peers never block the module's main queue. Stateless between
- * runs: what is due is decided from status and clock (lib/federation/refresh.ts).
+ * runs: what is due is decided from status and clock (lib/federation/fetch/refresh.ts).
  */
 
 export const FETCH_QUEUE = 'federation-fetch';

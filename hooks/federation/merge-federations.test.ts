@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../lib/hook-sdk';
 import { applyJqFilter, bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
-import { FEDERATION_JQ_FILTER } from '../../lib/federation/merge';
+import { FEDERATION_JQ_FILTER } from '../../lib/federation/import/verdict';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import { testPublicDocument } from '../../tests/support/peer-identity';

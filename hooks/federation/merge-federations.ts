@@ -7,7 +7,7 @@ import {
   parseFederationSnapshot,
   type MergeResult,
   type ParsedFederation,
-} from '../../lib/federation/merge';
+} from '../../lib/federation/import/verdict';
 
 export const METRIC_GROUP = 'federation_merge';
 export const METRICS = {

@@ -2,7 +2,7 @@ import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'n
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { decodeJwt } from 'jose';
-import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/jwt';
+import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/identity/jwt';
 import type { Logger } from '../../lib/hook-sdk/logger';
 import { LogThrottle } from './log-throttle';
 import type { ExporterMetrics } from './metrics';

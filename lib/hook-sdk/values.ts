@@ -1,4 +1,4 @@
-import { jsonEqual } from './deep-equal';
+import { jsonEqual } from '../util/deep-equal';
 import { splitValuesPath, toJsonPointer } from './json-pointer';
 import type { ValuesPatchOperation } from './types';
 

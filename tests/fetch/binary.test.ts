@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { app } from '../../hooks/index';
-import { FETCH_METRICS } from '../../lib/federation/fetch-metrics';
+import { FETCH_METRICS } from '../../lib/federation/status/metrics';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
 import fetchHook from '../../hooks/federation/fetch-metadata';
 import { CLUSTER_A_GLOBAL, clusterAHarness, hookBinary, MODULE_ROOT } from '../support/module';

@@ -4,14 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFetchMetadataHook, FETCH_TICK, slowestFirst } from '../../hooks/federation/fetch-metadata';
-import type { PlanEntry } from '../../lib/federation/fetch-plan';
-import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
-import {
-  MAX_CACHED_PRIVATE_DOCUMENT_CHARS,
-  missingLocalIdentity,
-} from '../../lib/federation/fetch-federation';
-import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
-import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/refresh';
+import type { PlanEntry } from '../../lib/federation/fetch/plan';
+import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
+import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS, missingLocalIdentity } from '../../lib/federation/fetch/peer';
+import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/status/metrics';
+import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
 import { hookConfig } from '../../lib/hook-sdk/config';
 import type { HarnessResult } from '../../lib/hook-sdk/testing';

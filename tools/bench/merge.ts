@@ -6,7 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MERGE_LIMITS, mergeFederations, parseFederationSnapshot } from '../../lib/federation/merge';
+import {
+  DEFAULT_MERGE_LIMITS,
+  mergeFederations,
+  parseFederationSnapshot,
+} from '../../lib/federation/import/verdict';
 import { writeOperatorFiles } from '../../lib/hook-sdk/testing';
 import { testPublicDocument } from '../../tests/support/peer-identity';
 

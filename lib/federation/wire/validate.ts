@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { parseAuthnPublicKey } from './authn-keys';
+import { parseAuthnPublicKey } from '../identity/authn-keys';
 import {
   validateIngressGateway,
   validatePrivateDocumentShape,
@@ -11,7 +11,7 @@ import {
   type PublicServicePort,
 } from './documents';
 import { protocolFromPortName } from './protocol';
-import { generatedPortName } from './public-services';
+import { generatedPortName } from '../discovery/public-services';
 
 /**
  * Everything a remote cluster sends is checked here before it reaches status (and from

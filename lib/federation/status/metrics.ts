@@ -1,6 +1,6 @@
 import { findCondition } from './conditions';
-import { METADATA_PATHS, metadataUrl } from './documents';
-import type { FederationStatus } from './status';
+import { METADATA_PATHS, metadataUrl } from '../wire/documents';
+import type { FederationStatus } from './project';
 
 /**
  * The fetch hook's metrics, all in one group that the hook expires on every run, so a

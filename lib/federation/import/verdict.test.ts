@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { testPublicDocument } from '../../tests/support/peer-identity';
+import { testPublicDocument } from '../../../tests/support/peer-identity';
 import fc from 'fast-check';
-import { moduleValidators } from '../hook-sdk/testing';
-import { protocolFromPortName } from './protocol';
-import { hostnameProblem } from './remote-validation';
+import { moduleValidators } from '../../hook-sdk/testing';
+import { protocolFromPortName } from '../wire/protocol';
+import { hostnameProblem } from '../wire/validate';
 import {
   detectImportConflicts,
   isAcceptableGatewayAddress,
@@ -12,7 +12,7 @@ import {
   selectTrustedPeers,
   type FederationInput,
   type MergeResult,
-} from './merge';
+} from './verdict';
 
 const LOCAL = 'cluster-a.local';
 const pub = testPublicDocument;

@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { makeCertificate } from '../../tests/fetch/certs';
-import { deckhouseKeypair } from '../../tests/fetch/peer';
+import { makeCertificate } from '../../../tests/fetch/certs';
+import { deckhouseKeypair } from '../../../tests/fetch/peer';
 import {
   checkPrivateDocument,
   checkPublicDocument,
   hostnameProblem,
   parseJsonBody,
   rootCAProblem,
-} from './remote-validation';
+} from './validate';
 
 const NOW = new Date('2026-11-21T06:00:00Z');
 const scope = { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' };

@@ -1,7 +1,7 @@
-import type { Condition, ConditionStatus } from './conditions';
-import { validateIngressGateway, validatePublicDocument, validatePublicService } from './documents';
-import type { CachedPrivateDocument } from './remote-validation';
-import type { FederationStatus, FetchRetry, MetadataCache } from './status';
+import type { Condition, ConditionStatus } from '../status/conditions';
+import { validateIngressGateway, validatePublicDocument, validatePublicService } from '../wire/documents';
+import type { CachedPrivateDocument } from '../wire/validate';
+import type { FederationStatus, FetchRetry, MetadataCache } from '../status/project';
 
 /**
  * Reads an IstioFederation status back from a snapshot. The status is ours, but anyone

@@ -1,4 +1,4 @@
-import { METADATA_PATHS, metadataUrl } from './documents';
+import { METADATA_PATHS, metadataUrl } from '../wire/documents';
 import {
   DEFAULT_FETCH_LIMITS,
   fetchDocument,
@@ -7,10 +7,10 @@ import {
   type FetchResult,
   type PeerTls,
   type PreparedTls,
-} from './fetch';
-import { signPeerToken } from './jwt';
-import { checkPrivateDocument, checkPublicDocument, parseJsonBody } from './remote-validation';
-import type { FetchFailure, FetchOutcome } from './status';
+} from './transport';
+import { signPeerToken } from '../identity/jwt';
+import { checkPrivateDocument, checkPublicDocument, parseJsonBody } from '../wire/validate';
+import type { FetchFailure, FetchOutcome } from '../status/project';
 
 /**
  * Fetches one federation's metadata (public document, then the private one with a fresh

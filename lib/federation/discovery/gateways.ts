@@ -1,5 +1,5 @@
 import { compareStrings } from './public-services';
-import { isIpOrDnsName, type IngressGateway } from './documents';
+import { isIpOrDnsName, type IngressGateway } from '../wire/documents';
 
 /**
  * Where other clusters reach this cluster's federation ingress gateway, as in the

@@ -5,7 +5,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { MAX_DOCUMENT_BYTES } from './documents';
+import { MAX_DOCUMENT_BYTES } from '../wire/documents';
 
 /**
  * One bounded GET of a remote metadata document. Every request gets its own TLS

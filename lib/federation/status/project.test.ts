@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { applyConditions, findCondition } from './conditions';
-import { DEFAULT_REFRESH_POLICY } from './refresh';
+import { DEFAULT_REFRESH_POLICY } from '../fetch/refresh';
 import {
   statusAfterFetch,
   statusAfterRefusal,
@@ -11,7 +11,7 @@ import {
   withImportConflicts,
   withPreviousImportView,
   importInputsChanged,
-} from './status';
+} from './project';
 
 const T0 = new Date('2026-11-21T06:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

@@ -1,4 +1,4 @@
-import type { IngressGateway } from './documents';
+import type { IngressGateway } from '../wire/documents';
 import { buildServiceEntries, resolutionFor, type MergedPort } from './service-entries';
 
 const port = (number: number, name: string, federations = ['a']): MergedPort => ({

@@ -6,11 +6,11 @@ import {
   type Condition,
   type ConditionInput,
 } from './conditions';
-import type { PublicDocument } from './documents';
-import type { FetchFailureReason } from './fetch';
-import { backoffSeconds, DEFAULT_REFRESH_POLICY, seededUnit, type RefreshPolicy } from './refresh';
-import type { CachedPrivateDocument } from './remote-validation';
-import { jsonEqual } from '../hook-sdk/deep-equal';
+import type { PublicDocument } from '../wire/documents';
+import type { FetchFailureReason } from '../fetch/transport';
+import { backoffSeconds, DEFAULT_REFRESH_POLICY, seededUnit, type RefreshPolicy } from '../fetch/refresh';
+import type { CachedPrivateDocument } from '../wire/validate';
+import { jsonEqual } from '../../util/deep-equal';
 
 /**
  * IstioFederation status as the fetch hook owns it, and the pure functions that compute

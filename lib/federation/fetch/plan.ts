@@ -1,8 +1,8 @@
-import { findCondition } from './conditions';
-import type { PeerTls } from './fetch';
+import { findCondition } from '../status/conditions';
+import type { PeerTls } from './transport';
 import { fetchDueReason, type DueReason, type RefreshPolicy } from './refresh';
-import { REFUSAL_REASONS, type FederationStatus, type Refusal } from './status';
-import { CLUSTER_LOCAL } from './remote-validation';
+import { REFUSAL_REASONS, type FederationStatus, type Refusal } from '../status/project';
+import { CLUSTER_LOCAL } from '../wire/validate';
 
 /** One IstioFederation as the fetch hook sees it (its jqFilter result, validated). */
 export interface FederationSnapshot {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import type { IngressGateway } from './documents';
-import type { Protocol } from './protocol';
-import { compareStrings } from './public-services';
+import type { IngressGateway } from '../wire/documents';
+import type { Protocol } from '../wire/protocol';
+import { compareStrings } from '../discovery/public-services';
 
 /**
  * ServiceEntry grouping: the single owner of how imported ports become

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { planFetches, type FederationSnapshot } from './fetch-plan';
+import { planFetches, type FederationSnapshot } from './plan';
 import {
   backoffSeconds,
   DEFAULT_REFRESH_POLICY as policy,

@@ -8,11 +8,11 @@ import {
   type IngressGateway,
   type PublicDocument,
   type PublicService,
-} from './documents';
-import { sortGateways } from './gateways';
-import { protocolFromPortName, type Protocol } from './protocol';
-import { checkPublicDocument, CLUSTER_LOCAL, hostnameScopeChecker } from './remote-validation';
-import { compareStrings, generatedPortName } from './public-services';
+} from '../wire/documents';
+import { sortGateways } from '../discovery/gateways';
+import { protocolFromPortName, type Protocol } from '../wire/protocol';
+import { checkPublicDocument, CLUSTER_LOCAL, hostnameScopeChecker } from '../wire/validate';
+import { compareStrings, generatedPortName } from '../discovery/public-services';
 import { buildServiceEntries, type MergedPort, type ServiceEntryValue } from './service-entries';
 
 /**

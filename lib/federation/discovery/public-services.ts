@@ -1,5 +1,5 @@
-import { DNS_NAME_PATTERN, isValidTrustDomain, PORT_NAME_PATTERN } from './documents';
-import { detectProtocol, type Protocol } from './protocol';
+import { DNS_NAME_PATTERN, isValidTrustDomain, PORT_NAME_PATTERN } from '../wire/documents';
+import { detectProtocol, type Protocol } from '../wire/protocol';
 
 /**
  * Local public-service discovery: Services labelled `PUBLIC_SERVICE_LABEL` become the
