@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { MODULE_ROOT } from '../../../tests/support/module';
 import { testPublicDocument } from '../../../tests/support/peer-identity';
 import fc from 'fast-check';
 import { moduleValidators } from '../../hook-sdk/testing';
@@ -38,7 +38,7 @@ const merge = (
   limits?: { maxServicesPerFederation: number; maxServicesTotal: number },
 ) => mergeFederations(feds, { localTrustDomain: LOCAL, ...(limits ? { limits } : {}) });
 
-const validators = moduleValidators(join(__dirname, '..', '..'));
+const validators = moduleValidators(MODULE_ROOT);
 function valuesErrors(result: MergeResult): string[] {
   const values = validators.values.withDefaults({
     internal: { federation: { trustedPeers: result.trustedPeers, serviceEntries: result.serviceEntries } },
