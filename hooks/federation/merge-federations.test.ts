@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../lib/hook-sdk';
 import { applyJqFilter, bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
-import { FEDERATION_JQ_FILTER } from '../../lib/federation/import/verdict';
+import { IMPORT_JQ_FILTER as FEDERATION_JQ_FILTER } from '../../lib/federation/kind';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import { testPublicDocument } from '../../tests/support/peer-identity';
@@ -127,16 +127,23 @@ describe('merge hook', () => {
       { federation_name: 'cluster-d', reason: 'DuplicateTrustDomain' },
       { federation_name: 'fresh', reason: 'NoPublicMetadata' },
       { federation_name: 'garbage', reason: 'NoPublicMetadata' },
-      { federation_name: 'self', reason: 'LocalTrustDomain' },
+      { federation_name: 'self', reason: 'OwnTrustDomain' },
     ]);
-    const messages = result.logs.map((l) => l.msg);
-    expect(messages).toContain('imported item rejected');
-    expect(messages).toContain('ignored invalid metadata in status');
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'ignored invalid metadata in status',
+        federation: 'cluster-c',
+        rejected: [expect.stringContaining('publicServices[0] db.abc.svc.cluster-c.local:')],
+      }),
+    );
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({ msg: 'ignored invalid metadata in status', federation: 'garbage' }),
+    );
   });
 
-  it('reports port collisions in a metric and a log, not merged', async () => {
-    // Scoping makes clashes between peers impossible; a status edited by hand can still
-    // declare one port twice with different names.
+  it('a status edited to declare one port twice: the service is dropped as invalid and reported', async () => {
+    // Read back from status like a fetched document (one per-item policy): the service is
+    // invalid as a whole, the rest of the federation stays.
     const hostname = 'web.ns.svc.cluster-b.local';
     const result = await harness.run(hook, {
       cluster: [
@@ -158,26 +165,16 @@ describe('merge hook', () => {
         ),
       ],
     });
-    const conflicts = result.metrics.filter((m) => 'name' in m && m.name === METRICS.importConflicts);
-    expect(conflicts).toEqual([
-      {
-        name: METRICS.importConflicts,
-        action: 'set',
-        value: 1,
-        labels: { federation_name: 'b', hostname },
-        group: METRIC_GROUP,
-      },
-    ]);
+    expect(result.metrics.filter((m) => 'name' in m && m.name === METRICS.importConflicts)).toEqual([]);
     expect(result.logs).toContainEqual(
       expect.objectContaining({
         level: 'warn',
-        msg: 'imported port collision; the port is not merged',
+        msg: 'ignored invalid metadata in status',
         federation: 'b',
+        rejected: [`metadataCache.private.publicServices[0] ${hostname}: duplicate port 80`],
       }),
     );
-    const { serviceEntries } = (result.moduleValues as Internal).internal.federation;
-    expect(serviceEntries).toHaveLength(1);
-    expect(serviceEntries[0]!.ports).toEqual([{ number: 80, name: 'http', protocol: 'HTTP' }]);
+    expect((result.moduleValues as Internal).internal.federation.serviceEntries).toEqual([]);
   });
 
   it('writes no values patch when the result is unchanged; removes entries when federations go', async () => {

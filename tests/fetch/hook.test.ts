@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFetchMetadataHook, FETCH_TICK, slowestFirst } from '../../hooks/federation/fetch-metadata';
-import type { PlanEntry } from '../../lib/federation/fetch/plan';
+import { createFetchMetadataHook, FETCH_TICK } from '../../hooks/federation/fetch-metadata';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
-import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS, missingLocalIdentity } from '../../lib/federation/fetch/peer';
+import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS } from '../../lib/federation/fetch/peer';
+import { missingLocalIdentity } from '../../lib/federation/identity/local';
 import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/status/metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
@@ -470,19 +470,23 @@ describe('fetch hook: item-level validation of the private document', () => {
 });
 
 describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
-  it('counts in status.importedServices what the merge imports, not what the peer publishes', async () => {
-    // The merge refuses link-local gateways: nothing of this peer is imported.
+  it('refuses a link-local gateway when fetched: nothing of this peer is imported, and status says so', async () => {
     peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '169.254.169.254', port: 15443 }] };
     const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
     const after = applyStatusPatches(healthy, result.kubeOperations);
-    expect(statusOf(after, 'b').metadataCache).toMatchObject({
-      private: { ingressGateways: [{ address: '169.254.169.254', port: 15443 }] },
-    });
+    expect(statusOf(after, 'b').metadataCache).toMatchObject({ private: { ingressGateways: [] } });
+    expect(statusOf(after, 'b').rejectedItems).toEqual([
+      'ingressGateways[0]: address 169.254.169.254 is not routable',
+    ]);
     expect(statusOf(after, 'b').importedServices).toBe(0);
+    expect(condition(after, 'b', 'ServicesImported')).toMatchObject({
+      status: 'False',
+      reason: 'NoGateways',
+    });
     expect(statusOf(healthy, 'b').importedServices).toBe(1);
   });
 
-  it('keeps the previous view on a tick where no cache changed, recomputes it on a federation event', async () => {
+  it('status is a projection of the verdict: an edited importedServices or reason is put right on the next run', async () => {
     const edited = healthy.map((o) => {
       if (o.metadata.name !== 'b') return o;
       const status = o.status as { conditions: Record<string, unknown>[] };
@@ -491,14 +495,11 @@ describe('fetch hook: the merge view (importedServices, import conflicts)', () =
       );
       return { ...o, status: { ...status, conditions, importedServices: 7 } };
     });
-    const requests = peerB.requests.length;
-    const tick = await run(edited, FETCH_TICK, slotTick('b', at(1)));
-    expect(peerB.requests.length).toBeGreaterThan(requests);
-    expect(tick.kubeOperations).toEqual([]);
-
-    const event = applyStatusPatches(edited, (await run(edited, 'federations', at(2))).kubeOperations);
-    expect(statusOf(event, 'b').importedServices).toBe(1);
-    expect(condition(event, 'b', 'ServicesImported')).toMatchObject({ reason: 'Imported' });
+    const fixed = applyStatusPatches(edited, (await run(edited, FETCH_TICK, at(2))).kubeOperations);
+    expect(statusOf(fixed, 'b').importedServices).toBe(1);
+    expect(condition(fixed, 'b', 'ServicesImported')).toMatchObject({ reason: 'Imported' });
+    // And nothing more to write once it is right.
+    expect((await run(fixed, FETCH_TICK, at(3))).kubeOperations).toEqual([]);
   });
 });
 
@@ -525,7 +526,7 @@ describe('fetch hook: identity and refusals', () => {
   });
 
   it('says on status when the merge trusts neither of two peers claiming one clusterUUID, and recovers', async () => {
-    // A hostile peer copying another's public UUID must not take its place (merge.ts).
+    // A hostile peer copying another's public UUID must not take its place (lib/federation/trust/select.ts).
     peerC.clusterUUID = 'uuid-b';
     const cTick = slotTick('c', at(1));
     const clash = applyStatusPatches(healthy, (await run(healthy, FETCH_TICK, cTick)).kubeOperations);
@@ -541,7 +542,7 @@ describe('fetch hook: identity and refusals', () => {
       });
       expect(statusOf(clash, name).importedServices).toBe(0);
     }
-    // A tick that does not recompute the merge keeps the refusal (no flapping, no write).
+    // The next tick reaches the same verdict: no flapping, no write.
     const idle = new Date(cTick.getTime() + 10_000);
     const tick = await run(clash, FETCH_TICK, idle);
     expect(tick.kubeOperations).toEqual([]);
@@ -575,7 +576,7 @@ describe('fetch hook: identity and refusals', () => {
     expect(condition(after, 'z-same-as-b', 'Ready')).toMatchObject({
       status: 'False',
       reason: 'DuplicateTrustDomain',
-      message: expect.stringContaining('already federated by IstioFederation b'),
+      message: expect.stringContaining('already federated by b;'),
     });
     expect(condition(after, 'self', 'MetadataFetched')).toMatchObject({
       status: 'False',
@@ -696,37 +697,6 @@ describe('fetch hook: identity and refusals', () => {
     });
     expect(result.kubeOperations).toEqual([]);
     expect(result.metrics).toEqual([{ action: 'expire', group: FETCH_METRICS_GROUP }]);
-  });
-});
-
-describe('slowestFirst', () => {
-  it('starts the peers that timed out last time first, keeping the order otherwise', () => {
-    const entry = (name: string, reason?: string): PlanEntry => ({
-      action: 'fetch',
-      why: 'retry',
-      federation: {
-        name,
-        generation: 1,
-        trustDomain: `${name}.local`,
-        metadataEndpoint: 'https://x/',
-        tls: {},
-        status: reason
-          ? {
-              conditions: [
-                { type: 'MetadataFetched', status: 'False', reason, message: '', lastTransitionTime: 'T' },
-              ],
-            }
-          : {},
-      },
-    });
-    const order = slowestFirst([
-      entry('a'),
-      entry('b', 'HTTPError'),
-      entry('c', 'Timeout'),
-      entry('d'),
-      entry('e', 'Timeout'),
-    ]);
-    expect(order.map((e) => e.federation.name)).toEqual(['c', 'e', 'a', 'b', 'd']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { isRecord } from '../../util/guards';
 import { compareStrings } from './public-services';
 import { isIpOrDnsName, type IngressGateway } from '../wire/documents';
 
@@ -52,9 +53,6 @@ export interface NodeSnapshot {
   addresses: { type: 'ExternalIP' | 'InternalIP'; address: string }[];
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const int = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isInteger(v) ? v : undefined;

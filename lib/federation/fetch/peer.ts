@@ -1,22 +1,19 @@
 import { METADATA_PATHS, metadataUrl } from '../wire/documents';
-import {
-  DEFAULT_FETCH_LIMITS,
-  fetchDocument,
-  prepareTls,
-  type FetchLimits,
-  type FetchResult,
-  type PeerTls,
-  type PreparedTls,
-} from './transport';
+import { DEFAULT_FETCH_LIMITS, fetchDocument, type FetchLimits, type FetchResult } from './transport';
+
+export type { FetchLimits } from './transport';
+import { prepareTls, type PeerTls, type PreparedTls } from './tls';
 import { signPeerToken } from '../identity/jwt';
-import { checkPrivateDocument, checkPublicDocument, parseJsonBody } from '../wire/validate';
-import type { FetchFailure, FetchOutcome } from '../status/project';
+import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
+import type { PrivateDocumentValidator } from '../cached/read';
+import { checkPublicDocument, parseJsonBody } from '../wire/validate';
+import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
 
 /**
- * Fetches one federation's metadata (public document, then the private one with a fresh
- * JWT) and validates it; never throws for anything the peer does. `fetchAll` runs many
- * federations with bounded concurrency, each bounded by its own timeouts, so one slow
- * peer costs at most one request timeout and never delays the others.
+ * Fetches one peer's metadata (public document, then the private one with a fresh JWT)
+ * and validates it with the peer kind's private-document validator; never throws for
+ * anything the peer does. Each fetch is bounded by its own timeouts, so one slow peer
+ * costs at most one request timeout and never delays the others.
  */
 
 /**
@@ -27,27 +24,11 @@ import type { FetchFailure, FetchOutcome } from '../status/project';
  */
 export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
 
-export interface FederationTarget {
+export interface PeerTarget {
   name: string;
   trustDomain: string;
   metadataEndpoint: string;
   tls: PeerTls;
-}
-
-/** This cluster's identity as a client of peers' exporters. */
-export interface LocalIdentity {
-  trustDomain: string;
-  clusterUUID: string | undefined;
-  /** PEM of `istio.internal.remoteAuthnKeypair.priv`; undefined before the key-pair hook ran. */
-  authnPrivateKey: string | undefined;
-}
-
-/** The values our identity is read from that are not set yet, if any (start-up: before their hooks ran). */
-export function missingLocalIdentity(local: LocalIdentity): string[] {
-  return [
-    ...(local.clusterUUID ? [] : ['global.discovery.clusterUUID']),
-    ...(local.authnPrivateKey ? [] : ['istio.internal.remoteAuthnKeypair']),
-  ];
 }
 
 export interface FetchEnvironment {
@@ -73,21 +54,21 @@ function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
   return prepared;
 }
 
-export interface TimedOutcome {
-  outcome: FetchOutcome;
-  durationMs: number;
-}
-
-export async function fetchFederation(
-  target: FederationTarget,
+export async function fetchPeer<P>(
+  target: PeerTarget,
   env: FetchEnvironment,
-): Promise<TimedOutcome> {
+  validatePrivate: PrivateDocumentValidator<P>,
+): Promise<TimedOutcome<P>> {
   const started = performance.now();
-  const outcome = await fetchOutcome(target, env);
+  const outcome = await fetchOutcome(target, env, validatePrivate);
   return { outcome, durationMs: performance.now() - started };
 }
 
-async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Promise<FetchOutcome> {
+async function fetchOutcome<P>(
+  target: PeerTarget,
+  env: FetchEnvironment,
+  validatePrivate: PrivateDocumentValidator<P>,
+): Promise<FetchOutcome<P>> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
   const tls = preparedTlsFor(target.tls, env);
@@ -144,7 +125,7 @@ async function fetchOutcome(target: FederationTarget, env: FetchEnvironment): Pr
   });
   const privateRaw = parsedBody(privateBody, privateUrl);
   if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
-  const privateDoc = checkPrivateDocument(privateRaw.value, {
+  const privateDoc = validatePrivate(privateRaw.value, {
     peerTrustDomain: target.trustDomain,
     ownTrustDomain: env.local.trustDomain,
   });
@@ -186,8 +167,23 @@ function parsedBody(
 
 export const DEFAULT_FETCH_CONCURRENCY = 16;
 
+/** Fetches `targets` (at most DEFAULT_FETCH_CONCURRENCY at a time); outcomes by peer name. */
+export async function fetchAllPeers<P>(
+  targets: readonly PeerTarget[],
+  env: FetchEnvironment,
+  validatePrivate: PrivateDocumentValidator<P>,
+): Promise<Map<string, TimedOutcome<P>>> {
+  const outcomes = new Map<string, TimedOutcome<P>>();
+  // Federations with the same CA share one (immutable) secure context within the run.
+  const shared: FetchEnvironment = { ...env, tlsCache: env.tlsCache ?? new Map() };
+  await mapBounded(targets, DEFAULT_FETCH_CONCURRENCY, async (target) => {
+    outcomes.set(target.name, await fetchPeer(target, shared, validatePrivate));
+  });
+  return outcomes;
+}
+
 /** Maps `items` through `task` with at most `concurrency` tasks in flight; results keep input order. */
-export async function mapBounded<T, R>(
+async function mapBounded<T, R>(
   items: readonly T[],
   concurrency: number,
   task: (item: T) => Promise<R>,

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { planFetches, type FederationSnapshot } from './plan';
 import {
   backoffSeconds,
   DEFAULT_REFRESH_POLICY as policy,
@@ -67,43 +66,6 @@ describe('fetchDueReason', () => {
     const ticks = Array.from({ length: 6 }, (_, i) => new Date(T0 + i * 10_000));
     expect(ticks.filter((t) => fetchDueReason(healthy, t, true) === 'refresh')).toHaveLength(1);
     expect(ticks.filter((t) => fetchDueReason(healthy, t, false) !== undefined)).toHaveLength(0);
-  });
-});
-
-describe('planFetches', () => {
-  const federation = (name: string, trustDomain: string): FederationSnapshot => ({
-    name,
-    generation: 1,
-    trustDomain,
-    metadataEndpoint: `https://${name}.example/metadata/`,
-    tls: {},
-    status: {},
-  });
-
-  it('refuses our own domain, cluster.local and later duplicates by name', () => {
-    const plan = planFetches(
-      [
-        federation('z-dup', 'cluster-b.local'),
-        federation('self', 'Cluster-A.local'),
-        federation('default', 'cluster.local'),
-        federation('a-first', 'cluster-b.local'),
-        federation('c', 'cluster-c.local'),
-      ],
-      { ownTrustDomain: 'cluster-a.local', now: new Date(T0), scheduled: false },
-    );
-    expect(plan.map((e) => [e.federation.name, e.action === 'refuse' ? e.refusal.reason : e.action])).toEqual(
-      [
-        ['a-first', 'fetch'],
-        ['c', 'fetch'],
-        ['default', 'ReservedTrustDomain'],
-        ['self', 'OwnTrustDomain'],
-        ['z-dup', 'DuplicateTrustDomain'],
-      ],
-    );
-    const dup = plan.find((e) => e.federation.name === 'z-dup');
-    expect(dup?.action === 'refuse' && dup.refusal.message).toContain(
-      'already federated by IstioFederation a-first',
-    );
   });
 });
 

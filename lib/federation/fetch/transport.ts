@@ -1,11 +1,11 @@
-import { X509Certificate } from 'node:crypto';
-import { constants as fsConstants, readFileSync, type Stats } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { MAX_DOCUMENT_BYTES } from '../wire/documents';
+import { isPrepared, prepareTls, type PeerTls, type PreparedTls } from './tls';
+import { errorText } from '../../util/errors';
 
 /**
  * One bounded GET of a remote metadata document. Every request gets its own TLS
@@ -32,22 +32,11 @@ export const DEFAULT_FETCH_LIMITS: FetchLimits = {
   maxBytes: MAX_DOCUMENT_BYTES,
 };
 
-export interface PeerTls {
-  /** PEM bundle trusted in addition to the system roots (`spec.metadata.ca`; see prepareTls). */
-  ca?: string | undefined;
-  /** Honoured only when `ca` is empty, as the reference does. */
-  insecureSkipVerify?: boolean | undefined;
-}
-
 export type FetchFailureReason =
   'Unreachable' | 'TLSError' | 'HTTPError' | 'Timeout' | 'TooLarge' | 'Redirect' | 'InvalidDocument';
 
 export type FetchResult =
   { ok: true; body: Buffer } | { ok: false; reason: FetchFailureReason; message: string };
-
-/** TLS settings of one federation, built once and shared by its requests. */
-export type PreparedTls =
-  { ok: true; secureContext?: SecureContext; rejectUnauthorized: boolean } | { ok: false; message: string };
 
 export interface FetchRequest {
   url: string;
@@ -71,112 +60,6 @@ export async function fetchDocument(request: FetchRequest): Promise<FetchResult>
   const tls = isPrepared(request.tls) ? request.tls : prepareTls(request.tls);
   if (!tls.ok) return { ok: false, reason: 'TLSError', message: `GET ${url.href}: ${tls.message}` };
   return httpsGet(url, tls, request.headers ?? {}, limits);
-}
-
-/**
- * The OS trust store as one PEM bundle, where distributions keep it (Debian, Ubuntu and
- * Alpine; then RHEL and Fedora). A CA an administrator installed there is a "system root"
- * in the sense of REFERENCE.md, but the runtime's own list (`tls.rootCertificates`) does
- * not contain it.
- */
-export const SYSTEM_CA_BUNDLE_PATHS: readonly string[] = [
-  '/etc/ssl/certs/ca-certificates.crt',
-  '/etc/pki/tls/certs/ca-bundle.crt',
-];
-
-export interface TlsOptions {
-  /** Candidate OS bundles; the first that exists is used. Injectable for tests. */
-  systemCaPaths?: readonly string[];
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-const systemBundles = new Map<string, readonly string[]>();
-
-/**
- * Certificates of the first existing bundle among `paths`, read once per process. A block
- * that does not parse is skipped: the store is the administrator's, and one bad entry must
- * not take every federation down. No bundle (or an unreadable one): none.
- */
-export function systemCaCertificates(paths: readonly string[] = SYSTEM_CA_BUNDLE_PATHS): readonly string[] {
-  const key = JSON.stringify(paths);
-  const cached = systemBundles.get(key);
-  if (cached) return cached;
-  let certificates: string[] = [];
-  for (const path of paths) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue;
-    }
-    certificates = (text.match(PEM_CERTIFICATE) ?? []).filter((block) => {
-      try {
-        new X509Certificate(block);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    break;
-  }
-  systemBundles.set(key, certificates);
-  return certificates;
-}
-
-// The context trusting the system roots only is the same for every federation without a CA.
-const systemOnlyContexts = new Map<string, PreparedTls>();
-
-/**
- * TLS settings for one federation: trusted are the runtime's bundled roots, the OS bundle
- * and `ca` (which adds to, never replaces, the others). The secure context is built once
- * per federation: with a few hundred roots it costs tens of milliseconds under Node, so it
- * must not be rebuilt for every request.
- */
-export function prepareTls(peer: PeerTls = {}, options: TlsOptions = {}): PreparedTls {
-  const ca = peer.ca?.trim();
-  if (!ca && peer.insecureSkipVerify) return { ok: true, rejectUnauthorized: false };
-  const paths = options.systemCaPaths ?? SYSTEM_CA_BUNDLE_PATHS;
-  const system = systemCaCertificates(paths);
-  if (!ca) {
-    if (system.length === 0) return { ok: true, rejectUnauthorized: true };
-    const key = JSON.stringify(paths);
-    const cached = systemOnlyContexts.get(key);
-    if (cached) return cached;
-    const prepared: PreparedTls = {
-      ok: true,
-      secureContext: createSecureContext({ ca: [...rootCertificates, ...system] }),
-      rejectUnauthorized: true,
-    };
-    systemOnlyContexts.set(key, prepared);
-    return prepared;
-  }
-  const blocks = ca.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) return { ok: false, message: 'spec.metadata.ca holds no PEM certificate' };
-  // OpenSSL would skip a broken block silently; say which one is broken instead.
-  for (const [i, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch (error) {
-      return {
-        ok: false,
-        message: `spec.metadata.ca certificate #${i + 1} does not parse: ${errorText(error)}`,
-      };
-    }
-  }
-  try {
-    return {
-      ok: true,
-      secureContext: createSecureContext({ ca: [...rootCertificates, ...system, ca + '\n'] }),
-      rejectUnauthorized: true,
-    };
-  } catch (error) {
-    return { ok: false, message: `spec.metadata.ca is unusable: ${errorText(error)}` };
-  }
-}
-
-function isPrepared(tls: PeerTls | PreparedTls | undefined): tls is PreparedTls {
-  return tls !== undefined && 'ok' in tls;
 }
 
 /**
@@ -344,10 +227,4 @@ function classifyRequestError(url: URL, error: unknown): FetchResult & { ok: fal
   }
   if (code === 'ETIMEDOUT') return { ok: false, reason: 'Timeout', message };
   return { ok: false, reason: 'Unreachable', message };
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }

@@ -1,6 +1,6 @@
 import { findCondition } from './conditions';
 import { METADATA_PATHS, metadataUrl } from '../wire/documents';
-import type { FederationStatus } from './project';
+import type { PeerStatus } from './types';
 
 /**
  * The fetch hook's metrics, all in one group that the hook expires on every run, so a
@@ -30,7 +30,7 @@ export interface MetricSample {
 export interface FederationMetricsInput {
   name: string;
   metadataEndpoint: string;
-  status: FederationStatus;
+  status: PeerStatus<unknown>;
   refused: boolean;
   /** Set when fetched in this run. */
   durationMs?: number;

@@ -1,28 +1,66 @@
 import fc from 'fast-check';
-import { applyConditions, findCondition } from './conditions';
+import { testPublicDocument } from '../../../tests/support/peer-identity';
+import { mergePatchOf } from '../../util/merge-patch';
+import type { FetchOutcome } from '../fetch/outcome';
+import type { PlanEntry } from '../fetch/plan';
 import { DEFAULT_REFRESH_POLICY } from '../fetch/refresh';
-import {
-  statusAfterFetch,
-  statusAfterRefusal,
-  statusMergePatch,
-  type FederationStatus,
-  type FetchOutcome,
-  type StatusContext,
-  withImportConflicts,
-  withPreviousImportView,
-  importInputsChanged,
-} from './project';
+import type { PeerVerdict } from '../import/verdict';
+import { FEDERATION_KIND } from '../kind';
+import type { CachedPrivateDocument } from '../wire/validate';
+import { applyConditions, findCondition } from './conditions';
+import { nextStatuses } from './next';
+import { projectStatus } from './project';
+import { OWNED_STATUS_KEYS, type PeerStatus } from './types';
 
-const T0 = new Date('2026-11-21T06:00:00Z');
+// After the test root CA's notBefore (tests/support/peer-identity.ts).
+const T0 = new Date('2026-11-22T06:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const ctx = (now: Date, generation = 1): StatusContext => ({
-  generation,
-  now,
-  seed: 'peer-b',
-  endpoint: 'https://b.example/metadata/',
-});
+type Status = PeerStatus<CachedPrivateDocument>;
+type Outcome = FetchOutcome<CachedPrivateDocument>;
 
-const publicDoc = { clusterUUID: 'uuid-b', authnKeyPub: 'PUB', rootCA: 'CA' };
+/**
+ * One fetch hook run over one peer, as the hook does it (status/next.ts): record the
+ * outcome, the verdict over all peers, the projection, the patch.
+ */
+function run(
+  previous: Status,
+  outcome: Outcome | undefined,
+  now: Date,
+  generation = 1,
+  trustDomain = 'cluster-b.local',
+) {
+  const peer = {
+    name: 'peer-b',
+    generation,
+    trustDomain,
+    metadataEndpoint: 'https://b.example/metadata/',
+    tls: {},
+    status: previous,
+    rejected: [],
+  };
+  const entry: PlanEntry<CachedPrivateDocument> =
+    trustDomain === 'cluster-a.local'
+      ? { peer, action: 'refuse', refusal: { reason: 'OwnTrustDomain', message: 'own' } }
+      : outcome
+        ? { peer, action: 'fetch', why: 'new' }
+        : { peer, action: 'wait' };
+  const outcomes = new Map(outcome ? [['peer-b', { outcome, durationMs: 1 }]] : []);
+  const { statuses } = nextStatuses(FEDERATION_KIND, [entry], outcomes, {
+    local: { trustDomain: 'cluster-a.local', now },
+    policy: DEFAULT_REFRESH_POLICY,
+  });
+  const result = statuses[0]!;
+  return {
+    status: result.next,
+    patch: result.patch,
+    clusterUUIDChange: result.fetch?.recorded.clusterUUIDChange,
+  };
+}
+const statusAfterFetch = (previous: Status, outcome: Outcome, now: Date, generation = 1) =>
+  run(previous, outcome, now, generation);
+const statusMergePatch = (a: Status, b: Status) => mergePatchOf(a, b, OWNED_STATUS_KEYS);
+
+const publicDoc = testPublicDocument('uuid-b');
 const privateDoc = {
   ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
   publicServices: [
@@ -32,11 +70,11 @@ const privateDoc = {
     },
   ],
 };
-const success: FetchOutcome = {
+const success: Outcome = {
   public: { ok: true, document: publicDoc },
   private: { ok: true, document: privateDoc, rejected: [] },
 };
-const unreachable: FetchOutcome = {
+const unreachable: Outcome = {
   public: {
     ok: false,
     failure: {
@@ -47,14 +85,14 @@ const unreachable: FetchOutcome = {
   },
 };
 
-describe('statusAfterFetch', () => {
+describe('a fetch run: record, verdict, projection', () => {
   it('records a first successful fetch with the reference cache keys and all conditions True', () => {
-    const { status } = statusAfterFetch({}, success, ctx(T0));
+    const { status } = statusAfterFetch({}, success, T0);
     expect(status.metadataCache).toEqual({
       public: publicDoc,
-      publicLastFetchTimestamp: '2026-11-21T06:00:00Z',
+      publicLastFetchTimestamp: '2026-11-22T06:00:00Z',
       private: privateDoc,
-      privateLastFetchTimestamp: '2026-11-21T06:00:00Z',
+      privateLastFetchTimestamp: '2026-11-22T06:00:00Z',
     });
     expect(status.observedGeneration).toBe(1);
     expect(status.importedServices).toBe(1);
@@ -68,31 +106,31 @@ describe('statusAfterFetch', () => {
     ]);
     expect(
       status.conditions?.every(
-        (c) => c.observedGeneration === 1 && c.lastTransitionTime === '2026-11-21T06:00:00Z',
+        (c) => c.observedGeneration === 1 && c.lastTransitionTime === '2026-11-22T06:00:00Z',
       ),
     ).toBe(true);
   });
 
   it('changes nothing when the same data arrives again within the timestamp heartbeat', () => {
-    const first = statusAfterFetch({}, success, ctx(T0)).status;
-    const again = statusAfterFetch(first, success, ctx(at(599))).status;
+    const first = statusAfterFetch({}, success, T0).status;
+    const again = statusAfterFetch(first, success, at(599)).status;
     expect(statusMergePatch(first, again)).toBeUndefined();
   });
 
   it('refreshes the fetch timestamps once the heartbeat interval has passed, and only them', () => {
-    const first = statusAfterFetch({}, success, ctx(T0)).status;
-    const later = statusAfterFetch(first, success, ctx(at(600))).status;
+    const first = statusAfterFetch({}, success, T0).status;
+    const later = statusAfterFetch(first, success, at(600)).status;
     expect(statusMergePatch(first, later)).toEqual({
       metadataCache: {
-        publicLastFetchTimestamp: '2026-11-21T06:10:00Z',
-        privateLastFetchTimestamp: '2026-11-21T06:10:00Z',
+        publicLastFetchTimestamp: '2026-11-22T06:10:00Z',
+        privateLastFetchTimestamp: '2026-11-22T06:10:00Z',
       },
     });
   });
 
   it('updates the timestamp at once when the data changed', () => {
-    const first = statusAfterFetch({}, success, ctx(T0)).status;
-    const changed: FetchOutcome = {
+    const first = statusAfterFetch({}, success, T0).status;
+    const changed: Outcome = {
       ...success,
       private: {
         ok: true,
@@ -100,19 +138,19 @@ describe('statusAfterFetch', () => {
         rejected: [],
       },
     };
-    const patch = statusMergePatch(first, statusAfterFetch(first, changed, ctx(at(60))).status);
+    const patch = statusMergePatch(first, statusAfterFetch(first, changed, at(60)).status);
     expect(patch).toEqual({
       metadataCache: {
         // Objects are diffed key by key; the list is replaced whole.
         private: { ingressGateways: [{ address: '192.0.2.11', port: 15443 }] },
-        privateLastFetchTimestamp: '2026-11-21T06:01:00Z',
+        privateLastFetchTimestamp: '2026-11-22T06:01:00Z',
       },
     });
   });
 
   it('keeps the last good data on failure and explains the staleness', () => {
-    const good = statusAfterFetch({}, success, ctx(T0)).status;
-    const failed = statusAfterFetch(good, unreachable, ctx(at(120))).status;
+    const good = statusAfterFetch({}, success, T0).status;
+    const failed = statusAfterFetch(good, unreachable, at(120)).status;
     expect(failed.metadataCache).toEqual(good.metadataCache);
     expect(failed.importedServices).toBe(1);
     expect(failed.lastError).toBe('GET x: ECONNREFUSED');
@@ -120,14 +158,14 @@ describe('statusAfterFetch', () => {
     expect(fetched).toMatchObject({
       status: 'False',
       reason: 'Unreachable',
-      lastTransitionTime: '2026-11-21T06:02:00Z',
+      lastTransitionTime: '2026-11-22T06:02:00Z',
     });
     expect(fetched.message).toBe(
-      'GET x: ECONNREFUSED; the metadata fetched at 2026-11-21T06:00:00Z stays in force (stale since 2026-11-21T06:02:00Z)',
+      'GET x: ECONNREFUSED; the metadata fetched at 2026-11-22T06:00:00Z stays in force (stale since 2026-11-22T06:02:00Z)',
     );
     expect(findCondition(failed.conditions, 'TrustEstablished')).toMatchObject({
       status: 'True',
-      lastTransitionTime: '2026-11-21T06:00:00Z',
+      lastTransitionTime: '2026-11-22T06:00:00Z',
     });
     expect(findCondition(failed.conditions, 'Ready')).toMatchObject({
       status: 'False',
@@ -140,11 +178,11 @@ describe('statusAfterFetch', () => {
   });
 
   it('backs off exponentially with jitter, keeps the staleness start, and clears the backoff on success', () => {
-    let status = statusAfterFetch({}, success, ctx(T0)).status;
+    let status = statusAfterFetch({}, success, T0).status;
     const delays: number[] = [];
     let now = at(60);
     for (let i = 0; i < 8; i++) {
-      status = statusAfterFetch(status, unreachable, ctx(now)).status;
+      status = statusAfterFetch(status, unreachable, now).status;
       const notBefore = new Date(status.fetchRetry!.notBefore);
       delays.push((notBefore.getTime() - now.getTime()) / 1000);
       now = notBefore;
@@ -156,28 +194,28 @@ describe('statusAfterFetch', () => {
       expect(d).toBeLessThanOrEqual(ceilings[i]!);
     });
     expect(findCondition(status.conditions, 'MetadataFetched')?.message).toContain(
-      'stale since 2026-11-21T06:01:00Z',
+      'stale since 2026-11-22T06:01:00Z',
     );
-    const afterSpecChange = statusAfterFetch(status, unreachable, ctx(now, 2)).status;
+    const afterSpecChange = statusAfterFetch(status, unreachable, now, 2).status;
     expect(afterSpecChange.fetchRetry?.failures).toBe(1);
-    const recovered = statusAfterFetch(status, success, ctx(now)).status;
+    const recovered = statusAfterFetch(status, success, now).status;
     expect(recovered.fetchRetry).toBeUndefined();
     expect(recovered.lastError).toBeUndefined();
     expect(statusMergePatch(status, recovered)).toMatchObject({ fetchRetry: null, lastError: null });
   });
 
   it('keeps the public document when only the private fetch fails', () => {
-    const outcome: FetchOutcome = {
+    const outcome: Outcome = {
       public: { ok: true, document: publicDoc },
       private: {
         ok: false,
         failure: { reason: 'LocalIdentityMissing', message: 'no key pair yet', endpoint: 'p' },
       },
     };
-    const { status } = statusAfterFetch({}, outcome, ctx(T0));
+    const { status } = statusAfterFetch({}, outcome, T0);
     expect(status.metadataCache).toEqual({
       public: publicDoc,
-      publicLastFetchTimestamp: '2026-11-21T06:00:00Z',
+      publicLastFetchTimestamp: '2026-11-22T06:00:00Z',
     });
     expect(findCondition(status.conditions, 'MetadataFetched')).toMatchObject({
       status: 'False',
@@ -191,12 +229,12 @@ describe('statusAfterFetch', () => {
   });
 
   it('accepts a changed clusterUUID and says so', () => {
-    const good = statusAfterFetch({}, success, ctx(T0)).status;
-    const rebuilt: FetchOutcome = {
+    const good = statusAfterFetch({}, success, T0).status;
+    const rebuilt: Outcome = {
       ...success,
       public: { ok: true, document: { ...publicDoc, clusterUUID: 'uuid-b2' } },
     };
-    const result = statusAfterFetch(good, rebuilt, ctx(at(60)));
+    const result = statusAfterFetch(good, rebuilt, at(60));
     expect(result.clusterUUIDChange).toEqual({ from: 'uuid-b', to: 'uuid-b2' });
     expect(result.status.metadataCache?.public?.clusterUUID).toBe('uuid-b2');
     expect(findCondition(result.status.conditions, 'TrustEstablished')).toMatchObject({
@@ -207,11 +245,11 @@ describe('statusAfterFetch', () => {
   });
 
   it('reports services without gateways as not imported', () => {
-    const outcome: FetchOutcome = {
+    const outcome: Outcome = {
       ...success,
       private: { ok: true, document: { ...privateDoc, ingressGateways: [] }, rejected: ['x'] },
     };
-    const { status } = statusAfterFetch({}, outcome, ctx(T0));
+    const { status } = statusAfterFetch({}, outcome, T0);
     expect(status.importedServices).toBe(0);
     expect(status.rejectedItems).toEqual(['x']);
     expect(findCondition(status.conditions, 'ServicesImported')).toMatchObject({
@@ -221,88 +259,83 @@ describe('statusAfterFetch', () => {
   });
 });
 
-describe('withImportConflicts', () => {
-  it('names the ports the merge will not import and is idempotent', () => {
-    const good = statusAfterFetch({}, success, ctx(T0)).status;
-    const conflicts = [{ hostname: 'bar.xyz.svc.cluster-b.local', port: 80, message: 'protocol differs' }];
-    const withConflicts = withImportConflicts(good, conflicts, { generation: 1, now: at(5) });
+describe('projectStatus', () => {
+  const verdict = (over: Partial<PeerVerdict> = {}): PeerVerdict => ({
+    trust: { trusted: true },
+    state: 'Imported',
+    published: 1,
+    gateways: 1,
+    imported: 1,
+    dropped: 0,
+    conflicts: [],
+    ...over,
+  });
+  const good = () => statusAfterFetch({}, success, T0).status;
+  const context = { generation: 1, now: at(5), fetched: false };
+
+  it('names the ports that clash and is idempotent', () => {
+    const conflicts = [
+      {
+        federation: 'peer-b',
+        hostname: 'bar.xyz.svc.cluster-b.local',
+        port: 80,
+        reason: 'PortCollision' as const,
+        message: 'protocol differs',
+      },
+    ];
+    const withConflicts = projectStatus(good(), verdict({ conflicts }), context);
     expect(findCondition(withConflicts.conditions, 'ServicesImported')).toMatchObject({
       status: 'True',
       reason: 'ImportConflicts',
       message:
-        '1 service(s) via 1 gateway(s); 1 port(s) not imported because other federations define them differently: bar.xyz.svc.cluster-b.local:80 (protocol differs)',
+        '1 service(s) via 1 gateway(s); 1 port(s) not imported because they clash with ports already imported: bar.xyz.svc.cluster-b.local:80 (protocol differs)',
     });
     expect(
-      statusMergePatch(
-        withConflicts,
-        withImportConflicts(withConflicts, conflicts, { generation: 1, now: at(9) }),
-      ),
+      statusMergePatch(withConflicts, projectStatus(withConflicts, verdict({ conflicts }), context)),
     ).toBeUndefined();
-    expect(withImportConflicts(withConflicts, [], { generation: 1, now: at(9) }).conditions).toEqual(
-      good.conditions,
+    expect(projectStatus(withConflicts, verdict(), context).conditions).toEqual(good().conditions);
+  });
+
+  it('says what the verdict refused: trust, services and Ready False with its reason; nothing imported', () => {
+    const refused = projectStatus(
+      good(),
+      verdict({
+        trust: { trusted: false, reason: 'DuplicateClusterUUID', message: 'claimed twice' },
+        state: 'NotTrusted',
+        imported: 0,
+      }),
+      context,
     );
-  });
-});
-
-describe('withPreviousImportView', () => {
-  const conflicts = [{ hostname: 'bar.xyz.svc.cluster-b.local', port: 80, message: 'protocol differs' }];
-  const previous = withImportConflicts(
-    statusAfterFetch({}, success, ctx(T0)).status,
-    conflicts,
-    { generation: 1, now: at(1) },
-    3,
-  );
-
-  it('keeps the conflict note and importedServices of the previous status after the same data', () => {
-    const fetchedAgain = statusAfterFetch(previous, success, ctx(at(10))).status;
-    expect(importInputsChanged(previous, fetchedAgain)).toBe(false);
-    const next = withPreviousImportView(fetchedAgain, previous, { generation: 1, now: at(10) });
-    expect(statusMergePatch(previous, next)).toBeUndefined();
-    expect(next.importedServices).toBe(3);
-  });
-
-  it('re-derives Ready when this run failed', () => {
-    const failed = statusAfterFetch(previous, unreachable, ctx(at(10))).status;
-    const next = withPreviousImportView(failed, previous, { generation: 1, now: at(10) });
-    expect(findCondition(next.conditions, 'ServicesImported')).toMatchObject({ reason: 'ImportConflicts' });
-    expect(findCondition(next.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Unreachable' });
-  });
-
-  it('sees a changed private document as a changed merge input', () => {
-    const other = {
-      ...success,
-      private: { ok: true as const, document: { ...privateDoc, ingressGateways: [] } },
-    };
-    expect(importInputsChanged(previous, statusAfterFetch(previous, other, ctx(at(10))).status)).toBe(true);
-  });
-});
-
-describe('statusAfterRefusal', () => {
-  it('drops the cache and sets every condition False with the refusal reason', () => {
-    const good = statusAfterFetch({}, success, ctx(T0)).status;
-    const refused = statusAfterRefusal(
-      good,
-      { reason: 'DuplicateTrustDomain', message: 'dup' },
-      { generation: 1, now: at(10) },
-    );
-    expect(refused.metadataCache).toBeUndefined();
     expect(refused.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
-      ['MetadataFetched', 'False', 'DuplicateTrustDomain'],
-      ['TrustEstablished', 'False', 'DuplicateTrustDomain'],
-      ['ServicesImported', 'False', 'DuplicateTrustDomain'],
-      ['Ready', 'False', 'DuplicateTrustDomain'],
+      ['MetadataFetched', 'True', 'Fetched'],
+      ['TrustEstablished', 'False', 'DuplicateClusterUUID'],
+      ['ServicesImported', 'False', 'PeerNotTrusted'],
+      ['Ready', 'False', 'DuplicateClusterUUID'],
     ]);
-    expect(statusMergePatch(good, refused)).toMatchObject({ metadataCache: null, importedServices: 0 });
-    expect(
-      statusMergePatch(
-        refused,
-        statusAfterRefusal(
-          refused,
-          { reason: 'DuplicateTrustDomain', message: 'dup' },
-          { generation: 1, now: at(20) },
-        ),
-      ),
-    ).toBeUndefined();
+    expect(refused.importedServices).toBe(0);
+    expect(refused.metadataCache).toEqual(good().metadataCache);
+  });
+
+  it('leaves a peer that was never fetched alone', () => {
+    expect(projectStatus({}, verdict(), context)).toEqual({});
+  });
+
+  it('a run without a fetch projects the same status: no write', () => {
+    const first = good();
+    expect(run(first, undefined, at(30)).patch).toBeUndefined();
+  });
+
+  it('a trust-domain refusal drops the cache and sets every condition False with its reason', () => {
+    const refused = run(good(), undefined, at(10), 1, 'cluster-a.local');
+    expect(refused.status.metadataCache).toBeUndefined();
+    expect(refused.status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['MetadataFetched', 'False', 'OwnTrustDomain'],
+      ['TrustEstablished', 'False', 'OwnTrustDomain'],
+      ['ServicesImported', 'False', 'OwnTrustDomain'],
+      ['Ready', 'False', 'OwnTrustDomain'],
+    ]);
+    expect(refused.patch).toMatchObject({ metadataCache: null, importedServices: 0 });
+    expect(run(refused.status, undefined, at(20), 1, 'cluster-a.local').patch).toBeUndefined();
   });
 });
 
@@ -328,7 +361,7 @@ describe('applyConditions', () => {
       2,
     );
     expect(findCondition(second, 'Ready')).toMatchObject({
-      lastTransitionTime: '2026-11-21T06:00:00Z',
+      lastTransitionTime: '2026-11-22T06:00:00Z',
       message: 'b',
       observedGeneration: 2,
     });
@@ -338,12 +371,12 @@ describe('applyConditions', () => {
       at(9),
       2,
     );
-    expect(findCondition(third, 'Ready')?.lastTransitionTime).toBe('2026-11-21T06:00:09Z');
+    expect(findCondition(third, 'Ready')?.lastTransitionTime).toBe('2026-11-22T06:00:09Z');
     expect(findCondition(third, 'ImportConflicts')).toEqual(foreign);
   });
 });
 
-describe('statusMergePatch', () => {
+describe('the status merge patch', () => {
   const applyMergePatch = (target: unknown, patch: unknown): unknown => {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
     const result: Record<string, unknown> =
@@ -358,19 +391,16 @@ describe('statusMergePatch', () => {
   };
 
   it('produces a patch that turns the previous status into the next one (property)', () => {
-    const outcomeArb = fc.constantFrom<FetchOutcome>(success, unreachable);
+    const outcomeArb = fc.constantFrom<Outcome>(success, unreachable);
     fc.assert(
       fc.property(
         fc.array(fc.tuple(outcomeArb, fc.integer({ min: 1, max: 2000 })), { maxLength: 12 }),
         (steps) => {
-          let status: FederationStatus = {};
+          let status: Status = {};
           let now = T0;
           for (const [outcome, dt] of steps) {
             now = new Date(now.getTime() + dt * 1000);
-            const next = statusAfterFetch(status, outcome, {
-              ...ctx(now),
-              policy: DEFAULT_REFRESH_POLICY,
-            }).status;
+            const next = statusAfterFetch(status, outcome, now).status;
             const patch = statusMergePatch(status, next);
             const patched = patch ? applyMergePatch(status, patch) : status;
             expect(JSON.parse(JSON.stringify(patched))).toEqual(JSON.parse(JSON.stringify(next)));

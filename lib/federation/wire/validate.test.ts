@@ -4,10 +4,13 @@ import { deckhouseKeypair } from '../../../tests/fetch/peer';
 import {
   checkPrivateDocument,
   checkPublicDocument,
-  hostnameProblem,
+  hostnameScopeChecker,
+  type HostnameScope,
   parseJsonBody,
   rootCAProblem,
 } from './validate';
+
+const hostnameProblem = (hostname: string, scope: HostnameScope) => hostnameScopeChecker(scope)(hostname);
 
 const NOW = new Date('2026-11-21T06:00:00Z');
 const scope = { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' };
@@ -316,4 +319,21 @@ describe('remote port names Istio would refuse', () => {
       expect.stringMatching(/^publicServices\[0\] web\.xyz\.svc\.cluster-b\.local: .*ports\/0\/name/),
     ]);
   });
+});
+
+test.each([
+  ['a.ns.svc.b.local', 'b.local', undefined],
+  ['a.ns.svc.B.local', 'b.local', undefined],
+  ['a.ns.svc.b.local.evil', 'b.local', 'outside'],
+  ['svc.b.local', 'b.local', 'outside'],
+  ['.svc.b.local', 'b.local', 'not <service>.<namespace>'],
+  ['a.ns.svc.c.local', 'b.local', 'outside'],
+  ['a.ns.svc.cluster-a.local', 'b.local', 'inside our own domain'],
+  ['a.ns.svc.cluster.local', 'b.local', 'inside our own domain cluster.local'],
+  // A peer whose domain sits inside ours still cannot publish into it.
+  ['a.ns.svc.x.svc.cluster-a.local', 'x.svc.cluster-a.local', 'inside our own domain'],
+])('hostnameProblem(%p, peer %p)', (hostname, peer, expected) => {
+  const violation = hostnameProblem(hostname, { peerTrustDomain: peer, ownTrustDomain: 'cluster-a.local' });
+  if (expected === undefined) expect(violation).toBeUndefined();
+  else expect(violation).toContain(expected);
 });

@@ -6,22 +6,23 @@ import {
   validatePublicDocument,
   validatePublicService,
   type IngressGateway,
+  type Validation,
   type PublicDocument,
   type PublicService,
   type PublicServicePort,
 } from './documents';
+import { isAcceptableGatewayAddress } from './gateway-address';
 import { protocolFromPortName } from './protocol';
 import { generatedPortName } from '../discovery/public-services';
 
 /**
- * Everything a remote cluster sends is checked here before it reaches status (and from
- * there values and rendered objects): shapes via the schemas of documents.ts, then
- * meaning: keys and certificates must parse, a peer may publish only hostnames inside its
- * own trust domain. Bad items are dropped one by one and named, so one mistake on the
- * peer does not take its other services down.
+ * Everything a remote cluster sends is checked here, when fetched and again when read back
+ * from status (cached/read.ts; anyone may edit a status): shapes via the schemas of
+ * documents.ts, then meaning: keys and certificates must parse, gateway addresses must be
+ * routable, a peer may publish only hostnames inside its own trust domain. Bad items are
+ * dropped one by one and named, so one mistake on the peer does not take its other
+ * services down.
  */
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** The private document as cached in status: lists always present, ports carry `protocol`. */
 export interface CachedPrivateDocument {
@@ -29,7 +30,7 @@ export interface CachedPrivateDocument {
   publicServices: PublicService[];
 }
 
-export interface CheckedPrivateDocument {
+export interface ValidatedPrivateDocument {
   document: CachedPrivateDocument;
   /** Short, human-readable descriptions of refused items. */
   rejected: string[];
@@ -40,7 +41,7 @@ export interface CheckedPrivateDocument {
  * and a `file://` endpoint may point at a secret (a service-account token) whose text would
  * then land in `status.lastError`. Only the size and, when the parser gives one, the offset.
  */
-export function parseJsonBody(body: Buffer): Checked<unknown> {
+export function parseJsonBody(body: Buffer): Validation<unknown> {
   try {
     return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
   } catch (error) {
@@ -80,7 +81,7 @@ export function rootCAProblem(pem: string, now: Date): string | undefined {
   return undefined;
 }
 
-export function checkPublicDocument(raw: unknown, now: Date): Checked<PublicDocument> {
+export function checkPublicDocument(raw: unknown, now: Date): Validation<PublicDocument> {
   const shape = validatePublicDocument(raw);
   if (!shape.ok) return shape;
   const { clusterUUID, authnKeyPub, rootCA } = shape.value;
@@ -129,23 +130,26 @@ export function hostnameScopeChecker(scope: HostnameScope): (hostname: string) =
   };
 }
 
-/** Why a peer may not publish `hostname`, or undefined (see hostnameScopeChecker). */
-export function hostnameProblem(hostname: string, scope: HostnameScope): string | undefined {
-  return hostnameScopeChecker(scope)(hostname);
-}
-
 const MAX_REJECTED_ITEMS = 50;
 
-export function checkPrivateDocument(raw: unknown, scope: HostnameScope): Checked<CheckedPrivateDocument> {
+export function checkPrivateDocument(
+  raw: unknown,
+  scope: HostnameScope,
+): Validation<ValidatedPrivateDocument> {
   const shape = validatePrivateDocumentShape(raw);
   if (!shape.ok) return shape;
   const rejected: string[] = [];
+  const outOfScope = hostnameScopeChecker(scope);
   const ingressGateways: IngressGateway[] = [];
   const seenGateways = new Set<string>();
   for (const [i, item] of (shape.value.ingressGateways ?? []).entries()) {
     const gateway = validateIngressGateway(item);
     if (!gateway.ok) {
       rejected.push(`ingressGateways[${i}]: ${gateway.error}`);
+      continue;
+    }
+    if (!isAcceptableGatewayAddress(gateway.value.address)) {
+      rejected.push(`ingressGateways[${i}]: address ${gateway.value.address} is not routable`);
       continue;
     }
     const key = `${gateway.value.address}:${gateway.value.port}`;
@@ -156,7 +160,7 @@ export function checkPrivateDocument(raw: unknown, scope: HostnameScope): Checke
   const publicServices: PublicService[] = [];
   const seenHostnames = new Set<string>();
   for (const [i, item] of (shape.value.publicServices ?? []).entries()) {
-    const checked = checkPublicService(item, scope);
+    const checked = checkPublicService(item, outOfScope);
     const label = `publicServices[${i}]${checked.hostname ? ` ${checked.hostname}` : ''}`;
     if (!checked.ok) {
       rejected.push(`${label}: ${checked.error}`);
@@ -174,8 +178,8 @@ export function checkPrivateDocument(raw: unknown, scope: HostnameScope): Checke
 
 function checkPublicService(
   raw: unknown,
-  scope: HostnameScope,
-): Checked<PublicService> & { hostname?: string } {
+  outOfScope: (hostname: string) => string | undefined,
+): Validation<PublicService> & { hostname?: string } {
   const hostname =
     typeof raw === 'object' && raw !== null && typeof (raw as { hostname?: unknown }).hostname === 'string'
       ? (raw as { hostname: string }).hostname.slice(0, 253)
@@ -183,7 +187,7 @@ function checkPublicService(
   const named = hostname ? { hostname } : {};
   const shape = validatePublicService(raw);
   if (!shape.ok) return { ...shape, ...named };
-  const problem = hostnameProblem(shape.value.hostname, scope);
+  const problem = outOfScope(shape.value.hostname);
   if (problem) return { ok: false, error: `hostname ${problem}`, ...named };
   const ports: PublicServicePort[] = [];
   const seenPorts = new Set<number>();
