@@ -12,7 +12,6 @@ module.exports = {
     '<rootDir>/lib/**/*.test.ts',
     '<rootDir>/images/**/*.test.ts',
     '<rootDir>/tests/schemas/**/*.test.ts',
-    '<rootDir>/tests/agreement/**/*.test.ts',
     '<rootDir>/tests/fetch/fetch.test.ts',
     '<rootDir>/tests/helm/validate.test.ts',
   ],
