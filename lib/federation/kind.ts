@@ -22,7 +22,7 @@ export interface PeerKind<P, V extends Pick<ImportVerdict, 'federations'>> {
   decide(peers: readonly CachedPeer<P>[], local: LocalCluster, limits?: ImportLimits): V;
 }
 
-export const PEER_JQ_FILTER = `{
+const PEER_JQ_FILTER = `{
   name: .metadata.name,
   generation: .metadata.generation,
   spec: .spec,

@@ -54,7 +54,7 @@ function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
   return prepared;
 }
 
-export async function fetchPeer<P>(
+async function fetchPeer<P>(
   target: PeerTarget,
   env: FetchEnvironment,
   validatePrivate: PrivateDocumentValidator<P>,
@@ -165,7 +165,7 @@ function parsedBody(
   return parsed.ok ? parsed : invalid(url, parsed.error);
 }
 
-export const DEFAULT_FETCH_CONCURRENCY = 16;
+const DEFAULT_FETCH_CONCURRENCY = 16;
 
 /** Fetches `targets` (at most DEFAULT_FETCH_CONCURRENCY at a time); outcomes by peer name. */
 export async function fetchAllPeers<P>(

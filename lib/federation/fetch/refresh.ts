@@ -43,7 +43,7 @@ export function refreshPolicyFromEnv(env: Record<string, string | undefined>): R
 }
 
 /** FNV-1a, 32 bit: a stable, well-spread hash for slots and jitter (no crypto needed). */
-export function fnv1a32(text: string): number {
+function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

@@ -4,7 +4,7 @@
  * missing), the clusterUUID and the authn private key (both undefined until their hooks ran).
  */
 
-export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 export interface LocalIdentity {
   trustDomain: string;

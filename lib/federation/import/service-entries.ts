@@ -40,7 +40,7 @@ export interface MergedPort extends ServiceEntryPort {
   federations: string[];
 }
 
-export const gatewayKey = (g: IngressGateway): string => `${g.address}\u0000${g.port}`;
+const gatewayKey = (g: IngressGateway): string => `${g.address}\u0000${g.port}`;
 
 /** Istio needs DNS resolution as soon as one endpoint is a name rather than an IP. */
 export function resolutionFor(addresses: readonly string[]): 'STATIC' | 'DNS' {

@@ -5,8 +5,7 @@
  */
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
-export const CONDITION_TYPES = ['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const;
-export type ConditionType = (typeof CONDITION_TYPES)[number];
+const CONDITION_TYPES = ['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const;
 
 export interface Condition {
   type: string;

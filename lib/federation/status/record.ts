@@ -28,7 +28,7 @@ export interface FetchContext {
   timestampHeartbeatSeconds?: number;
 }
 
-export const DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS = 600;
+const DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS = 600;
 
 export interface RecordedFetch<P> {
   status: PeerStatus<P>;

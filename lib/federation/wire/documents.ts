@@ -37,7 +37,7 @@ export function isIpOrDnsName(address: string): boolean {
 }
 
 /** Gateways one peer may publish (a NodePort inlet lists one per node; beyond that is abuse). */
-export const MAX_GATEWAYS_PER_PEER = 64;
+const MAX_GATEWAYS_PER_PEER = 64;
 
 /** Upper bound of one document on the wire (the fetcher refuses larger bodies). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -92,7 +92,7 @@ const privateDocumentSchema = {
   },
 };
 
-export const ingressGatewaySchema = {
+const ingressGatewaySchema = {
   type: 'object',
   required: ['address', 'port'],
   properties: {
@@ -101,7 +101,7 @@ export const ingressGatewaySchema = {
   },
 };
 
-export const publicServiceSchema = {
+const publicServiceSchema = {
   type: 'object',
   required: ['hostname', 'ports'],
   properties: {
