@@ -229,8 +229,25 @@ test.each([
   ['::ffff:127.0.0.1', false],
   ['localhost', false],
   ['x.localhost', false],
+  // Issue 10 item 3: other spellings of the same addresses (lib/net/address.ts).
+  ['2130706433', false],
+  ['0177.0.0.1', false],
+  ['0x7f.1', false],
+  ['127.1', false],
+  ['::ffff:7f00:1', false],
+  ['0:0:0:0:0:0:0:1', false],
+  ['0000:0000:0000:0000:0000:0000:0000:0000', false],
+  ['FE80::1', false],
+  ['FF02::1', false],
+  ['fd00:ec2::254', false],
+  ['metadata.google.internal', false],
+  ['LOCALHOST.', false],
+  ['localhost.localdomain', false],
+  ['ip6-localhost', false],
+  ['gw.cluster-a.local', false],
+  ['kubernetes.default.svc.cluster.local', false],
 ])('isAcceptableGatewayAddress(%p) = %p', (address, ok) => {
-  expect(isAcceptableGatewayAddress(address)).toBe(ok);
+  expect(isAcceptableGatewayAddress(address, LOCAL)).toBe(ok);
 });
 
 describe('service entries', () => {

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { checkGatewayAddress } from '../net/address';
 import {
   isValidTrustDomain,
   validateIngressGateway,
@@ -287,22 +287,13 @@ export function selectTrustedPeers(
   return { peers, trusted, refused };
 }
 
-const FORBIDDEN_V4 = [/^127\./, /^0\./, /^169\.254\./, /^2(2[4-9]|[3-5]\d)\./];
-
 /**
- * Gateway addresses that would point imported traffic at the proxy itself or at node-local
- * services (loopback, unspecified, link-local such as cloud metadata, multicast).
+ * Gateway addresses that would point imported traffic at the proxy itself, node-local
+ * services, cloud metadata or our own cluster, in any spelling (lib/net/address.ts owns
+ * the rule). Status written by the fetcher is canonical already; this re-checks it.
  */
-export function isAcceptableGatewayAddress(address: string): boolean {
-  const a = address.toLowerCase();
-  switch (isIP(a)) {
-    case 4:
-      return !FORBIDDEN_V4.some((r) => r.test(a));
-    case 6:
-      return !(a === '::' || a === '::1' || /^fe[89ab]/.test(a) || /^ff/.test(a) || /^::ffff:/.test(a));
-    default:
-      return a !== 'localhost' && !a.endsWith('.localhost');
-  }
+export function isAcceptableGatewayAddress(address: string, localClusterDomain = ''): boolean {
+  return checkGatewayAddress(address, { localClusterDomain }).ok;
 }
 
 interface MergeOptions {
@@ -336,7 +327,7 @@ export function mergeFederations(
     const services = f.private?.publicServices ?? [];
     const gateways = sortGateways(
       (f.private?.ingressGateways ?? []).filter((g) => {
-        if (isAcceptableGatewayAddress(g.address)) return true;
+        if (isAcceptableGatewayAddress(g.address, options.localTrustDomain)) return true;
         rejected.push({
           federation: f.name,
           item: `gateway ${g.address}`,

@@ -317,3 +317,52 @@ describe('remote port names Istio would refuse', () => {
     ]);
   });
 });
+
+describe('gateway addresses (issue 10 item 3): parsed, canonicalised, local spellings refused', () => {
+  it('keeps canonical forms and refuses every spelling of loopback, metadata and our own domain', () => {
+    const addresses = [
+      '2001:0DB8:0000:0000:0000:0000:0000:0001',
+      'gw.example.com',
+      '10.1.2.3',
+      '2130706433',
+      '0177.0.0.1',
+      '0x7f.1',
+      '127.1',
+      '::ffff:7f00:1',
+      '0:0:0:0:0:0:0:1',
+      '169.254.169.254',
+      'fd00:ec2::254',
+      'metadata.google.internal',
+      'foo.localhost',
+      'ingressgateway.d8-istio.svc.cluster-a.local',
+    ];
+    const result = checkPrivateDocument(
+      { ingressGateways: addresses.map((address) => ({ address, port: 15443 })) },
+      scope,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.document.ingressGateways).toEqual([
+      { address: '2001:db8::1', port: 15443 },
+      { address: 'gw.example.com', port: 15443 },
+      { address: '10.1.2.3', port: 15443 },
+    ]);
+    expect(result.value.rejected).toHaveLength(addresses.length - 3);
+    expect(result.value.rejected[0]).toMatch(/^ingressGateways\[3\]: .*127\.0\.0\.1/);
+  });
+
+  it('two spellings of one gateway are one gateway', () => {
+    const result = checkPrivateDocument(
+      {
+        ingressGateways: [
+          { address: '2001:db8::1', port: 15443 },
+          { address: '2001:DB8:0::0:1', port: 15443 },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok && result.value.document.ingressGateways).toEqual([
+      { address: '2001:db8::1', port: 15443 },
+    ]);
+  });
+});

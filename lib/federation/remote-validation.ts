@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { checkGatewayAddress } from '../net/address';
 import { parseAuthnPublicKey } from './authn-keys';
 import {
   validateIngressGateway,
@@ -148,10 +149,16 @@ export function checkPrivateDocument(raw: unknown, scope: HostnameScope): Checke
       rejected.push(`ingressGateways[${i}]: ${gateway.error}`);
       continue;
     }
-    const key = `${gateway.value.address}:${gateway.value.port}`;
+    // Parsed and canonicalised: other spellings of loopback, metadata or our own names are refused.
+    const address = checkGatewayAddress(gateway.value.address, { localClusterDomain: scope.ownTrustDomain });
+    if (!address.ok) {
+      rejected.push(`ingressGateways[${i}]: address ${address.reason}`);
+      continue;
+    }
+    const key = `${address.address}:${gateway.value.port}`;
     if (seenGateways.has(key)) continue;
     seenGateways.add(key);
-    ingressGateways.push({ address: gateway.value.address, port: gateway.value.port });
+    ingressGateways.push({ address: address.address, port: gateway.value.port });
   }
   const publicServices: PublicService[] = [];
   const seenHostnames = new Set<string>();

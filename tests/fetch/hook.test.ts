@@ -474,13 +474,11 @@ describe('fetch hook: item-level validation of the private document', () => {
 
 describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
   it('counts in status.importedServices what the merge imports, not what the peer publishes', async () => {
-    // The merge refuses link-local gateways: nothing of this peer is imported.
+    // The fetcher refuses link-local gateways (and the merge would): nothing of this peer is imported.
     peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '169.254.169.254', port: 15443 }] };
     const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
     const after = applyStatusPatches(healthy, result.kubeOperations);
-    expect(statusOf(after, 'b').metadataCache).toMatchObject({
-      private: { ingressGateways: [{ address: '169.254.169.254', port: 15443 }] },
-    });
+    expect(statusOf(after, 'b').metadataCache).toMatchObject({ private: { ingressGateways: [] } });
     expect(statusOf(after, 'b').importedServices).toBe(0);
     expect(statusOf(healthy, 'b').importedServices).toBe(1);
   });
