@@ -248,7 +248,8 @@ export function selectTrustedPeers(
       continue;
     }
     domains.set(td, f.name);
-    candidates.push({ ...f, public: f.public });
+    // The checked document: its rootCA holds only re-encoded CA certificates.
+    candidates.push({ ...f, public: checked.value });
   }
   const claimants = new Map<string, string[]>();
   for (const f of candidates)

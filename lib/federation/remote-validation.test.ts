@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { makeCertificate } from '../../tests/fetch/certs';
 import { deckhouseKeypair } from '../../tests/fetch/peer';
+import { toPem } from '../pki/ca-certificates';
 import {
   checkPrivateDocument,
   checkPublicDocument,
@@ -24,7 +25,11 @@ describe('checkPublicDocument', () => {
   const good = { clusterUUID: 'b-uuid', authnKeyPub: keypair.pub, rootCA: rootCA.certPem };
 
   it('accepts a Deckhouse public document and keeps only the known keys', () => {
-    expect(checkPublicDocument({ ...good, extra: 'x' }, NOW)).toEqual({ ok: true, value: good });
+    // rootCA comes back re-encoded (forge writes CRLF; we write LF from the DER).
+    expect(checkPublicDocument({ ...good, extra: 'x' }, NOW)).toEqual({
+      ok: true,
+      value: { ...good, rootCA: toPem(new X509Certificate(rootCA.certPem).raw) },
+    });
   });
 
   it.each([
@@ -37,7 +42,7 @@ describe('checkPublicDocument', () => {
       { ...good, rootCA: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' },
       /does not parse/,
     ],
-    ['no PEM at all', { ...good, rootCA: 'not a certificate' }, /no PEM certificate/],
+    ['no PEM at all', { ...good, rootCA: 'not a certificate' }, /no usable CA certificate.*no PEM block/],
   ])('rejects %s', (_name, doc, error) => {
     const result = checkPublicDocument(doc, NOW);
     expect(result.ok).toBe(false);
@@ -364,5 +369,36 @@ describe('gateway addresses (issue 10 item 3): parsed, canonicalised, local spel
     expect(result.ok && result.value.document.ingressGateways).toEqual([
       { address: '2001:db8::1', port: 15443 },
     ]);
+  });
+});
+
+describe('root CA filtering (issue 10 item 4): only re-encoded CA certificates reach trust', () => {
+  const leaf = makeCertificate({
+    commonName: 'leaf',
+    isCA: false,
+    issuer: rootCA,
+    notBefore: new Date('2026-01-01T00:00:00Z'),
+    notAfter: new Date('2030-01-01T00:00:00Z'),
+  });
+  const good = { clusterUUID: 'b-uuid', authnKeyPub: keypair.pub };
+  const reencoded = toPem(new X509Certificate(rootCA.certPem).raw);
+
+  it('drops a private key, a leaf and text from rootCA, keeps the CA re-encoded, reports the rest', () => {
+    const rootCAText = ['comment', rootCA.certPem, rootCA.keyPem, leaf.certPem].join('\n');
+    const result = checkPublicDocument({ ...good, rootCA: rootCAText }, NOW);
+    expect(result).toMatchObject({ ok: true, value: { ...good, rootCA: reencoded } });
+    if (!result.ok) return;
+    expect(result.value.rootCA).not.toContain('PRIVATE KEY');
+    expect(result.rejected).toEqual([
+      expect.stringMatching(/^rootCA block #2 \(RSA PRIVATE KEY\): a private key/),
+      expect.stringMatching(/^rootCA block #3 \(CERTIFICATE\): CN=leaf is not a CA/),
+      'rootCA: 1 line(s) of text outside PEM blocks ignored',
+    ]);
+  });
+
+  it('refuses the document when no CA certificate is left', () => {
+    const result = checkPublicDocument({ ...good, rootCA: rootCA.keyPem + leaf.certPem }, NOW);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/no usable CA certificate.*private key.*not a CA/);
   });
 });

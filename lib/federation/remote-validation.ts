@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { checkGatewayAddress } from '../net/address';
+import { filterCaCertificates } from '../pki/ca-certificates';
 import { parseAuthnPublicKey } from './authn-keys';
 import {
   validateIngressGateway,
@@ -54,6 +55,9 @@ export function parseJsonBody(body: Buffer): Checked<unknown> {
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /**
+ * Strict: why `pem` as a whole cannot serve as a trusted root, or undefined. The fetch and
+ * merge path no longer uses it: checkPublicDocument keeps the CA certificates of a bundle
+ * and refuses the rest (lib/pki/ca-certificates.ts).
  * Why `pem` cannot serve as a trusted root, or undefined. node:crypto's X509Certificate
  * rather than node-forge: forge cannot read certificates with EC keys, which istiod
  * plug-in CAs commonly use.
@@ -81,7 +85,15 @@ export function rootCAProblem(pem: string, now: Date): string | undefined {
   return undefined;
 }
 
-export function checkPublicDocument(raw: unknown, now: Date): Checked<PublicDocument> {
+/**
+ * The public document, its rootCA reduced to the CA certificates it holds, re-encoded
+ * (lib/pki/ca-certificates.ts); `rejected` names the refused PEM blocks. Refused only
+ * when no usable CA certificate is left.
+ */
+export function checkPublicDocument(
+  raw: unknown,
+  now: Date,
+): { ok: true; value: PublicDocument; rejected?: string[] } | { ok: false; error: string } {
   const shape = validatePublicDocument(raw);
   if (!shape.ok) return shape;
   const { clusterUUID, authnKeyPub, rootCA } = shape.value;
@@ -90,10 +102,19 @@ export function checkPublicDocument(raw: unknown, now: Date): Checked<PublicDocu
   } catch (error) {
     return { ok: false, error: `public document authnKeyPub is unusable: ${(error as Error).message}` };
   }
-  const caProblem = rootCAProblem(rootCA, now);
-  if (caProblem) return { ok: false, error: `public document ${caProblem}` };
+  const ca = filterCaCertificates(rootCA, { now });
+  const refused = capList(ca.refused.map((r) => `rootCA${r.startsWith('block') ? ' ' : ': '}${r}`));
+  if (ca.pem === '')
+    return {
+      ok: false,
+      error: `public document rootCA holds no usable CA certificate: ${refused.join('; ')}`,
+    };
   // Only the known keys: anything else the peer adds does not travel into our status.
-  return { ok: true, value: { clusterUUID, authnKeyPub, rootCA } };
+  return {
+    ok: true,
+    value: { clusterUUID, authnKeyPub, rootCA: ca.pem },
+    ...(refused.length ? { rejected: refused } : {}),
+  };
 }
 
 export interface HostnameScope {
