@@ -402,3 +402,32 @@ describe('root CA filtering (issue 10 item 4): only re-encoded CA certificates r
     if (!result.ok) expect(result.error).toMatch(/no usable CA certificate.*private key.*not a CA/);
   });
 });
+
+describe("peers' port protocols follow the reference rule (issue 10 item 13)", () => {
+  it('classifies by substring of the prefix, case-sensitive; a stated protocol wins', () => {
+    const result = checkPrivateDocument(
+      {
+        publicServices: [
+          {
+            hostname: 'a.ns.svc.cluster-b.local',
+            ports: [
+              { name: 'myhttp', port: 1 },
+              { name: 'HTTP', port: 2 },
+              { name: 'grpcweb-x', port: 3 },
+              { name: 'mtls', port: 4 },
+              { name: 'http', port: 5, protocol: 'TCP' },
+            ],
+          },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok && result.value.document.publicServices[0]!.ports.map((p) => p.protocol)).toEqual([
+      'HTTP',
+      'TCP',
+      'HTTP2',
+      'TLS',
+      'TCP',
+    ]);
+  });
+});
