@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { missingLocalIdentity } from '../../lib/federation/identity/local';
 import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/status/metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
+import { toPem } from '../../lib/pki/ca-certificates';
 import { hookConfig } from '../../lib/hook-sdk/config';
 import type { HarnessResult } from '../../lib/hook-sdk/testing';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
@@ -127,11 +129,36 @@ beforeAll(async () => {
 afterAll(() => Promise.all([peerB.stop(), peerC.stop()]));
 afterEach(resetPeers);
 
+const reencoded = (pem: string) => toPem(new X509Certificate(pem).raw);
+
+describe('fetch hook: root CA filtering (issue 10 item 4)', () => {
+  it('keeps only the CA certificate of a rootCA that also holds a private key and text, and names the rest', async () => {
+    peerB.publicOverrides = { rootCA: `root of B\n${peerB.rootCA.certPem}${peerB.rootCA.keyPem}` };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    const status = statusOf(after, 'b');
+    expect((status.metadataCache as { public?: { rootCA?: string } }).public?.rootCA).toBe(
+      reencoded(peerB.rootCA.certPem),
+    );
+    expect(JSON.stringify(status)).not.toContain('PRIVATE KEY-----');
+    expect(status.rejectedItems).toEqual([
+      expect.stringMatching(/^rootCA block #2 \(RSA PRIVATE KEY\): a private key/),
+      'rootCA: 1 line(s) of text outside PEM blocks ignored',
+    ]);
+    expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({ status: 'True' });
+  });
+});
+
 describe('fetch hook: happy path against Deckhouse-format peers', () => {
   it('caches both documents with the reference keys and reports Ready', () => {
     const b = statusOf(healthy, 'b');
     expect(b.metadataCache).toEqual({
-      public: { clusterUUID: 'uuid-b', authnKeyPub: peerB.keypair.pub, rootCA: peerB.rootCA.certPem },
+      // rootCA re-encoded from its DER (the peer's forge PEM has CRLF line ends).
+      public: {
+        clusterUUID: 'uuid-b',
+        authnKeyPub: peerB.keypair.pub,
+        rootCA: reencoded(peerB.rootCA.certPem),
+      },
       publicLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
       private: {
         ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
@@ -476,7 +503,7 @@ describe('fetch hook: the merge view (importedServices, import conflicts)', () =
     const after = applyStatusPatches(healthy, result.kubeOperations);
     expect(statusOf(after, 'b').metadataCache).toMatchObject({ private: { ingressGateways: [] } });
     expect(statusOf(after, 'b').rejectedItems).toEqual([
-      'ingressGateways[0]: address 169.254.169.254 is not routable',
+      expect.stringMatching(/^ingressGateways\[0\]: address .*169\.254\.169\.254/),
     ]);
     expect(statusOf(after, 'b').importedServices).toBe(0);
     expect(condition(after, 'b', 'ServicesImported')).toMatchObject({

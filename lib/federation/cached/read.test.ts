@@ -123,7 +123,7 @@ describe('readFederation (the one reader of a cached federation)', () => {
     // hostnames, loopback gateways and duplicates are refused like at fetch time.
     expect(peer?.rejected).toHaveLength(11);
     expect(peer?.rejected.join('\n')).toMatch(/nullports\.ns\.svc\.b\.local: no ports/);
-    expect(peer?.rejected.join('\n')).toMatch(/127\.0\.0\.1 is not routable/);
+    expect(peer?.rejected.join('\n')).toMatch(/address 127\.0\.0\.1 is loopback/);
     expect(peer?.rejected.join('\n')).toMatch(/other\.ns\.svc\.c\.local: hostname outside/);
     expect(peer?.rejected.join('\n')).toMatch(/ok\.ns\.svc\.b\.local: duplicate hostname/);
   });

@@ -181,3 +181,42 @@ describe('buildPublicServices', () => {
     expect(warnings[0]!.message).toContain('not a valid DNS name');
   });
 });
+
+describe('the public-service label (issue 10 item 12): empty value only, as the reference selects it', () => {
+  test('parseServiceSnapshot keeps the label value', () => {
+    expect(parseServiceSnapshot({ name: 'a', namespace: 'b', ports: [], publicLabel: 'true' })).toMatchObject(
+      {
+        publicLabel: 'true',
+      },
+    );
+    expect(parseServiceSnapshot({ name: 'a', namespace: 'b', ports: [], publicLabel: '' })).toMatchObject({
+      publicLabel: '',
+    });
+  });
+
+  test.each(['true', 'false', 'yes', ' ', '""', 'no'])(
+    'a Service whose label is %p is not exported and is reported as ignored',
+    (value) => {
+      const { publicServices, warnings, ignored } = buildPublicServices(
+        [svc({ publicLabel: '' }), svc({ name: 'other', publicLabel: value })],
+        'c.local',
+      );
+      expect(publicServices.map((s) => s.hostname)).toEqual(['bar.xyz.svc.c.local']);
+      expect(ignored).toEqual([{ service: 'xyz/other', reason: 'LabelValueNotEmpty' }]);
+      expect(warnings).toEqual([
+        { service: 'xyz/other', message: expect.stringMatching(/label .*public-service=.* ignored/) },
+      ]);
+    },
+  );
+
+  test('an ignored Service does not take the hostname of an exported one', () => {
+    const { publicServices, ignored } = buildPublicServices(
+      [svc({ publicLabel: 'true', ports: [{ name: 'tcp', port: 1 }] }), svc({ publicLabel: '' })],
+      'c.local',
+    );
+    expect(publicServices).toEqual([
+      { hostname: 'bar.xyz.svc.c.local', ports: [{ name: 'http', port: 8080, protocol: 'HTTP' }] },
+    ]);
+    expect(ignored).toHaveLength(1);
+  });
+});

@@ -9,10 +9,18 @@ import { detectProtocol, type Protocol } from '../wire/protocol';
 export const PUBLIC_SERVICE_LABEL = 'federation.istio.deckhouse.io/public-service';
 export const ALLOWED_TRUST_DOMAINS_ANNOTATION = 'federation.istio.deckhouse.io/allowed-trust-domains';
 
+/**
+ * The reference selects `federation.istio.deckhouse.io/public-service=` (empty value only).
+ * We watch the label with any value, so that a Service labelled `=true` is reported as
+ * ignored instead of silently missing, and export only those with the empty value.
+ */
+export const PUBLIC_SERVICE_LABEL_VALUE = '';
+
 /** What the jqFilter keeps of a Service: nothing else may re-run the hook. */
 export const PUBLIC_SERVICE_JQ_FILTER = `{
   name: .metadata.name,
   namespace: .metadata.namespace,
+  publicLabel: (.metadata.labels // {})["${PUBLIC_SERVICE_LABEL}"],
   ports: [(.spec.ports // [])[] | {name, port, protocol, appProtocol}],
   allowedTrustDomains: (.metadata.annotations // {})["${ALLOWED_TRUST_DOMAINS_ANNOTATION}"]
 }`;
@@ -31,6 +39,17 @@ export interface ServiceSnapshot {
   ports: ServicePortSnapshot[];
   /** The raw annotation value; undefined when the annotation is absent. */
   allowedTrustDomains?: string;
+  /**
+   * The public-service label's value. Only '' exports the Service; undefined means the
+   * caller selected with the exact selector already.
+   */
+  publicLabel?: string;
+}
+
+/** A labelled Service that is not exported, and why (the metric's `reason`). */
+export interface IgnoredService {
+  service: string;
+  reason: 'LabelValueNotEmpty';
 }
 
 export interface PublicServicePortValue {
@@ -73,7 +92,13 @@ export function parseServiceSnapshot(raw: unknown): ServiceSnapshot | undefined 
       appProtocol: optionalString(p.appProtocol),
     }));
   const allowed = typeof raw.allowedTrustDomains === 'string' ? raw.allowedTrustDomains : undefined;
-  return { name, namespace, ports, ...(allowed !== undefined ? { allowedTrustDomains: allowed } : {}) };
+  return {
+    name,
+    namespace,
+    ports,
+    ...(allowed !== undefined ? { allowedTrustDomains: allowed } : {}),
+    ...(typeof raw.publicLabel === 'string' ? { publicLabel: raw.publicLabel } : {}),
+  };
 }
 
 const PORT_NAME = new RegExp(PORT_NAME_PATTERN);
@@ -190,17 +215,26 @@ export function toPublicService(
 export function buildPublicServices(
   services: readonly (ServiceSnapshot | undefined)[],
   clusterDomain: string,
-): { publicServices: PublicServiceValue[]; warnings: DiscoveryWarning[] } {
+): { publicServices: PublicServiceValue[]; warnings: DiscoveryWarning[]; ignored: IgnoredService[] } {
   const warnings: DiscoveryWarning[] = [];
+  const ignored: IgnoredService[] = [];
   const byHostname = new Map<string, PublicServiceValue>();
   for (const service of services) {
     if (!service) continue;
     const ref = `${service.namespace}/${service.name}`;
+    if (service.publicLabel !== undefined && service.publicLabel !== PUBLIC_SERVICE_LABEL_VALUE) {
+      ignored.push({ service: ref, reason: 'LabelValueNotEmpty' });
+      warnings.push({
+        service: ref,
+        message: `label ${PUBLIC_SERVICE_LABEL}=${JSON.stringify(service.publicLabel).slice(0, 70)} has a value; the Service is ignored (only the empty value, \`${PUBLIC_SERVICE_LABEL}=\`, makes a Service public, as in Deckhouse)`,
+      });
+      continue;
+    }
     const value = toPublicService(service, clusterDomain, (message) =>
       warnings.push({ service: ref, message }),
     );
     if (value && !byHostname.has(value.hostname)) byHostname.set(value.hostname, value);
   }
   const publicServices = [...byHostname.values()].sort((a, b) => compareStrings(a.hostname, b.hostname));
-  return { publicServices, warnings };
+  return { publicServices, warnings, ignored };
 }

@@ -146,7 +146,12 @@ async function fetchOutcome<P>(
   }
   return {
     public: publicResult,
-    private: { ok: true, document: privateDoc.value.document, rejected: privateDoc.value.rejected },
+    private: {
+      ok: true,
+      document: privateDoc.value.document,
+      // Refused rootCA blocks are reported with the private document's refused items.
+      rejected: [...(publicDoc.rejected ?? []), ...privateDoc.value.rejected],
+    },
   };
 }
 

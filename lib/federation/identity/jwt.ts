@@ -50,14 +50,45 @@ export interface VerifyOptions {
   now?: Date;
   /** Leeway for `nbf`/`exp` against clock skew between clusters (the peer sets nbf = its now). */
   clockToleranceSeconds?: number;
+  /**
+   * A peer whose clock runs ahead sends a token whose `nbf` is in our future; the reference
+   * exporter ignores nbf, so such a peer works with Deckhouse. Accepted when `nbf` is ahead
+   * of us by at most the token's own lifetime (`exp - nbf`) and at most this many seconds.
+   * `exp` keeps its strict check (clockToleranceSeconds only): skew never extends a token.
+   */
+  maxNotBeforeSkewSeconds?: number;
+}
+
+/**
+ * The time the token's claims are checked at: `now`, or — for a token from a peer whose
+ * clock runs ahead within the allowed skew — its `nbf`. Since then nbf <= checked time < exp
+ * and nbf > now, exp is still in our future: only the nbf check is relaxed. The claims read
+ * here are unverified; jwtVerify then checks the signature over exactly these values.
+ */
+export function claimCheckTime(
+  claims: { nbf?: unknown; exp?: unknown },
+  now: Date,
+  options: { clockToleranceSeconds?: number; maxNotBeforeSkewSeconds?: number },
+): Date {
+  const { nbf, exp } = claims;
+  const maxSkew = options.maxNotBeforeSkewSeconds ?? 0;
+  if (typeof nbf !== 'number' || typeof exp !== 'number' || maxSkew <= 0) return now;
+  const nowSeconds = now.getTime() / 1000;
+  const ahead = nbf - nowSeconds;
+  if (ahead <= (options.clockToleranceSeconds ?? 0)) return now;
+  const lifetime = exp - nbf;
+  if (lifetime <= 0 || ahead > Math.min(lifetime, maxSkew)) return now;
+  return new Date(nbf * 1000);
 }
 
 /** Verifies a bearer token as the reference exporter does; returns the peer's clusterUUID. */
 export async function verifyPeerToken(token: string, options: VerifyOptions): Promise<{ subject: string }> {
   if (token.length > MAX_TOKEN_BYTES) throw new TokenRejected('token too large');
   let subject: unknown;
+  let claims: { nbf?: unknown; exp?: unknown; sub?: unknown };
   try {
-    subject = decodeJwt(token).sub;
+    claims = decodeJwt(token);
+    subject = claims.sub;
   } catch {
     throw new TokenRejected('malformed token');
   }
@@ -70,7 +101,7 @@ export async function verifyPeerToken(token: string, options: VerifyOptions): Pr
       algorithms: ['EdDSA', 'Ed25519'],
       audience: options.ownClusterUUID,
       requiredClaims: ['exp', 'aud', 'sub'],
-      ...(options.now ? { currentDate: options.now } : {}),
+      currentDate: claimCheckTime(claims, options.now ?? new Date(), options),
       ...(options.clockToleranceSeconds ? { clockTolerance: options.clockToleranceSeconds } : {}),
     }));
   } catch (error) {

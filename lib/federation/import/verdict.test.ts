@@ -3,7 +3,7 @@ import { MODULE_ROOT } from '../../../tests/support/module';
 import { testPublicDocument } from '../../../tests/support/peer-identity';
 import { moduleValidators } from '../../hook-sdk/testing';
 import { readFederation, type Federation } from '../kind';
-import { isAcceptableGatewayAddress } from '../wire/gateway-address';
+import { checkGatewayAddress } from '../../net/address';
 import { hostnameScopeChecker } from '../wire/validate';
 import { allConflicts, decideImports, type ImportLimits } from './verdict';
 
@@ -436,7 +436,7 @@ describe('merge properties (fast-check)', () => {
             }),
           );
           for (const e of entry.endpoints) {
-            expect(isAcceptableGatewayAddress(e.address)).toBe(true);
+            expect(checkGatewayAddress(e.address, { localClusterDomain: LOCAL }).ok).toBe(true);
             expect(Object.keys(e.ports).sort()).toEqual(entry.ports.map((p) => p.name).sort());
             for (const port of Object.values(e.ports))
               expect(gateways.has(`${e.address}:${port}`)).toBe(true);

@@ -89,3 +89,15 @@ describe('trusted peers', () => {
     expect(refusedOf(later)).toEqual([['ok', 'InvalidPublicMetadata']]);
   });
 });
+
+test('issue 10 item 4: a root CA read back from status reaches trust filtered and re-encoded', () => {
+  const ca = pub('uuid-x').rootCA;
+  const key =
+    '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBqOuvAMLdJ9ZQ5m5YvJ2lpjtpuZP6vnMd1ODnmuAoh6\n-----END PRIVATE KEY-----\n';
+  const dirty = {
+    ...fed('x', 'x.local'),
+    public: { ...pub('uuid-x'), rootCA: `junk\r\n${ca.replace(/\n/g, '\r\n')}${key}` },
+  };
+  const { peers } = selectTrustedPeers([dirty], { trustDomain: LOCAL, now: NOW });
+  expect(peers.map((p) => p.rootCA)).toEqual([ca]);
+});

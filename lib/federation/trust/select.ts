@@ -61,7 +61,8 @@ export function selectTrustedPeers<T extends TrustInput>(
       refusals.set(peer.name, { reason: 'InvalidPublicMetadata', message: checked.error });
       continue;
     }
-    candidates.push({ ...peer, public: peer.public });
+    // The checked document: its rootCA holds only re-encoded CA certificates.
+    candidates.push({ ...peer, public: checked.value });
   }
   const claimants = new Map<string, string[]>();
   for (const peer of candidates) {

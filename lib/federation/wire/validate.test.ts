@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { makeCertificate } from '../../../tests/fetch/certs';
 import { deckhouseKeypair } from '../../../tests/fetch/peer';
+import { toPem } from '../../pki/ca-certificates';
 import {
   checkPrivateDocument,
   checkPublicDocument,
@@ -27,7 +28,11 @@ describe('checkPublicDocument', () => {
   const good = { clusterUUID: 'b-uuid', authnKeyPub: keypair.pub, rootCA: rootCA.certPem };
 
   it('accepts a Deckhouse public document and keeps only the known keys', () => {
-    expect(checkPublicDocument({ ...good, extra: 'x' }, NOW)).toEqual({ ok: true, value: good });
+    // rootCA comes back re-encoded (forge writes CRLF; we write LF from the DER).
+    expect(checkPublicDocument({ ...good, extra: 'x' }, NOW)).toEqual({
+      ok: true,
+      value: { ...good, rootCA: toPem(new X509Certificate(rootCA.certPem).raw) },
+    });
   });
 
   it.each([
@@ -40,7 +45,7 @@ describe('checkPublicDocument', () => {
       { ...good, rootCA: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' },
       /does not parse/,
     ],
-    ['no PEM at all', { ...good, rootCA: 'not a certificate' }, /no PEM certificate/],
+    ['no PEM at all', { ...good, rootCA: 'not a certificate' }, /no usable CA certificate.*no PEM block/],
   ])('rejects %s', (_name, doc, error) => {
     const result = checkPublicDocument(doc, NOW);
     expect(result.ok).toBe(false);
@@ -336,4 +341,113 @@ test.each([
   const violation = hostnameProblem(hostname, { peerTrustDomain: peer, ownTrustDomain: 'cluster-a.local' });
   if (expected === undefined) expect(violation).toBeUndefined();
   else expect(violation).toContain(expected);
+});
+
+describe('gateway addresses (issue 10 item 3): parsed, canonicalised, local spellings refused', () => {
+  it('keeps canonical forms and refuses every spelling of loopback, metadata and our own domain', () => {
+    const addresses = [
+      '2001:0DB8:0000:0000:0000:0000:0000:0001',
+      'gw.example.com',
+      '10.1.2.3',
+      '2130706433',
+      '0177.0.0.1',
+      '0x7f.1',
+      '127.1',
+      '::ffff:7f00:1',
+      '0:0:0:0:0:0:0:1',
+      '169.254.169.254',
+      'fd00:ec2::254',
+      'metadata.google.internal',
+      'foo.localhost',
+      'ingressgateway.d8-istio.svc.cluster-a.local',
+    ];
+    const result = checkPrivateDocument(
+      { ingressGateways: addresses.map((address) => ({ address, port: 15443 })) },
+      scope,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.document.ingressGateways).toEqual([
+      { address: '2001:db8::1', port: 15443 },
+      { address: 'gw.example.com', port: 15443 },
+      { address: '10.1.2.3', port: 15443 },
+    ]);
+    expect(result.value.rejected).toHaveLength(addresses.length - 3);
+    expect(result.value.rejected[0]).toMatch(/^ingressGateways\[3\]: .*127\.0\.0\.1/);
+  });
+
+  it('two spellings of one gateway are one gateway', () => {
+    const result = checkPrivateDocument(
+      {
+        ingressGateways: [
+          { address: '2001:db8::1', port: 15443 },
+          { address: '2001:DB8:0::0:1', port: 15443 },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok && result.value.document.ingressGateways).toEqual([
+      { address: '2001:db8::1', port: 15443 },
+    ]);
+  });
+});
+
+describe('root CA filtering (issue 10 item 4): only re-encoded CA certificates reach trust', () => {
+  const leaf = makeCertificate({
+    commonName: 'leaf',
+    isCA: false,
+    issuer: rootCA,
+    notBefore: new Date('2026-01-01T00:00:00Z'),
+    notAfter: new Date('2030-01-01T00:00:00Z'),
+  });
+  const good = { clusterUUID: 'b-uuid', authnKeyPub: keypair.pub };
+  const reencoded = toPem(new X509Certificate(rootCA.certPem).raw);
+
+  it('drops a private key, a leaf and text from rootCA, keeps the CA re-encoded, reports the rest', () => {
+    const rootCAText = ['comment', rootCA.certPem, rootCA.keyPem, leaf.certPem].join('\n');
+    const result = checkPublicDocument({ ...good, rootCA: rootCAText }, NOW);
+    expect(result).toMatchObject({ ok: true, value: { ...good, rootCA: reencoded } });
+    if (!result.ok) return;
+    expect(result.value.rootCA).not.toContain('PRIVATE KEY');
+    expect(result.rejected).toEqual([
+      expect.stringMatching(/^rootCA block #2 \(RSA PRIVATE KEY\): a private key/),
+      expect.stringMatching(/^rootCA block #3 \(CERTIFICATE\): CN=leaf is not a CA/),
+      'rootCA: 1 line(s) of text outside PEM blocks ignored',
+    ]);
+  });
+
+  it('refuses the document when no CA certificate is left', () => {
+    const result = checkPublicDocument({ ...good, rootCA: rootCA.keyPem + leaf.certPem }, NOW);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/no usable CA certificate.*private key.*not a CA/);
+  });
+});
+
+describe("peers' port protocols follow the reference rule (issue 10 item 13)", () => {
+  it('classifies by substring of the prefix, case-sensitive; a stated protocol wins', () => {
+    const result = checkPrivateDocument(
+      {
+        publicServices: [
+          {
+            hostname: 'a.ns.svc.cluster-b.local',
+            ports: [
+              { name: 'myhttp', port: 1 },
+              { name: 'HTTP', port: 2 },
+              { name: 'grpcweb-x', port: 3 },
+              { name: 'mtls', port: 4 },
+              { name: 'http', port: 5, protocol: 'TCP' },
+            ],
+          },
+        ],
+      },
+      scope,
+    );
+    expect(result.ok && result.value.document.publicServices[0]!.ports.map((p) => p.protocol)).toEqual([
+      'HTTP',
+      'TCP',
+      'HTTP2',
+      'TLS',
+      'TCP',
+    ]);
+  });
 });

@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { checkGatewayAddress } from '../../net/address';
+import { filterCaCertificates } from '../../pki/ca-certificates';
 import { parseAuthnPublicKey } from '../identity/authn-keys';
 import {
   validateIngressGateway,
@@ -11,15 +13,15 @@ import {
   type PublicService,
   type PublicServicePort,
 } from './documents';
-import { isAcceptableGatewayAddress } from './gateway-address';
 import { protocolFromPortName } from './protocol';
 import { generatedPortName } from '../discovery/public-services';
 
 /**
  * Everything a remote cluster sends is checked here, when fetched and again when read back
  * from status (cached/read.ts; anyone may edit a status): shapes via the schemas of
- * documents.ts, then meaning: keys and certificates must parse, gateway addresses must be
- * routable, a peer may publish only hostnames inside its own trust domain. Bad items are
+ * documents.ts, then meaning: keys and certificates must parse (only re-encoded CA
+ * certificates reach trust), gateway addresses are canonicalised and must be routable
+ * (lib/net/address.ts), a peer may publish only hostnames inside its own trust domain. Bad items are
  * dropped one by one and named, so one mistake on the peer does not take its other
  * services down.
  */
@@ -54,6 +56,9 @@ export function parseJsonBody(body: Buffer): Validation<unknown> {
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /**
+ * Strict: why `pem` as a whole cannot serve as a trusted root, or undefined. The fetch and
+ * merge path no longer uses it: checkPublicDocument keeps the CA certificates of a bundle
+ * and refuses the rest (lib/pki/ca-certificates.ts).
  * Why `pem` cannot serve as a trusted root, or undefined. node:crypto's X509Certificate
  * rather than node-forge: forge cannot read certificates with EC keys, which istiod
  * plug-in CAs commonly use.
@@ -81,7 +86,15 @@ export function rootCAProblem(pem: string, now: Date): string | undefined {
   return undefined;
 }
 
-export function checkPublicDocument(raw: unknown, now: Date): Validation<PublicDocument> {
+/**
+ * The public document, its rootCA reduced to the CA certificates it holds, re-encoded
+ * (lib/pki/ca-certificates.ts); `rejected` names the refused PEM blocks. Refused only
+ * when no usable CA certificate is left.
+ */
+export function checkPublicDocument(
+  raw: unknown,
+  now: Date,
+): { ok: true; value: PublicDocument; rejected?: string[] } | { ok: false; error: string } {
   const shape = validatePublicDocument(raw);
   if (!shape.ok) return shape;
   const { clusterUUID, authnKeyPub, rootCA } = shape.value;
@@ -90,10 +103,19 @@ export function checkPublicDocument(raw: unknown, now: Date): Validation<PublicD
   } catch (error) {
     return { ok: false, error: `public document authnKeyPub is unusable: ${(error as Error).message}` };
   }
-  const caProblem = rootCAProblem(rootCA, now);
-  if (caProblem) return { ok: false, error: `public document ${caProblem}` };
+  const ca = filterCaCertificates(rootCA, { now });
+  const refused = capList(ca.refused.map((r) => `rootCA${r.startsWith('block') ? ' ' : ': '}${r}`));
+  if (ca.pem === '')
+    return {
+      ok: false,
+      error: `public document rootCA holds no usable CA certificate: ${refused.join('; ')}`,
+    };
   // Only the known keys: anything else the peer adds does not travel into our status.
-  return { ok: true, value: { clusterUUID, authnKeyPub, rootCA } };
+  return {
+    ok: true,
+    value: { clusterUUID, authnKeyPub, rootCA: ca.pem },
+    ...(refused.length ? { rejected: refused } : {}),
+  };
 }
 
 export interface HostnameScope {
@@ -148,14 +170,16 @@ export function checkPrivateDocument(
       rejected.push(`ingressGateways[${i}]: ${gateway.error}`);
       continue;
     }
-    if (!isAcceptableGatewayAddress(gateway.value.address)) {
-      rejected.push(`ingressGateways[${i}]: address ${gateway.value.address} is not routable`);
+    // Parsed and canonicalised: other spellings of loopback, metadata or our own names are refused.
+    const address = checkGatewayAddress(gateway.value.address, { localClusterDomain: scope.ownTrustDomain });
+    if (!address.ok) {
+      rejected.push(`ingressGateways[${i}]: address ${address.reason}`);
       continue;
     }
-    const key = `${gateway.value.address}:${gateway.value.port}`;
+    const key = `${address.address}:${gateway.value.port}`;
     if (seenGateways.has(key)) continue;
     seenGateways.add(key);
-    ingressGateways.push({ address: gateway.value.address, port: gateway.value.port });
+    ingressGateways.push({ address: address.address, port: gateway.value.port });
   }
   const publicServices: PublicService[] = [];
   const seenHostnames = new Set<string>();
