@@ -496,21 +496,79 @@ describe('fetch hook: item-level validation of the private document', () => {
   });
 });
 
-describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
-  it('refuses a link-local gateway when fetched: nothing of this peer is imported, and status says so', async () => {
-    peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '169.254.169.254', port: 15443 }] };
+describe('fetch hook: refused items never silently empty an import (issue 10 item 5)', () => {
+  it('a document whose every service is refused keeps the last good data and says so', async () => {
+    peerB.privateDocument = {
+      ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+      publicServices: [
+        { hostname: 'foo.xyz.svc.cluster-x.local', ports: [{ name: 'http', port: 80 }] },
+        { hostname: 'big.xyz.svc.cluster-b.local', ports: [{ name: 'http', port: 70000 }] },
+      ],
+    };
     const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
     const after = applyStatusPatches(healthy, result.kubeOperations);
-    expect(statusOf(after, 'b').metadataCache).toMatchObject({ private: { ingressGateways: [] } });
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(statusOf(after, 'b').importedServices).toBe(1);
+    expect(statusOf(after, 'b').rejectedItems).toEqual([
+      'publicServices[0] foo.xyz.svc.cluster-x.local: hostname outside *.svc.cluster-b.local',
+      expect.stringMatching(/^publicServices\[1\] big\.xyz\.svc\.cluster-b\.local: /),
+    ]);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'AllItemsRejected',
+      message: expect.stringContaining('every one of the 2 published service(s) was refused'),
+    });
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'False', reason: 'AllItemsRejected' });
+  });
+
+  it('every gateway refused while services are published: the last good data stays', async () => {
+    peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '127.0.0.1', port: 15443 }] };
+    const after = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'AllItemsRejected',
+    });
+  });
+
+  it('a well-formed empty list is accepted: the peer stopped exporting', async () => {
+    peerB.privateDocument = { ingressGateways: [{ address: '192.0.2.10', port: 15443 }], publicServices: [] };
+    const after = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    expect(statusOf(after, 'b').importedServices).toBe(0);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({ status: 'True' });
+    expect(condition(after, 'b', 'ServicesImported')).toMatchObject({
+      status: 'True',
+      reason: 'NoPublicServices',
+    });
+  });
+});
+
+describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
+  it('refuses a link-local gateway when fetched, imports through the others, and status says so', async () => {
+    peerB.privateDocument = {
+      ...privateB,
+      ingressGateways: [
+        { address: '169.254.169.254', port: 15443 },
+        { address: '192.0.2.10', port: 15443 },
+      ],
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
     expect(statusOf(after, 'b').rejectedItems).toEqual([
       expect.stringMatching(/^ingressGateways\[0\]: address .*169\.254\.169\.254/),
     ]);
-    expect(statusOf(after, 'b').importedServices).toBe(0);
+    expect(statusOf(after, 'b').importedServices).toBe(1);
     expect(condition(after, 'b', 'ServicesImported')).toMatchObject({
-      status: 'False',
-      reason: 'NoGateways',
+      status: 'True',
+      message: expect.stringContaining('1 item(s) rejected'),
     });
-    expect(statusOf(healthy, 'b').importedServices).toBe(1);
   });
 
   it('status is a projection of the verdict: an edited importedServices or reason is put right on the next run', async () => {

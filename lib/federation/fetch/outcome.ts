@@ -6,7 +6,8 @@ import type { FetchFailureReason } from './transport';
  * not. The fetcher (peer.ts) makes it; status/record.ts turns it into status.
  */
 
-export type FailureReason = FetchFailureReason | 'LocalIdentityMissing';
+/** `AllItemsRejected`: refused items would have emptied the import (the last good data stays). */
+export type FailureReason = FetchFailureReason | 'LocalIdentityMissing' | 'AllItemsRejected';
 
 export interface FetchFailure {
   reason: FailureReason;

@@ -130,6 +130,22 @@ async function fetchOutcome<P>(
     ownTrustDomain: env.local.trustDomain,
   });
   if (!privateDoc.ok) return { public: publicResult, private: invalid(privateUrl, privateDoc.error) };
+  // Refused rootCA blocks are reported with the private document's refused items.
+  const rejected = [...(publicDoc.rejected ?? []), ...privateDoc.value.rejected];
+  if (privateDoc.value.emptied) {
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'AllItemsRejected',
+          message: `${privateUrl}: ${privateDoc.value.emptied}, see status.rejectedItems; the last good data stays`,
+          endpoint: privateUrl,
+        },
+        rejected,
+      },
+    };
+  }
   const cachedSize = JSON.stringify(privateDoc.value.document).length;
   if (cachedSize > MAX_CACHED_PRIVATE_DOCUMENT_CHARS) {
     return {
@@ -149,8 +165,7 @@ async function fetchOutcome<P>(
     private: {
       ok: true,
       document: privateDoc.value.document,
-      // Refused rootCA blocks are reported with the private document's refused items.
-      rejected: [...(publicDoc.rejected ?? []), ...privateDoc.value.rejected],
+      rejected,
     },
   };
 }

@@ -68,8 +68,9 @@ export function recordFetch<P>(
       now,
       heartbeat,
     );
-    rejectedItems = outcome.private.rejected ?? [];
   }
+  // What the peer's last private document had refused, also when that emptied it.
+  if (outcome.private?.ok || outcome.private?.rejected) rejectedItems = outcome.private.rejected ?? [];
   const failure = outcomeFailure(outcome);
   const { lastError: _lastError, fetchRetry: _fetchRetry, rejectedItems: _rejected, ...kept } = previous;
   const status: PeerStatus<P> = {

@@ -451,3 +451,37 @@ describe("peers' port protocols follow the reference rule (issue 10 item 13)", (
     ]);
   });
 });
+
+describe('emptied imports (issue 10 item 5)', () => {
+  const scope = { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' };
+  const gw = { address: '192.0.2.10', port: 15443 };
+  const ok = { hostname: 'a.ns.svc.cluster-b.local', ports: [{ name: 'http', port: 80 }] };
+  const bad = { hostname: 'a.ns.svc.cluster-x.local', ports: [{ name: 'http', port: 80 }] };
+  const emptied = (doc: unknown) => {
+    const result = checkPrivateDocument(doc, scope);
+    return result.ok ? result.value.emptied : 'invalid';
+  };
+  test.each([
+    [
+      'every service refused',
+      { ingressGateways: [gw], publicServices: [bad] },
+      'every one of the 1 published service(s)',
+    ],
+    [
+      'every gateway refused',
+      { ingressGateways: [{ address: '127.0.0.1', port: 1 }], publicServices: [ok] },
+      'gateway(s)',
+    ],
+    ['some refused', { ingressGateways: [gw], publicServices: [ok, bad] }, undefined],
+    ['empty lists', { ingressGateways: [], publicServices: [] }, undefined],
+    ['null lists', { ingressGateways: null, publicServices: null }, undefined],
+    [
+      'gateways refused, no services',
+      { ingressGateways: [{ address: '127.0.0.1', port: 1 }], publicServices: [] },
+      undefined,
+    ],
+  ])('%s', (_, doc, expected) => {
+    if (expected === undefined) expect(emptied(doc)).toBeUndefined();
+    else expect(emptied(doc)).toContain(expected);
+  });
+});

@@ -36,6 +36,12 @@ export interface ValidatedPrivateDocument {
   document: CachedPrivateDocument;
   /** Short, human-readable descriptions of refused items. */
   rejected: string[];
+  /**
+   * Set when refused items emptied a list the peer sent non-empty (every service, or every
+   * gateway while services are published): such a document must not replace the last good
+   * one (issue 10 item 5). A well-formed empty list is not "emptied".
+   */
+  emptied?: string;
 }
 
 /**
@@ -197,7 +203,22 @@ export function checkPrivateDocument(
     seenHostnames.add(checked.value.hostname);
     publicServices.push(checked.value);
   }
-  return { ok: true, value: { document: { ingressGateways, publicServices }, rejected: capList(rejected) } };
+  const sentServices = shape.value.publicServices?.length ?? 0;
+  const sentGateways = shape.value.ingressGateways?.length ?? 0;
+  const emptied =
+    sentServices > 0 && publicServices.length === 0
+      ? `every one of the ${sentServices} published service(s) was refused`
+      : sentGateways > 0 && ingressGateways.length === 0 && publicServices.length > 0
+        ? `every one of the ${sentGateways} published ingress gateway(s) was refused`
+        : undefined;
+  return {
+    ok: true,
+    value: {
+      document: { ingressGateways, publicServices },
+      rejected: capList(rejected),
+      ...(emptied ? { emptied } : {}),
+    },
+  };
 }
 
 function checkPublicService(
