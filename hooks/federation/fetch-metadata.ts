@@ -52,19 +52,20 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
       const federations = snapshots.federations
         .map((raw) => readFederation(raw, { ownTrustDomain: local.trustDomain }))
         .filter((f): f is Federation => f !== undefined);
-      if (values.get<boolean>('istio.federation.enabled') !== true) {
-        if (federations.length) log.info('federation is disabled; remote metadata is not fetched');
-        return;
-      }
+      // Disabled: nothing is fetched; statuses and metrics say nothing is imported.
+      const enabled = values.get<boolean>('istio.federation.enabled') === true;
+      if (!enabled && federations.length) log.info('federation is disabled; remote metadata is not fetched');
       const missingIdentity = missingLocalIdentity(local);
-      const plan = planFetches(federations, {
-        ownTrustDomain: local.trustDomain,
-        now,
-        scheduled: triggers.some((t) => t.binding === FETCH_TICK),
-        policy,
-        holdFetches: missingIdentity.length > 0,
-      });
-      if (missingIdentity.length > 0 && plan.some((e) => e.action === 'wait')) {
+      const plan = enabled
+        ? planFetches(federations, {
+            ownTrustDomain: local.trustDomain,
+            now,
+            scheduled: triggers.some((t) => t.binding === FETCH_TICK),
+            policy,
+            holdFetches: missingIdentity.length > 0,
+          })
+        : federations.map((peer) => ({ peer, action: 'wait' as const }));
+      if (enabled && missingIdentity.length > 0 && plan.some((e) => e.action === 'wait')) {
         log.info('local identity not in values yet; federations wait for it', { missing: missingIdentity });
       }
       const outcomes = await fetchAllPeers(
@@ -75,7 +76,8 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
       const { statuses } = nextStatuses(FEDERATION_KIND, plan, outcomes, {
         local: { trustDomain: local.trustDomain, clusterUUID: local.clusterUUID, now },
         policy,
-        ...(options.importLimits ? { limits: options.importLimits } : {}),
+        limits: options.importLimits,
+        disabled: !enabled,
       });
       for (const status of statuses) {
         for (const event of fetchLogEvents(status)) log[event.level](event.message, event.fields);
@@ -93,7 +95,7 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
           name: entry.peer.name,
           metadataEndpoint: entry.peer.metadataEndpoint,
           status: next,
-          refused: entry.action === 'refuse',
+          refused: entry.action === 'refuse' || !enabled,
           ...(fetch ? { durationMs: fetch.timed.durationMs } : {}),
         })),
         now,

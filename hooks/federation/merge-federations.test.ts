@@ -7,6 +7,7 @@ import { testPublicDocument } from '../../tests/support/peer-identity';
 import hook, { METRIC_GROUP, METRICS } from './merge-federations';
 
 const harness = clusterAHarness();
+const enabled = { federation: { enabled: true } };
 const pub = testPublicDocument;
 
 function federation(name: string, trustDomain: string, status: unknown): KubeObject {
@@ -88,7 +89,7 @@ type Internal = {
 
 describe('merge hook', () => {
   it('computes trusted peers and ServiceEntries from the statuses, validated against the values schema', async () => {
-    const result = await harness.run(hook, { cluster, trigger: 'federations' });
+    const result = await harness.run(hook, { cluster, trigger: 'federations', configValues: enabled });
     const { trustedPeers, serviceEntries } = (result.moduleValues as Internal).internal.federation;
     expect(trustedPeers).toEqual([
       { name: 'cluster-b', trustDomain: 'cluster-b.local', ...pub('uuid-b') },
@@ -146,6 +147,7 @@ describe('merge hook', () => {
     // invalid as a whole, the rest of the federation stays.
     const hostname = 'web.ns.svc.cluster-b.local';
     const result = await harness.run(hook, {
+      configValues: enabled,
       cluster: [
         federation(
           'b',
@@ -178,11 +180,11 @@ describe('merge hook', () => {
   });
 
   it('writes no values patch when the result is unchanged; removes entries when federations go', async () => {
-    const first = await harness.run(hook, { cluster });
+    const first = await harness.run(hook, { cluster, configValues: enabled });
     const internal = (first.moduleValues as Internal).internal;
-    const again = await harness.run(hook, { cluster, values: { internal } });
+    const again = await harness.run(hook, { cluster, values: { internal }, configValues: enabled });
     expect(again.valuesPatch).toEqual([]);
-    const none = await harness.run(hook, { values: { internal } });
+    const none = await harness.run(hook, { values: { internal }, configValues: enabled });
     expect((none.moduleValues as Internal).internal.federation).toMatchObject({
       trustedPeers: [],
       serviceEntries: [],
@@ -201,9 +203,31 @@ describe('merge hook', () => {
     expect(rb).toEqual(ra);
   });
 
+  it('while federation is disabled: nothing trusted or imported in values or metrics (issue 10 item 9)', async () => {
+    const result = await harness.run(hook, { cluster, trigger: 'federations', configValues: {} });
+    const { trustedPeers, serviceEntries } = (result.moduleValues as Internal).internal.federation;
+    expect(trustedPeers).toEqual([]);
+    expect(serviceEntries).toEqual([]);
+    const imported = result.metrics.filter((m) => 'name' in m && m.name === METRICS.importedServices);
+    expect(imported.map((m) => 'value' in m && m.value)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(result.metrics.some((m) => 'name' in m && m.name === METRICS.refused)).toBe(false);
+  });
+
+  it('a deleted federation leaves no metric series behind', async () => {
+    const result = await harness.run(hook, {
+      cluster: cluster.slice(1),
+      trigger: 'federations',
+      configValues: enabled,
+    });
+    expect(result.metrics.filter((m) => 'labels' in m && m.labels?.federation_name === 'cluster-b')).toEqual(
+      [],
+    );
+    expect(result.metrics[0]).toEqual({ action: 'expire', group: METRIC_GROUP });
+  });
+
   it('runs in the compiled binary with the same values and metrics', async () => {
-    const expected = await harness.run(hook, { cluster });
-    const { values, configValues } = harness.initialValues({});
+    const expected = await harness.run(hook, { cluster, configValues: enabled });
+    const { values, configValues } = harness.initialValues({ configValues: enabled });
     const result = runCompiledHook(hookBinary(), app.hooks.indexOf(hook), {
       contexts: bindingContextsFor(hook, cluster, 'federations'),
       values,

@@ -38,10 +38,11 @@ export function createMergeHook(options: { importLimits?: ImportLimits } = {}) {
       const federations = snapshots.federations
         .map((raw) => readFederation(raw, { ownTrustDomain: local.trustDomain }))
         .filter((f): f is Federation => f !== undefined);
+      const disabled = values.get<boolean>('istio.federation.enabled') !== true;
       const verdict = FEDERATION_KIND.decide(
         federations,
         { trustDomain: local.trustDomain, clusterUUID: local.clusterUUID, now },
-        options.importLimits,
+        { limits: options.importLimits, disabled },
       );
       for (const event of importLogEvents(federations, verdict))
         log[event.level](event.message, event.fields);

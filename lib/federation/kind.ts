@@ -4,7 +4,7 @@ import {
   type PrivateDocumentValidator,
   type ReadContext,
 } from './cached/read';
-import { decideImports, type ImportLimits, type ImportVerdict } from './import/verdict';
+import { decideImports, type ImportOptions, type ImportVerdict } from './import/verdict';
 import type { LocalCluster } from './trust/select';
 import { checkPrivateDocument, type CachedPrivateDocument } from './wire/validate';
 
@@ -19,7 +19,7 @@ export interface PeerKind<P, V extends Pick<ImportVerdict, 'federations'>> {
   /** The fetch hook's jqFilter: spec and the status keys it owns (status/types.ts). */
   jqFilter: string;
   validatePrivate: PrivateDocumentValidator<P>;
-  decide(peers: readonly CachedPeer<P>[], local: LocalCluster, limits?: ImportLimits): V;
+  decide(peers: readonly CachedPeer<P>[], local: LocalCluster, options?: ImportOptions): V;
 }
 
 const PEER_JQ_FILTER = `{
@@ -45,7 +45,7 @@ export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
   ref: { apiVersion: 'deckhouse.io/v1alpha1', kind: 'IstioFederation' },
   jqFilter: PEER_JQ_FILTER,
   validatePrivate: checkPrivateDocument,
-  decide: (peers, local, limits) =>
+  decide: (peers, local, options) =>
     decideImports(
       peers.map((p) => ({
         name: p.name,
@@ -54,7 +54,7 @@ export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
         private: p.status.metadataCache?.private,
       })),
       local,
-      limits,
+      options,
     ),
 };
 

@@ -771,17 +771,49 @@ describe('fetch hook: identity and refusals', () => {
     }
   });
 
-  it('does nothing while federation is disabled', async () => {
+  it('while federation is disabled: fetches nothing, and status and metrics say nothing is imported (issue 10 item 9)', async () => {
     clock = at(6);
+    const requests = peerB.requests.length + peerC.requests.length;
     const result = await harness.run(hook, {
-      cluster: [fedB()],
+      cluster: healthy,
       trigger: FETCH_TICK,
       now: clock,
       configValues: {},
       values: withKeys,
     });
-    expect(result.kubeOperations).toEqual([]);
-    expect(result.metrics).toEqual([{ action: 'expire', group: FETCH_METRICS_GROUP }]);
+    expect(peerB.requests.length + peerC.requests.length).toBe(requests);
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    for (const name of ['b', 'c']) {
+      expect(statusOf(after, name).importedServices).toBe(0);
+      for (const type of ['TrustEstablished', 'ServicesImported', 'Ready'])
+        expect(condition(after, name, type)).toMatchObject({ status: 'False', reason: 'FederationDisabled' });
+      // The last good data stays for when federation is enabled again.
+      expect(statusOf(after, name).metadataCache).toEqual(statusOf(healthy, name).metadataCache);
+      expect(metric(result, FETCH_METRICS.ready, { federation_name: name })).toBe(0);
+    }
+    expect(result.metrics.some((m) => 'name' in m && m.name === FETCH_METRICS.fetchError)).toBe(false);
+    // Stable: the next tick writes nothing; enabling again restores the truth at once.
+    const again = await harness.run(hook, {
+      cluster: after,
+      trigger: FETCH_TICK,
+      now: at(16),
+      configValues: {},
+      values: withKeys,
+    });
+    expect(again.kubeOperations).toEqual([]);
+    const enabledAgain = applyStatusPatches(after, (await run(after, 'federations', at(17))).kubeOperations);
+    expect(statusOf(enabledAgain, 'b').importedServices).toBe(1);
+    expect(condition(enabledAgain, 'b', 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('a deleted federation leaves no metric series behind', async () => {
+    const onlyC = healthy.filter((o) => o.metadata.name !== 'b');
+    const result = await run(onlyC, 'federations', at(8));
+    const named = (n: string) =>
+      result.metrics.filter((m) => 'labels' in m && m.labels?.federation_name === n);
+    expect(named('b')).toEqual([]);
+    expect(named('c').length).toBeGreaterThan(0);
+    expect(result.metrics[0]).toEqual({ action: 'expire', group: FETCH_METRICS_GROUP });
   });
 });
 

@@ -54,7 +54,7 @@ function child(federations: number, services: number, limits: string, repeats: n
     const result = FEDERATION_KIND.decide(
       parsed,
       { trustDomain: LOCAL, now: new Date() },
-      limits === 'unlimited' ? UNLIMITED : DEFAULT_IMPORT_LIMITS,
+      { limits: limits === 'unlimited' ? UNLIMITED : DEFAULT_IMPORT_LIMITS },
     );
     // Serialising the values is part of what the hook does.
     const bytes = JSON.stringify(result.serviceEntries).length + JSON.stringify(result.trustedPeers).length;

@@ -23,7 +23,7 @@ export function importMetricSamples(verdict: ImportVerdict): MetricSample[] {
     samples.push({ name: IMPORT_METRICS.importedServices, value: v.imported, labels: { federation_name } });
     if (v.dropped)
       samples.push({ name: IMPORT_METRICS.droppedServices, value: v.dropped, labels: { federation_name } });
-    if (!v.trust.trusted)
+    if (!v.trust.trusted && v.trust.reason !== 'FederationDisabled')
       samples.push({
         name: IMPORT_METRICS.refused,
         value: 1,
@@ -54,6 +54,7 @@ export function importLogEvents<P>(peers: readonly CachedPeer<P>[], verdict: Imp
       });
   }
   for (const [federation, v] of verdict.federations) {
+    if (!v.trust.trusted && v.trust.reason === 'FederationDisabled') continue;
     if (!v.trust.trusted) {
       const { reason, message } = v.trust;
       events.push({

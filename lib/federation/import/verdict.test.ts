@@ -60,7 +60,7 @@ function merge(feds: readonly Fed[], limits?: ImportLimits) {
       private: p.status.metadataCache?.private,
     })),
     { trustDomain: LOCAL, now: NOW },
-    limits,
+    { limits },
   );
   const all = [...verdict.federations];
   return {

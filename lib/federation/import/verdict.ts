@@ -56,11 +56,31 @@ export interface ImportVerdict {
   federations: Map<string, PeerVerdict>;
 }
 
+export interface ImportOptions {
+  limits?: ImportLimits | undefined;
+  /** `istio.federation.enabled` is false: nothing is trusted or imported, every peer says why. */
+  disabled?: boolean | undefined;
+}
+
+export const FEDERATION_DISABLED = {
+  reason: 'FederationDisabled',
+  message: 'federation is disabled (istio.federation.enabled is false): nothing is trusted or imported',
+} as const;
+
 export function decideImports(
   inputs: readonly ImportInput[],
   local: LocalCluster,
-  limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+  options: ImportOptions = {},
 ): ImportVerdict {
+  const limits = options.limits ?? DEFAULT_IMPORT_LIMITS;
+  if (options.disabled) {
+    const disabled = (input: ImportInput): [string, PeerVerdict] => [
+      input.name,
+      { ...emptyVerdict(input), trust: { trusted: false, ...FEDERATION_DISABLED } },
+    ];
+    const sorted = [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { trustedPeers: [], serviceEntries: [], federations: new Map(sorted.map(disabled)) };
+  }
   const { trusted, peers, refusals } = selectTrustedPeers(inputs, local);
   const federations = new Map<string, PeerVerdict>();
   for (const input of inputs) {

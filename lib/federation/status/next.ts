@@ -29,7 +29,9 @@ export interface NextStatus<P> {
 export interface NextStatusOptions {
   local: LocalCluster;
   policy?: RefreshPolicy;
-  limits?: ImportLimits;
+  limits?: ImportLimits | undefined;
+  /** `istio.federation.enabled` is false (import/verdict.ts). */
+  disabled?: boolean;
 }
 
 export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
@@ -53,7 +55,7 @@ export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
     return { entry, status: result.status, fetch: { timed, recorded: result } };
   });
   const peers: CachedPeer<P>[] = recorded.map(({ entry, status }) => ({ ...entry.peer, status }));
-  const verdict = kind.decide(peers, options.local, options.limits);
+  const verdict = kind.decide(peers, options.local, { limits: options.limits, disabled: options.disabled });
   const statuses = recorded.map(({ entry, status, fetch }): NextStatus<P> => {
     const peerVerdict = verdict.federations.get(entry.peer.name);
     const next = peerVerdict

@@ -40,6 +40,18 @@ export function projectStatus<P>(
       lastError: trust.message,
     };
   }
+  if (!trust.trusted && trust.reason === 'FederationDisabled') {
+    // Fetching stops and the cache stays (for when federation is enabled again); what is
+    // trusted and imported is nothing, and status says so.
+    const conditions = (['TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
+      (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
+    );
+    return {
+      ...status,
+      conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
+      importedServices: 0,
+    };
+  }
   const fetched = findCondition(status.conditions, 'MetadataFetched');
   // Not fetched since it was created or refused: nothing to say yet.
   if (!fetched || isTrustDomainRefusal(fetched.reason)) return status;

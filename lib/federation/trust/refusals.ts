@@ -22,7 +22,9 @@ export type RefusalReason =
   | 'NoPublicMetadata'
   | 'InvalidPublicMetadata'
   | 'DuplicateClusterUUID'
-  | 'LocalClusterUUID';
+  | 'LocalClusterUUID'
+  /** Not a refusal of the peer: `istio.federation.enabled` is false, nothing is trusted. */
+  | 'FederationDisabled';
 
 export interface Refusal<R extends RefusalReason = RefusalReason> {
   reason: R;
