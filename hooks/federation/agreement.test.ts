@@ -219,6 +219,12 @@ describe.each(Object.entries(FIXTURES))('status and values agree: %s', (_, fixtu
     // Imported counts and hosts.
     expect(status.importedServices).toBe(hosts.size);
     expect(metric(metrics, METRICS.importedServices, name)?.value).toBe(hosts.size);
+    // What the import limit dropped: in the Services column and on the condition.
+    const dropped = metric(metrics, METRICS.droppedServices, name)?.value ?? 0;
+    expect((status as { services?: string }).services).toBe(
+      dropped ? `${hosts.size} (${dropped} dropped)` : `${hosts.size}`,
+    );
+    if (dropped) expect(condition('ServicesImported')?.reason).toBe('ImportLimitReached');
     // Trust and its reason.
     expect(condition('TrustEstablished')?.status === 'True').toBe(trusted.has(name));
     const refused = metric(metrics, METRICS.refused, name);
@@ -226,7 +232,7 @@ describe.each(Object.entries(FIXTURES))('status and values agree: %s', (_, fixtu
     else expect(condition('TrustEstablished')?.reason).toBe(refused?.labels?.reason);
     // Services imported means something is imported or there is nothing to import.
     if (condition('ServicesImported')?.status === 'True') expect(trusted.has(name)).toBe(true);
-    if (hosts.size > 0) expect(condition('ServicesImported')?.status).toBe('True');
+    if (hosts.size > 0 && !dropped) expect(condition('ServicesImported')?.status).toBe('True');
   });
 });
 

@@ -26,7 +26,7 @@ const PEER_JQ_FILTER = `{
   name: .metadata.name,
   generation: .metadata.generation,
   spec: .spec,
-  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, lastError, rejectedItems, fetchRetry})
+  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry})
 }`;
 
 /**

@@ -79,6 +79,7 @@ function readStatus<P>(
     if (conditions.length) status.conditions = conditions;
   }
   if (isCount(raw.importedServices)) status.importedServices = raw.importedServices;
+  if (isString(raw.services)) status.services = raw.services;
   if (isString(raw.lastError)) status.lastError = raw.lastError;
   if (Array.isArray(raw.rejectedItems) && raw.rejectedItems.every(isString)) {
     status.rejectedItems = raw.rejectedItems;

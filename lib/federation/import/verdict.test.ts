@@ -259,24 +259,34 @@ describe('service entries', () => {
     expect(valuesErrors(result)).toEqual([]);
   });
 
-  test('limits per federation and in total drop deterministically (federation name, then hostname) and report', () => {
+  test('the total limit is shared fairly (max-min), not by name; within a federation by hostname (issue 10 item 8)', () => {
     const services = (td: string, n: number) =>
       Array.from({ length: n }, (_, i) =>
         svc(`s${String(i).padStart(2, '0')}.ns.svc.${td}`, { name: 'http', port: 80 }),
       );
-    const feds = [fed('c', 'c.local', services('c.local', 3)), fed('b', 'b.local', services('b.local', 5))];
-    const result = merge(feds, { maxServicesPerFederation: 4, maxServicesTotal: 6 });
-    expect(result.serviceEntries.map((e) => e.hostname)).toEqual([
-      's00.ns.svc.b.local',
-      's00.ns.svc.c.local',
-      's01.ns.svc.b.local',
-      's01.ns.svc.c.local',
-      's02.ns.svc.b.local',
-      's03.ns.svc.b.local',
-    ]);
-    expect(result.dropped).toEqual({ b: 1, c: 1 });
-    expect(result.importedServices).toEqual({ b: 4, c: 2 });
-    expect(merge([...feds].reverse(), { maxServicesPerFederation: 4, maxServicesTotal: 6 })).toEqual(result);
+    const feds = [
+      fed('c', 'c.local', services('c.local', 3)),
+      fed('a', 'a.local', services('a.local', 9)),
+      fed('d', 'd.local', services('d.local', 1)),
+      fed('b', 'b.local', services('b.local', 5)),
+    ];
+    // Per federation at most 6; 12 in total: d wants 1, c 3, b 5, a 6 (of 9). d and c get
+    // all they want, b and a share the remaining 8 evenly.
+    const limits = { maxServicesPerFederation: 6, maxServicesTotal: 12 };
+    const result = merge(feds, limits);
+    expect(result.importedServices).toEqual({ a: 4, b: 4, c: 3, d: 1 });
+    expect(result.dropped).toEqual({ a: 5, b: 1 });
+    expect(
+      result.serviceEntries.filter((e) => e.hostname.endsWith('b.local')).map((e) => e.hostname),
+    ).toEqual(['s00', 's01', 's02', 's03'].map((s) => `${s}.ns.svc.b.local`));
+    expect(merge([...feds].reverse(), limits)).toEqual(result);
+    // A leftover unit goes to the first by name among those still wanting more.
+    expect(merge(feds, { maxServicesPerFederation: 6, maxServicesTotal: 13 }).importedServices).toEqual({
+      a: 5,
+      b: 4,
+      c: 3,
+      d: 1,
+    });
   });
 
   test('no federations: nothing', () => {

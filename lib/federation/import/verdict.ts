@@ -90,33 +90,38 @@ export function decideImports(
   }
   const hosts = new Map<string, Map<number, MergedPort>>();
   const gatewaysByFederation = new Map<string, IngressGateway[]>();
+  const importing: (typeof trusted)[number][] = [];
   for (const f of trusted) {
     const verdict: PeerVerdict = { ...emptyVerdict(f), trust: { trusted: true } };
     federations.set(f.name, verdict);
-    const doc = f.private;
-    if (!doc) {
-      verdict.state = 'NoPrivateMetadata';
-      continue;
-    }
-    if (doc.publicServices.length === 0) {
-      verdict.state = 'NoPublicServices';
-      continue;
-    }
-    if (doc.ingressGateways.length === 0) {
-      verdict.state = 'NoGateways';
-      continue;
-    }
-    verdict.state = 'Imported';
+    verdict.state = !f.private
+      ? 'NoPrivateMetadata'
+      : f.private.publicServices.length === 0
+        ? 'NoPublicServices'
+        : f.private.ingressGateways.length === 0
+          ? 'NoGateways'
+          : 'Imported';
+    if (verdict.state === 'Imported') importing.push(f);
+  }
+  const shares = fairShares(
+    new Map(
+      importing.map((f) => [
+        f.name,
+        Math.min(f.private!.publicServices.length, limits.maxServicesPerFederation),
+      ]),
+    ),
+    limits.maxServicesTotal,
+  );
+  for (const f of importing) {
+    const verdict = federations.get(f.name)!;
+    const doc = f.private!;
+    const share = shares.get(f.name) ?? 0;
     gatewaysByFederation.set(f.name, sortGateways(doc.ingressGateways));
     const ordered = [...doc.publicServices].sort((a, b) =>
       a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0,
     );
     for (const service of ordered) {
-      const isNewHost = !hosts.has(service.hostname);
-      if (
-        verdict.imported >= limits.maxServicesPerFederation ||
-        (isNewHost && hosts.size >= limits.maxServicesTotal)
-      ) {
+      if (verdict.imported >= share) {
         verdict.dropped++;
         continue;
       }
@@ -133,6 +138,35 @@ export function decideImports(
     serviceEntries: buildServiceEntries(hosts, (name) => gatewaysByFederation.get(name) ?? []),
     federations: new Map(names.map((name) => [name, federations.get(name)!])),
   };
+}
+
+/**
+ * The import limit, shared fairly: every federation gets what it wants (its services, at
+ * most the per-federation limit) when that fits; otherwise the total is shared max-min fair
+ * (water-filling: the smaller wants are met in full, the larger ones get equal shares). A
+ * unit left over from rounding goes to the first by name that still wants more. Within a
+ * federation, services are taken in hostname order.
+ */
+export function fairShares(wants: ReadonlyMap<string, number>, total: number): Map<string, number> {
+  const shares = new Map<string, number>();
+  const byName = [...wants.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byWant = [...byName].sort((a, b) => wants.get(a)! - wants.get(b)!);
+  let remaining = total;
+  let left = byWant.length;
+  for (const name of byWant) {
+    const share = Math.min(wants.get(name)!, Math.floor(remaining / left));
+    shares.set(name, share);
+    remaining -= share;
+    left--;
+  }
+  for (const name of byName) {
+    if (remaining <= 0) break;
+    if (shares.get(name)! < wants.get(name)!) {
+      shares.set(name, shares.get(name)! + 1);
+      remaining--;
+    }
+  }
+  return shares;
 }
 
 function emptyVerdict(input: ImportInput): Omit<PeerVerdict, 'trust'> {

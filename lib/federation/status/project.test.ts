@@ -316,6 +316,22 @@ describe('projectStatus', () => {
     expect(refused.metadataCache).toEqual(good().metadataCache);
   });
 
+  it('says when the import limit dropped services: condition, Ready and the Services column (issue 10 item 8)', () => {
+    const cut = projectStatus(good(), verdict({ published: 5, imported: 3, dropped: 2 }), context);
+    expect(findCondition(cut.conditions, 'ServicesImported')).toMatchObject({
+      status: 'False',
+      reason: 'ImportLimitReached',
+      message: expect.stringContaining('3 of 5 service(s) imported; 2 dropped by the import limit'),
+    });
+    expect(findCondition(cut.conditions, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ImportLimitReached',
+    });
+    expect(cut.importedServices).toBe(3);
+    expect(cut.services).toBe('3 (2 dropped)');
+    expect(projectStatus(cut, verdict(), context).services).toBe('1');
+  });
+
   it('leaves a peer that was never fetched alone', () => {
     expect(projectStatus({}, verdict(), context)).toEqual({});
   });

@@ -37,6 +37,7 @@ export function projectStatus<P>(
       ...(context.generation !== undefined ? { observedGeneration: context.generation } : {}),
       conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
       importedServices: 0,
+      services: servicesColumn(verdict),
       lastError: trust.message,
     };
   }
@@ -50,6 +51,7 @@ export function projectStatus<P>(
       ...status,
       conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
       importedServices: 0,
+      services: servicesColumn(verdict),
     };
   }
   const fetched = findCondition(status.conditions, 'MetadataFetched');
@@ -66,7 +68,13 @@ export function projectStatus<P>(
       context.generation,
     ),
     importedServices: verdict.imported,
+    services: servicesColumn(verdict),
   };
+}
+
+/** The Services printer column: what is imported, and what the import limit dropped. */
+function servicesColumn({ imported, dropped }: PeerVerdict): string {
+  return dropped ? `${imported} (${dropped} dropped)` : `${imported}`;
 }
 
 function trustCondition<P>(
@@ -125,6 +133,14 @@ function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): Cond
         message: `the peer publishes ${verdict.published} service(s) but no ingress gateway${rejectedNote}`,
       };
     default: {
+      if (verdict.dropped) {
+        return {
+          type,
+          status: 'False',
+          reason: 'ImportLimitReached',
+          message: `${verdict.imported} of ${verdict.published} service(s) imported; ${verdict.dropped} dropped by the import limit (per federation, and in total shared fairly between federations)${rejectedNote}${conflictNote(verdict)}`,
+        };
+      }
       const conflicts = verdict.conflicts;
       const reason = conflicts.length ? 'ImportConflicts' : verdict.state;
       const message = `${verdict.published} service(s) via ${verdict.gateways} gateway(s)${rejectedNote}${conflictNote(verdict)}`;

@@ -28,6 +28,8 @@ export interface PeerStatus<P> {
   metadataCache?: MetadataCache<P>;
   conditions?: Condition[];
   importedServices?: number;
+  /** The Services printer column: `importedServices`, and what the import limit dropped. */
+  services?: string;
   lastError?: string;
   rejectedItems?: string[];
   fetchRetry?: FetchRetry;
@@ -39,6 +41,7 @@ export const OWNED_STATUS_KEYS = [
   'metadataCache',
   'conditions',
   'importedServices',
+  'services',
   'lastError',
   'rejectedItems',
   'fetchRetry',
