@@ -57,7 +57,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Lists the Secret, then watches it from the listed resourceVersion. A watch that ends is
  * resumed from the last version seen; an expired version (410) or any error leads to a new
  * list after a bounded, jittered backoff (DEFAULT_BACKOFF: 0.25 s doubling to 30 s), reset
- * once a list succeeds. A deleted Secret is reported once; the caller keeps serving what it had.
+ * once a watch has worked (an event, or a second open). A deleted Secret is reported once; the caller keeps serving what it had.
  */
 export class SecretWatcher {
   private stopped = false;
@@ -103,13 +103,14 @@ export class SecretWatcher {
   }
 
   private async run(): Promise<void> {
+    // Failures in a row; only a watch that worked resets it, so a list that succeeds while
+    // every watch fails (e.g. RBAC without `watch`) still backs off to the cap.
     let failures = 0;
     while (!this.stopped) {
       let resourceVersion: string;
       try {
         resourceVersion = await this.list();
         this.metrics?.secretLists.inc({ result: 'success' });
-        failures = 0;
       } catch (error) {
         if (this.stopped) return;
         this.metrics?.secretLists.inc({ result: 'failure' });
@@ -124,7 +125,10 @@ export class SecretWatcher {
         const end = await this.watchFrom(version, (seen) => (version = seen));
         if (this.stopped) return;
         this.metrics?.secretWatchEnds.inc({ reason: end.kind });
-        if (end.kind === 'closed' && (end.events > 0 || Date.now() - started >= 1000)) continue;
+        if (end.kind === 'closed' && (end.events > 0 || Date.now() - started >= 1000)) {
+          failures = 0;
+          continue;
+        }
         failures++;
         if (end.kind === 'expired') {
           this.logger.info('watch expired, listing again', { secret: this.describe() });

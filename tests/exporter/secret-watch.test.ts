@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, startEtcd, type ApiServer, type Etcd } from '../../tools/e2e/control-plane';
+import { exporterKubeconfig } from '../../tools/e2e/exporter';
 import { KubeApi, resourcePath, type KubeObject } from '../../tools/e2e/kube-api';
 import { pollUntil } from '../../tools/e2e/wait';
 import { FULL_SCENARIO, scenarioValues } from '../helm/fixtures';
@@ -79,6 +80,19 @@ maybe('exporter --documents-secret on a real kube-apiserver', () => {
     return Date.now() - since;
   };
 
+  const serviceAccountToken = async (name: string): Promise<string> => {
+    const { status } = await apiServer!.api.create<{ status: { token: string } }>(
+      resourcePath('v1', 'serviceaccounts', { namespace: NAMESPACE, name, subresource: 'token' }),
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        metadata: { name },
+        spec: { expirationSeconds: 3600 },
+      },
+    );
+    return status.token;
+  };
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'exporter-watch-'));
     const etcdBinary = upstreamBinary('ETCD', 'etcd.sh');
@@ -109,41 +123,9 @@ maybe('exporter --documents-secret on a real kube-apiserver', () => {
       if (!object) throw new Error(`${kind}/metadata-exporter not rendered`);
       await api.create(resourcePath(apiVersion, plural, { namespace: NAMESPACE }), object);
     }
-    const tokenRequest = await api.create<{ status: { token: string } }>(
-      resourcePath('v1', 'serviceaccounts', {
-        namespace: NAMESPACE,
-        name: 'metadata-exporter',
-        subresource: 'token',
-      }),
-      {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        metadata: { name: 'metadata-exporter' },
-        spec: { expirationSeconds: 3600 },
-      },
-    );
-    saToken = tokenRequest.status.token;
+    saToken = await serviceAccountToken('metadata-exporter');
     const kubeconfig = join(dir, 'exporter.kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'watch',
-            cluster: {
-              server: apiServer.connection.server,
-              'certificate-authority-data': Buffer.from(apiServer.connection.caPem).toString('base64'),
-            },
-          },
-        ],
-        users: [{ name: 'metadata-exporter', user: { token: saToken } }],
-        contexts: [{ name: 'watch', context: { cluster: 'watch', user: 'metadata-exporter' } }],
-        'current-context': 'watch',
-      }),
-      { mode: 0o600 },
-    );
+    writeFileSync(kubeconfig, exporterKubeconfig(apiServer.connection, saToken), { mode: 0o600 });
     exporter = await startExporterWithArgs([
       '--documents-secret',
       `${NAMESPACE}/${SECRET}`,
@@ -248,6 +230,56 @@ maybe('exporter --documents-secret on a real kube-apiserver', () => {
     const recreatedAt = Date.now();
     await apiServer!.api.create(SECRETS, secretObject(documentFiles(recreated, empty, [])));
     await waitServed(recreated, recreatedAt, 'recreated Secret served');
+  });
+
+  test('an account that may list but not watch: documents served, the failing watch backs off', async () => {
+    const name = 'list-only';
+    const api = apiServer!.api;
+    await api.create(resourcePath('v1', 'serviceaccounts', { namespace: NAMESPACE }), {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace: NAMESPACE },
+    });
+    await api.create(resourcePath('rbac.authorization.k8s.io/v1', 'roles', { namespace: NAMESPACE }), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: NAMESPACE },
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['get', 'list'] }],
+    });
+    await api.create(resourcePath('rbac.authorization.k8s.io/v1', 'rolebindings', { namespace: NAMESPACE }), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace: NAMESPACE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: NAMESPACE }],
+    });
+    const kubeconfig = join(dir, `${name}.kubeconfig`);
+    writeFileSync(kubeconfig, exporterKubeconfig(apiServer!.connection, await serviceAccountToken(name)), {
+      mode: 0o600,
+    });
+    const listOnly = await startExporterWithArgs([
+      '--documents-secret',
+      `${NAMESPACE}/${SECRET}`,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    try {
+      await listOnly.waitForLog((r) => r.msg === 'documents loaded', WAIT_MS);
+      const res = await request(listOnly.port, '/metadata/public/public.json');
+      expect(JSON.parse(res.body)).toMatchObject({ clusterUUID: recreated.clusterUUID });
+      const isWatchFailure = (r: { msg: string }): boolean => r.msg === 'watch failed';
+      for (let n = 1; n <= 3; n++) {
+        await listOnly.waitForLog((r) => isWatchFailure(r) && r.failures === n, WAIT_MS);
+      }
+      const failed = listOnly.logs.filter(isWatchFailure);
+      expect(failed[0]?.error).toMatch(/^HTTP 403/);
+      // Each list succeeds, yet the delay doubles: 250 ms, 500 ms, 1 s (minus <= 20 % jitter).
+      expect(failed.slice(0, 3).map((r) => r.failures)).toEqual([1, 2, 3]);
+      expect(failed[2]!.retryInMs as number).toBeGreaterThan(failed[1]!.retryInMs as number);
+      expect(failed[1]!.retryInMs as number).toBeGreaterThan(failed[0]!.retryInMs as number);
+    } finally {
+      await listOnly.stop();
+    }
   });
 
   test('the API server goes away: documents still served, the failed watch and lists are retried', async () => {
