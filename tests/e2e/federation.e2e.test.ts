@@ -6,7 +6,7 @@
 // Set ISTIO_FED_E2E=0 to skip (e.g. for a quick local unit-test run).
 import { parseMetrics } from '../../tools/e2e/addon-operator';
 import type { Cluster } from '../../tools/e2e/cluster';
-import { readDocumentsDir } from '../../tools/e2e/documents-sync';
+import { readRenderedDocuments } from '../../tools/e2e/exporter';
 import { startImpostor } from '../../tools/e2e/impostor';
 import { resourcePath, type KubeObject } from '../../tools/e2e/kube-api';
 import {
@@ -36,7 +36,6 @@ import {
   type FederationRun,
   type ImportResult,
 } from '../../tools/e2e/scenario';
-import { writeDocumentsAtomically } from '../../tools/e2e/documents-sync';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
 import { pollUntil } from '../../tools/e2e/wait';
 
@@ -271,7 +270,8 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(before).toBeDefined();
 
       // (a) B's exporter serves names outside B's domain (one in A's own domain, one in cluster.local).
-      const genuine = readDocumentsDir(r.b.sync.dir);
+      const genuine = await readRenderedDocuments(r.b.api);
+      if (!genuine) throw new Error('cluster-b documents Secret not rendered');
       const privateDoc = JSON.parse(genuine['federation.json'] ?? '{}') as {
         publicServices?: { hostname: string; ports: { name: string; port: number }[] }[];
       };
@@ -283,8 +283,9 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
           { hostname: 'kube-dns.kube-system.svc.cluster.local', ports: [{ name: 'dns', port: 53 }] },
         ],
       };
-      r.b.sync.pause();
-      writeDocumentsAtomically(r.b.sync.dir, { ...genuine, 'federation.json': JSON.stringify(hostile) });
+      // B's chart would never render these: B's exporter serves them from a directory for a while.
+      await r.b.exporter.stop();
+      await r.b.exporter.start(STEP_TIMEOUT_MS, { ...genuine, 'federation.json': JSON.stringify(hostile) });
       const scoped = await waitForCondition(
         r,
         r.a,
@@ -325,8 +326,6 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       }
 
       // The genuine exporter and documents are back: Ready, nothing rejected any more.
-      r.b.sync.resume();
-      await r.b.sync.syncOnce();
       await r.b.exporter.start();
       const healed = await waitForCondition(
         r,

@@ -11,6 +11,7 @@ import {
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { istioCrdSchemas } from '../support/istio-crds';
 import type { JsonObject, KubeObject } from './render';
@@ -28,6 +29,8 @@ const KUBERNETES_MODELS: Record<string, ModelFactory> = {
   'apps/v1/Deployment': (o) => new Deployment(o as never),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),
   'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as never),
+  'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as never),
+  'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as never),
   'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': (o) =>
     new ValidatingAdmissionPolicy(o as never),
   'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': (o) =>
