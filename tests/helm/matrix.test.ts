@@ -57,6 +57,8 @@ const ALWAYS_WHEN_ENABLED = [
   'ValidatingAdmissionPolicy//d8-istio-federation-public-service-ports',
   'ValidatingAdmissionPolicyBinding//d8-istio-federation-public-service-ports',
   'PrometheusRule/d8-istio/istio-federation',
+  'PodMonitor/d8-istio/metadata-exporter',
+  'PodMonitor/d8-istio/ingressgateway',
 ];
 
 type Outcome = { scenario: Scenario; objects: KubeObject[] } | { scenario: Scenario; error: Error };

@@ -398,16 +398,41 @@ describe('optional APIs', () => {
     const bare = await render(scenarioValues(FULL_SCENARIO), []);
     expect(findObject(bare, 'PrometheusRule', 'istio-federation')).toBeUndefined();
     expect(findObject(bare, 'Certificate', 'istio-metadata')).toBeUndefined();
+    expect(bare.filter((o) => o.kind === 'PodMonitor')).toEqual([]);
     expect(bare.flatMap(validationProblems)).toEqual([]);
     // Everything else is the same as on a cluster that has them.
     const rest = (objects: KubeObject[]) =>
       objects
-        .filter((o) => o.kind !== 'PrometheusRule' && o.kind !== 'Certificate')
+        .filter((o) => !['PrometheusRule', 'PodMonitor', 'Certificate'].includes(o.kind))
         .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
         .sort();
     expect(rest(bare)).toEqual(rest(full));
     expect(mustFind(bare, 'Ingress', 'metadata-exporter').spec).toEqual(
       mustFind(full, 'Ingress', 'metadata-exporter').spec,
     );
+  });
+
+  test('PodMonitors scrape the exporter and the gateway by a port their pods declare; no scrape annotations', () => {
+    for (const [monitorName, deploymentName, path] of [
+      ['metadata-exporter', 'metadata-exporter', '/metrics'],
+      ['ingressgateway', 'ingressgateway', '/stats/prometheus'],
+    ] as const) {
+      const monitor = mustFind(full, 'PodMonitor', monitorName);
+      expect(monitor.metadata.labels).toMatchObject({ prometheus: 'main' });
+      const spec = monitor.spec as {
+        namespaceSelector: { matchNames: string[] };
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: { port: string; path: string }[];
+      };
+      const deployment = mustFind(full, 'Deployment', deploymentName);
+      const template = (deployment.spec as { template: { metadata: KubeObject['metadata'] & JsonObject } })
+        .template;
+      expect(spec.namespaceSelector.matchNames).toEqual([deployment.metadata.namespace]);
+      expect(template.metadata.labels).toMatchObject(spec.selector.matchLabels);
+      expect(template.metadata.annotations ?? {}).not.toHaveProperty(['prometheus.io/scrape']);
+      const ports = podSpec(deployment).containers.flatMap((c) => (c.ports ?? []).map((p) => p.name));
+      expect(spec.podMetricsEndpoints).toEqual([expect.objectContaining({ path })]);
+      expect(ports).toContain(spec.podMetricsEndpoints[0]!.port);
+    }
   });
 });

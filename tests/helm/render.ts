@@ -94,7 +94,11 @@ export function parseManifest(manifest: string): KubeObject[] {
  * `helm template` knows only the built-in ones, so tests name them like a cluster that has
  * prometheus-operator and cert-manager. Pass `[]` to render for a cluster without them.
  */
-export const OPTIONAL_APIS = ['monitoring.coreos.com/v1/PrometheusRule', 'cert-manager.io/v1/Certificate'];
+export const OPTIONAL_APIS = [
+  'monitoring.coreos.com/v1/PrometheusRule',
+  'monitoring.coreos.com/v1/PodMonitor',
+  'cert-manager.io/v1/Certificate',
+];
 
 /** Runs `helm template` on already prepared values; returns Helm's stdout (the manifest). */
 export async function helmTemplate(prepared: ModuleValues, apiVersions = OPTIONAL_APIS): Promise<string> {

@@ -231,6 +231,22 @@ function structuralProblems(object: KubeObject): string[] {
     }
     return problems;
   }
+  if (object.apiVersion === 'monitoring.coreos.com/v1' && object.kind === 'PodMonitor') {
+    // The fields prometheus-operator needs to build a scrape job (its CRD's required ones).
+    const selector = spec?.selector as JsonObject | undefined;
+    const endpoints = spec?.podMetricsEndpoints as JsonObject[] | undefined;
+    const problems: string[] = [];
+    if (!selector || typeof selector !== 'object') problems.push('PodMonitor needs spec.selector');
+    if (!Array.isArray(endpoints) || endpoints.length === 0)
+      problems.push('PodMonitor needs podMetricsEndpoints');
+    for (const endpoint of endpoints ?? []) {
+      if (typeof endpoint.port !== 'string' || !DNS_LABEL.test(endpoint.port))
+        problems.push(`PodMonitor endpoint needs a named port, got ${JSON.stringify(endpoint.port)}`);
+      if (typeof endpoint.path !== 'string' || !endpoint.path.startsWith('/'))
+        problems.push(`PodMonitor endpoint path ${JSON.stringify(endpoint.path)} is not absolute`);
+    }
+    return problems;
+  }
   if (object.apiVersion === 'cert-manager.io/v1' && object.kind === 'Certificate') {
     const issuer = spec?.issuerRef as JsonObject | undefined;
     if (typeof spec?.secretName !== 'string' || typeof issuer?.name !== 'string') {

@@ -33,6 +33,7 @@ export const GATEWAY_SERVICE = 'ingressgateway';
  */
 const STAND_IN_CRDS: readonly { group: string; kind: string; plural: string; version: string }[] = [
   { group: 'monitoring.coreos.com', kind: 'PrometheusRule', plural: 'prometheusrules', version: 'v1' },
+  { group: 'monitoring.coreos.com', kind: 'PodMonitor', plural: 'podmonitors', version: 'v1' },
   { group: 'cert-manager.io', kind: 'Certificate', plural: 'certificates', version: 'v1' },
 ];
 
