@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { toPem } from '../../lib/pki/ca-certificates';
 import { Cluster, MODULE_NAMESPACE, type Log } from './cluster';
 import { startEtcd, type Etcd } from './control-plane';
 import { ApiError, resourcePath, type KubeApi, type KubeObject } from './kube-api';
@@ -566,7 +567,10 @@ export async function waitForImports(run: FederationRun): Promise<ImportResult> 
     pollUntil(
       async () =>
         (await trustedRoots(importer.api)).find(
-          (e) => e.trustDomains.includes(peer.spec.clusterDomain) && e.pem.trim() === peer.rootCAPem.trim(),
+          // Trust holds the peer's root re-encoded from its DER (issue 10 item 4), not its text.
+          (e) =>
+            e.trustDomains.includes(peer.spec.clusterDomain) &&
+            e.pem === toPem(new X509Certificate(peer.rootCAPem).raw),
         ),
       {
         what: `${importer.spec.name}: mesh trust config holds ${peer.spec.name}'s root CA for ${peer.spec.clusterDomain}`,
