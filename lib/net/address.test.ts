@@ -56,6 +56,9 @@ describe('checkGatewayAddress: refused in every spelling', () => {
     ['0251.0376.0251.0376', '169.254.169.254'],
     // ... even when the address they spell is public: not a host name either way.
     ['3221225985', 'numeric host'],
+    // Leading zeros are octal to inet_aton: 010.0.0.1 is 8.0.0.1, not 10.0.0.1.
+    ['010.0.0.1', '8.0.0.1'],
+    ['127.000.0.1', '127.0.0.1'],
     ['8.8.2056', 'numeric host'],
     // numeric last label that is not even an address
     ['1.2.3.4.5', 'numeric label'],

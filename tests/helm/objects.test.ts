@@ -347,6 +347,11 @@ describe('admission and monitoring', () => {
     });
     expect(spec.matchConstraints.resourceRules[0]).toMatchObject({ resources: ['services'] });
     expect(spec.validations[0]!.expression).toContain('p.name');
+    // Issue 10 item 12: only the empty label value exports the Service (as in Deckhouse).
+    expect(spec.validations[1]).toMatchObject({
+      expression: "object.metadata.labels['federation.istio.deckhouse.io/public-service'] == ''",
+      message: expect.stringContaining('not exported'),
+    });
     const binding = mustFind(
       full,
       'ValidatingAdmissionPolicyBinding',

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { toPem } from '../../lib/pki/ca-certificates';
 import { Cluster, MODULE_NAMESPACE, type Log } from './cluster';
 import { startEtcd, type Etcd } from './control-plane';
 import { ApiError, resourcePath, type KubeApi, type KubeObject } from './kube-api';
@@ -15,15 +16,6 @@ import { pollUntil } from './wait';
  * the demo. Every wait is a bounded poll of the API that fails with the objects' state
  * and the operators' log tails.
  */
-
-/** The same certificate, whatever the PEM's line endings: the module re-encodes roots it trusts. */
-export function sameCertificate(a: string, b: string): boolean {
-  try {
-    return new X509Certificate(a).raw.equals(new X509Certificate(b).raw);
-  } catch {
-    return false;
-  }
-}
 
 export const STEP_TIMEOUT_MS = 120_000;
 
@@ -575,7 +567,10 @@ export async function waitForImports(run: FederationRun): Promise<ImportResult> 
     pollUntil(
       async () =>
         (await trustedRoots(importer.api)).find(
-          (e) => e.trustDomains.includes(peer.spec.clusterDomain) && sameCertificate(e.pem, peer.rootCAPem),
+          // Trust holds the peer's root re-encoded from its DER (issue 10 item 4), not its text.
+          (e) =>
+            e.trustDomains.includes(peer.spec.clusterDomain) &&
+            e.pem === toPem(new X509Certificate(peer.rootCAPem).raw),
         ),
       {
         what: `${importer.spec.name}: mesh trust config holds ${peer.spec.name}'s root CA for ${peer.spec.clusterDomain}`,

@@ -62,12 +62,11 @@ export function parseJsonBody(body: Buffer): Validation<unknown> {
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /**
- * Strict: why `pem` as a whole cannot serve as a trusted root, or undefined. The fetch and
- * merge path no longer uses it: checkPublicDocument keeps the CA certificates of a bundle
- * and refuses the rest (lib/pki/ca-certificates.ts).
- * Why `pem` cannot serve as a trusted root, or undefined. node:crypto's X509Certificate
- * rather than node-forge: forge cannot read certificates with EC keys, which istiod
- * plug-in CAs commonly use.
+ * Strict: why the CERTIFICATE blocks of `pem`, all of them, cannot serve as trusted roots,
+ * or undefined (other block types are not looked at). The fetch and merge path no longer
+ * uses it: checkPublicDocument keeps the CA certificates of a bundle and refuses the rest
+ * (lib/pki/ca-certificates.ts). node:crypto's X509Certificate rather than node-forge:
+ * forge cannot read certificates with EC keys, which istiod plug-in CAs commonly use.
  */
 export function rootCAProblem(pem: string, now: Date): string | undefined {
   const blocks = pem.match(PEM_CERTIFICATE) ?? [];
