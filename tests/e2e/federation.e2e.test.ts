@@ -68,7 +68,7 @@ import { pollUntil } from '../../tools/e2e/wait';
 const enabled = process.env.ISTIO_FED_E2E !== '0';
 const maybe = enabled ? describe : describe.skip;
 
-/** First builds of kube-apiserver/etcd/addon-operator take many minutes on CI's 2 cores. */
+/** First builds of kube-apiserver/etcd/addon-operator/istiod take many minutes on CI's 2 cores. */
 const TOOL_BUILD_TIMEOUT_MS = 75 * 60_000;
 const STEP_TEST_TIMEOUT_MS = 4 * STEP_TIMEOUT_MS;
 

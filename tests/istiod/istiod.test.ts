@@ -35,6 +35,7 @@ const enabled = process.env.ISTIO_FED_E2E !== '0';
 const maybe = enabled ? describe : describe.skip;
 const TOOL_BUILD_TIMEOUT_MS = 75 * 60_000;
 const TIMEOUT_MS = 120_000;
+const TEST_TIMEOUT_MS = 2 * TIMEOUT_MS;
 const log = (line: string): void => {
   process.stderr.write(`[istiod] ${line}\n`);
 };
@@ -141,99 +142,111 @@ maybe('istiod judges what the chart renders', () => {
     );
   }
 
-  test('identity pinning: a ServiceEntry with subjectAltNames gives the outbound cluster exactly those SAN matchers', async () => {
-    const summary = await waitForIstiodXds(
-      mesh(),
-      SIDECAR,
-      (s) =>
-        clusterNamed(s, outboundCluster(8080, PINNED.hostname)) &&
-        clusterNamed(s, outboundCluster(8080, UNPINNED))
-          ? s
-          : undefined,
-      'outbound clusters of both imported hosts',
-      TIMEOUT_MS,
-    );
-    const pinned = istioMtls(clusterNamed(summary, outboundCluster(8080, PINNED.hostname))!);
-    const open = istioMtls(clusterNamed(summary, outboundCluster(8080, UNPINNED))!);
-    expect(pinned?.sni).toBe(`outbound_.8080_._.${PINNED.hostname}`);
-    // Only the peer's workload identity is accepted for the pinned host...
-    expect(pinned?.sanMatchers).toEqual([`ANY exact:${PINNED.identity}`]);
-    // ...while without subjectAltNames any certificate chaining to any trusted root would do.
-    expect(open?.sanMatchers).toEqual([]);
-  });
+  test(
+    'identity pinning: a ServiceEntry with subjectAltNames gives the outbound cluster exactly those SAN matchers',
+    async () => {
+      const summary = await waitForIstiodXds(
+        mesh(),
+        SIDECAR,
+        (s) =>
+          clusterNamed(s, outboundCluster(8080, PINNED.hostname)) &&
+          clusterNamed(s, outboundCluster(8080, UNPINNED))
+            ? s
+            : undefined,
+        'outbound clusters of both imported hosts',
+        TIMEOUT_MS,
+      );
+      const pinned = istioMtls(clusterNamed(summary, outboundCluster(8080, PINNED.hostname))!);
+      const open = istioMtls(clusterNamed(summary, outboundCluster(8080, UNPINNED))!);
+      expect(pinned?.sni).toBe(`outbound_.8080_._.${PINNED.hostname}`);
+      // Only the peer's workload identity is accepted for the pinned host...
+      expect(pinned?.sanMatchers).toEqual([`ANY exact:${PINNED.identity}`]);
+      // ...while without subjectAltNames any certificate chaining to any trusted root would do.
+      expect(open?.sanMatchers).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test("the rendered shared mesh config reaches the sidecar's trust bundle (PCDS) with every peer root", async () => {
-    const summary = await waitForIstiodXds(
-      mesh(),
-      SIDECAR,
-      (s) => (trustBundleFingerprints(s).length === 3 ? s : undefined),
-      'own root and both peer roots in the trust bundle',
-      TIMEOUT_MS,
-    );
-    expect(new Set(trustBundleFingerprints(summary))).toEqual(
-      new Set([ownRoot, peerRoots.a, peerRoots.c].map((r) => pemKey(r.certPem))),
-    );
-  });
+  test(
+    "the rendered shared mesh config reaches the sidecar's trust bundle (PCDS) with every peer root",
+    async () => {
+      const summary = await waitForIstiodXds(
+        mesh(),
+        SIDECAR,
+        (s) => (trustBundleFingerprints(s).length === 3 ? s : undefined),
+        'own root and both peer roots in the trust bundle',
+        TIMEOUT_MS,
+      );
+      expect(new Set(trustBundleFingerprints(summary))).toEqual(
+        new Set([ownRoot, peerRoots.a, peerRoots.c].map((r) => pemKey(r.certPem))),
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('one caCertificates entry istiod refuses drops the whole trust update; the helper predicts the verdict', async () => {
-    // A real CA certificate that OpenSSL (node:crypto, hence the module's fetch validation) accepts
-    // but Go's crypto/x509 refuses: a negative serial number.
-    const negative = mkRoot('cluster-d.local', 'ff' + '11'.repeat(8));
-    const fresh = mkRoot('cluster-e.local');
-    const leaf = makeCertificate({ commonName: 'not a CA', isCA: false, issuer: peerRoots.a });
-    expect(istiodTrustAnchorProblem(negative.certPem)).toMatch(/negative serial/);
-    expect(istiodTrustAnchorProblem(leaf.certPem)).toMatch(/not a CA/);
-    expect(istiodTrustAnchorProblem('garbage')).toMatch(/no PEM block/);
-    for (const good of [fresh, ownRoot, peerRoots.a])
-      expect(istiodTrustAnchorProblem(good.certPem)).toBeUndefined();
+  test(
+    'one caCertificates entry istiod refuses drops the whole trust update; the helper predicts the verdict',
+    async () => {
+      // A real CA certificate that OpenSSL (node:crypto, hence the module's fetch validation) accepts
+      // but Go's crypto/x509 refuses: a negative serial number.
+      const negative = mkRoot('cluster-d.local', 'ff' + '11'.repeat(8));
+      const fresh = mkRoot('cluster-e.local');
+      const leaf = makeCertificate({ commonName: 'not a CA', isCA: false, issuer: peerRoots.a });
+      expect(istiodTrustAnchorProblem(negative.certPem)).toMatch(/negative serial/);
+      expect(istiodTrustAnchorProblem(leaf.certPem)).toMatch(/not a CA/);
+      expect(istiodTrustAnchorProblem('garbage')).toMatch(/no PEM block/);
+      for (const good of [fresh, ownRoot, peerRoots.a])
+        expect(istiodTrustAnchorProblem(good.certPem)).toBeUndefined();
 
-    const meshConfig = (entries: { pem: string; trustDomains: string[] }[]): KubeObject => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: SHARED_MESH_CONFIG, namespace: NAMESPACE },
-      data: { mesh: JSON.stringify({ caCertificates: entries }) },
-    });
-    const refusals = (): number =>
-      (
-        mesh()
-          .logTail(100_000)
-          .match(/failed to update meshConfig PEM trustAnchors/g) ?? []
-      ).length;
-    const before = refusals();
-    await apply(
-      meshConfig([
-        { pem: peerRoots.a.certPem, trustDomains: ['cluster-a.local'] },
-        { pem: fresh.certPem, trustDomains: ['cluster-e.local'] },
-        { pem: negative.certPem, trustDomains: ['cluster-d.local'] },
-      ]),
-    );
-    await pollUntil(async () => (refusals() > before ? true : undefined), {
-      what: 'istiod logs that it refused the trust-anchor update',
-      timeoutMs: TIMEOUT_MS,
-      describe: () => mesh().logTail(30),
-    });
-    // Refused as a whole: the good new root did not arrive, and cluster-c's (removed) is still trusted.
-    const afterBad = await mesh().xds(SIDECAR);
-    const fingerprints = new Set(trustBundleFingerprints(afterBad));
-    expect(fingerprints.has(pemKey(fresh.certPem))).toBe(false);
-    expect(fingerprints.has(pemKey(peerRoots.c.certPem))).toBe(true);
+      const meshConfig = (entries: { pem: string; trustDomains: string[] }[]): KubeObject => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: SHARED_MESH_CONFIG, namespace: NAMESPACE },
+        data: { mesh: JSON.stringify({ caCertificates: entries }) },
+      });
+      const refusals = (): number =>
+        (
+          mesh()
+            .logTail(100_000)
+            .match(/failed to update meshConfig PEM trustAnchors/g) ?? []
+        ).length;
+      const before = refusals();
+      await apply(
+        meshConfig([
+          { pem: peerRoots.a.certPem, trustDomains: ['cluster-a.local'] },
+          { pem: fresh.certPem, trustDomains: ['cluster-e.local'] },
+          { pem: negative.certPem, trustDomains: ['cluster-d.local'] },
+        ]),
+      );
+      await pollUntil(async () => (refusals() > before ? true : undefined), {
+        what: 'istiod logs that it refused the trust-anchor update',
+        timeoutMs: TIMEOUT_MS,
+        describe: () => mesh().logTail(30),
+      });
+      // Refused as a whole: the good new root did not arrive, and cluster-c's (removed) is still trusted.
+      const afterBad = await mesh().xds(SIDECAR);
+      const fingerprints = new Set(trustBundleFingerprints(afterBad));
+      expect(fingerprints.has(pemKey(fresh.certPem))).toBe(false);
+      expect(fingerprints.has(pemKey(peerRoots.c.certPem))).toBe(true);
 
-    // Without the refused entry (what the module must render), the update goes through.
-    await apply(
-      meshConfig([
-        { pem: peerRoots.a.certPem, trustDomains: ['cluster-a.local'] },
-        { pem: fresh.certPem, trustDomains: ['cluster-e.local'] },
-      ]),
-    );
-    const afterGood = await waitForIstiodXds(
-      mesh(),
-      SIDECAR,
-      (s) => (trustBundleFingerprints(s).includes(pemKey(fresh.certPem)) ? s : undefined),
-      "cluster-e's root in the trust bundle",
-      TIMEOUT_MS,
-    );
-    expect(new Set(trustBundleFingerprints(afterGood))).toEqual(
-      new Set([ownRoot, peerRoots.a, fresh].map((r) => pemKey(r.certPem))),
-    );
-  });
+      // Without the refused entry (what the module must render), the update goes through.
+      await apply(
+        meshConfig([
+          { pem: peerRoots.a.certPem, trustDomains: ['cluster-a.local'] },
+          { pem: fresh.certPem, trustDomains: ['cluster-e.local'] },
+        ]),
+      );
+      const afterGood = await waitForIstiodXds(
+        mesh(),
+        SIDECAR,
+        (s) => (trustBundleFingerprints(s).includes(pemKey(fresh.certPem)) ? s : undefined),
+        "cluster-e's root in the trust bundle",
+        TIMEOUT_MS,
+      );
+      expect(new Set(trustBundleFingerprints(afterGood))).toEqual(
+        new Set([ownRoot, peerRoots.a, fresh].map((r) => pemKey(r.certPem))),
+      );
+    },
+    3 * TEST_TIMEOUT_MS,
+  );
 });

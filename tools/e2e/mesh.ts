@@ -13,6 +13,7 @@ import {
   type ProxyIdentity,
   type ValidationResult,
   type XdsCluster,
+  type XdsTransportSocket,
   type XdsSummary,
 } from './istiod';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
@@ -168,6 +169,8 @@ export interface ImportedPortView {
   endpoints: string[];
   sni: string | undefined;
   sanMatchers: string[];
+  /** The Istio mTLS transport socket (undefined: the cluster does not do Istio mTLS). */
+  mtls: XdsTransportSocket | undefined;
 }
 
 export function importedPortViews(
@@ -186,6 +189,7 @@ export function importedPortViews(
       endpoints: cluster.endpoints.map((e) => `${e.address}:${e.port}`),
       sni: mtls?.sni,
       sanMatchers: mtls?.sanMatchers ?? [],
+      mtls,
     });
   }
   return views;
