@@ -44,8 +44,10 @@ import {
   PUBLIC_LABEL,
   STEP_TIMEOUT_MS,
   condition,
+  FEDERATIONS_PATH,
   createFederations,
   describeRun,
+  federationPath,
   enableFederation,
   importedServiceEntries,
   isReady,
@@ -63,6 +65,7 @@ import {
 } from '../../tools/e2e/scenario';
 import { writeDocumentsAtomically } from '../../tools/e2e/documents-sync';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
+import { TestPeer } from '../fetch/peer';
 import { pollUntil } from '../../tools/e2e/wait';
 
 const enabled = process.env.ISTIO_FED_E2E !== '0';
@@ -336,6 +339,59 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       }
     },
     STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5e. a third peer (cluster-c, a stand-in exporter): A's sidecar trusts B's and C's roots; removed, C's root goes",
+    async () => {
+      const r = current();
+      const publicA = JSON.parse((await r.a.exporter.get('/public/public.json')).body) as {
+        authnKeyPub: string;
+      };
+      const c = new TestPeer({
+        clusterUUID: 'c0c0c0c0-0000-4000-8000-00000000000c',
+        trustDomain: 'cluster-c.local',
+        privateDocument: { publicServices: [], ingressGateways: [{ address: '192.0.2.30', port: 15443 }] },
+      });
+      c.trustPeer(r.a.spec.clusterUUID, publicA.authnKeyPub);
+      await c.start();
+      try {
+        await r.a.api.create(FEDERATIONS_PATH, {
+          apiVersion: 'deckhouse.io/v1alpha1',
+          kind: 'IstioFederation',
+          metadata: { name: 'cluster-c' },
+          spec: {
+            trustDomain: 'cluster-c.local',
+            metadataEndpoint: c.endpoint,
+            metadata: { ca: c.pki.ca.certPem },
+          },
+        });
+        const withC = await waitForIstiodXds(
+          r.a.mesh,
+          A_SIDECAR,
+          (s) => (trustBundleHolds(s, [c.rootCA.certPem]) ? s : undefined),
+          "trust bundle with cluster-c's root",
+          STEP_TIMEOUT_MS,
+        );
+        expect(new Set(trustBundleFingerprints(withC))).toEqual(
+          new Set([r.a.rootCAPem, r.b.rootCAPem, c.rootCA.certPem].map(pemKey)),
+        );
+        await r.a.api.delete(federationPath('cluster-c'));
+        const withoutC = await waitForIstiodXds(
+          r.a.mesh,
+          A_SIDECAR,
+          (s) => (trustBundleFingerprints(s).includes(pemKey(c.rootCA.certPem)) ? undefined : s),
+          "cluster-c's root gone from the trust bundle",
+          STEP_TIMEOUT_MS,
+        );
+        expect(new Set(trustBundleFingerprints(withoutC))).toEqual(
+          new Set([r.a.rootCAPem, r.b.rootCAPem].map(pemKey)),
+        );
+      } finally {
+        await c.stop();
+      }
+    },
+    2 * STEP_TEST_TIMEOUT_MS,
   );
 
   test(
