@@ -97,7 +97,7 @@ async function fetchErrorGauge(cluster: Cluster, federation: string): Promise<nu
 
 const barGateway = `${B_LOAD_BALANCER_IP}:${GATEWAY_TLS_PORT}`;
 /** B's gateway as istiod sees it connect (any pod IP of cluster-b). */
-const bGateway = (r: FederationRun) => gatewayProxy(r.b, '10.22.0.9');
+const bGateway = (r: FederationRun) => gatewayProxy(r.b.clusterId, '10.22.0.9');
 
 /** A's sidecar gets bar on every port through B's gateway (assertion 2 of issue 11). */
 async function barInSidecarOfA(r: FederationRun) {

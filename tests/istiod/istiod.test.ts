@@ -24,6 +24,7 @@ import {
   waitForIstiodXds,
 } from '../../tools/e2e/istiod';
 import { resourcePath, type KubeObject } from '../../tools/e2e/kube-api';
+import { gatewayPortViews, gatewayProxy, runWorkload } from '../../tools/e2e/mesh';
 import { stopAll } from '../../tools/e2e/processes';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
 import { pollUntil } from '../../tools/e2e/wait';
@@ -248,5 +249,54 @@ maybe('istiod judges what the chart renders', () => {
       );
     },
     3 * TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a public Service whose pods have no sidecar gets no endpoints behind the federation gateway',
+    async () => {
+      if (!apiServer) throw new Error('no API server');
+      const api = apiServer.api;
+      await ensureNamespace(api, 'xyz');
+      const ports = [{ name: 'http', port: 8080 }];
+      for (const [name, injected, ip] of [
+        ['injected', true, '10.9.1.5'],
+        ['plain', false, '10.9.1.6'],
+      ] as const) {
+        await api.create(resourcePath('v1', 'services', { namespace: 'xyz' }), {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name, namespace: 'xyz' },
+          spec: { selector: { app: name }, ports: ports.map((p) => ({ ...p, targetPort: p.port })) },
+        });
+        await runWorkload(api, {
+          namespace: 'xyz',
+          service: name,
+          pod: `${name}-0`,
+          ip,
+          serviceAccount: name,
+          ports,
+          injected,
+        });
+      }
+      const gateway = gatewayProxy(federationClusterId(CLUSTER_DOMAIN, CLUSTER_UUID), '10.9.0.9');
+      const host = (name: string) => `${name}.xyz.svc.${CLUSTER_DOMAIN}`;
+      const views = await waitForIstiodXds(
+        mesh(),
+        gateway,
+        (s) => {
+          const injected = gatewayPortViews(s, 15443, host('injected'), ports);
+          const plain = gatewayPortViews(s, 15443, host('plain'), ports);
+          return injected?.[0]?.endpoints.length && plain ? { injected, plain } : undefined;
+        },
+        'SNI filter chains for both services, the injected one with its endpoint',
+        TIMEOUT_MS,
+      );
+      expect(views.injected[0]?.endpoints).toEqual(['10.9.1.5:8080']);
+      // The chain exists, but istiod gives the gateway no endpoint for a pod without a sidecar:
+      // exporting such a Service announces something no peer can reach.
+      expect(views.plain[0]?.serverNames).toEqual([`outbound_.8080_._.${host('plain')}`]);
+      expect(views.plain[0]?.endpoints).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
   );
 });

@@ -118,13 +118,13 @@ export const A_SIDECAR: ProxyIdentity = {
 };
 
 /** The chart's ingress gateway as its istio-proxy connects: router, its labels, cluster ID and network. */
-export function gatewayProxy(cluster: Cluster, ip: string): ProxyIdentity {
+export function gatewayProxy(clusterId: string, ip: string): ProxyIdentity {
   return {
     type: 'router',
     ip,
     pod: 'ingressgateway-0',
     namespace: ISTIOD_NAMESPACE,
-    network: federationNetwork(cluster.clusterId),
+    network: federationNetwork(clusterId),
     labels: { app: 'ingressgateway', istio: 'ingressgateway' },
   };
 }
