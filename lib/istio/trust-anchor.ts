@@ -32,10 +32,12 @@ export function istiodTrustAnchorProblem(pem: string): string | undefined {
 function firstPemBlock(text: string): { type: string; der: Buffer } | undefined {
   const match = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
   if (!match?.[1] || match[2] === undefined) return undefined;
+  // Header lines ("Key: value") are skipped; Go's base64 decoder ignores CR, LF, spaces and tabs.
   const body = match[2]
-    .split(/\r?\n/)
+    .split('\n')
     .filter((line) => !line.includes(':'))
-    .join('');
+    .join('')
+    .replace(/[\r\t ]/g, '');
   if (!/^[A-Za-z0-9+/=]*$/.test(body)) return undefined;
   return { type: match[1], der: Buffer.from(body, 'base64') };
 }
