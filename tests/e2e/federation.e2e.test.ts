@@ -4,7 +4,7 @@
 // with the objects' status and the operators' log tails.
 //
 // Each cluster also runs a real istiod (tools/e2e/istiod.ts) with the root CA the test
-// generated and the module's shared mesh config; tests 5a-5d and the istiod checks in 6
+// generated and the module's shared mesh config; tests 5a-5f and the istiod checks in 6
 // and 7 read its validation, metrics and xDS (tools/xds-client) as a sidecar or the gateway.
 //
 // Set ISTIO_FED_E2E=0 to skip (e.g. for a quick local unit-test run).
@@ -342,7 +342,31 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
   );
 
   test(
-    "5e. a third peer (cluster-c, a stand-in exporter): A's sidecar trusts B's and C's roots; removed, C's root goes",
+    "5e. after serving A's sidecar and B's gateway: istiod's push status has no conflict, duplicate cluster or reject",
+    async () => {
+      const r = current();
+      // The sidecar and gateway were served in 5b-5d: what istiod found while generating their
+      // configuration is in the current push context (metric name -> key -> proxy, message).
+      for (const cluster of [r.a, r.b]) {
+        const status = await cluster.mesh.debug<Record<string, Record<string, unknown>>>('push_status');
+        const problems = Object.keys(status).filter((metric) =>
+          /conflict|duplicate|reject|invalid/.test(metric),
+        );
+        expect(problems.map((metric) => ({ metric, entries: status[metric] }))).toEqual([]);
+        expect(istiodProblemCounters(await cluster.mesh.metrics())).toEqual({
+          galley_validation_failed: 0,
+          pilot_total_xds_rejects: 0,
+          pilot_conflict: 0,
+          pilot_duplicate_envoy_clusters: 0,
+          pilot_xds_push_context_errors: 0,
+        });
+      }
+    },
+    STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5f. a third peer (cluster-c, a stand-in exporter): A's sidecar trusts B's and C's roots; removed, C's root goes",
     async () => {
       const r = current();
       const publicA = JSON.parse((await r.a.exporter.get('/public/public.json')).body) as {
@@ -450,8 +474,10 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       // The last good data stays in force, in the API and in what istiod sends A's sidecar.
       const kept = await serviceEntryFor(r.a.api, BAR.hostname);
       expect(kept?.spec).toEqual(before?.spec);
-      const whileDown = importedPortViews(await r.a.mesh.xds(A_SIDECAR), BAR.hostname, BAR_PORTS);
+      const sidecarWhileDown = await r.a.mesh.xds(A_SIDECAR);
+      const whileDown = importedPortViews(sidecarWhileDown, BAR.hostname, BAR_PORTS);
       expect(whileDown && importedThroughGateway(whileDown, BAR.hostname, barGateway)).toBe(true);
+      expect(trustBundleHolds(sidecarWhileDown, [r.b.rootCAPem])).toBe(true);
       const gauge = await pollUntil(
         async () => ((await fetchErrorGauge(r.a, 'cluster-b')) === 1 ? 1 : undefined),
         {

@@ -165,7 +165,7 @@ export interface ValidationResult {
   warnings: string[];
 }
 
-/** Istio kinds (group/version/kind -> resource) that the module renders and istiod validates. */
+/** Istio kinds istiod validates, with their resource (plural) names for the AdmissionReview. */
 const ISTIO_RESOURCES: Record<string, string> = {
   ServiceEntry: 'serviceentries',
   DestinationRule: 'destinationrules',
@@ -183,7 +183,7 @@ export function isIstioObject(object: KubeObject): boolean {
   return /\.istio\.io\//.test(object.apiVersion) && object.kind in ISTIO_RESOURCES;
 }
 
-/** Normalised PEM text (for comparing roots written by different tools). */
+/** A certificate's identity for comparisons (SHA-256 fingerprint): PEM text differs between writers. */
 export function pemKey(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
 }
