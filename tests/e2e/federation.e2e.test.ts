@@ -349,6 +349,7 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       // configuration is in the current push context (metric name -> key -> proxy, message).
       for (const cluster of [r.a, r.b]) {
         const status = await cluster.mesh.debug<Record<string, Record<string, unknown>>>('push_status');
+        log(`${cluster.spec.name}: istiod push status holds ${Object.keys(status).join(', ') || 'nothing'}`);
         const problems = Object.keys(status).filter((metric) =>
           /conflict|duplicate|reject|invalid/.test(metric),
         );
