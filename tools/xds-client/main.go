@@ -64,15 +64,14 @@ type options struct {
 // ---------------------------------------------------------------- output document
 
 type Summary struct {
-	Node      string                `json:"node"`
-	Complete  bool                  `json:"complete"`
-	Missing   []string              `json:"missing,omitempty"`
-	Versions  map[string]string     `json:"versions"`
-	Clusters  []ClusterSummary      `json:"clusters"`
-	Listeners []ListenerSummary     `json:"listeners"`
-	Routes    []RouteConfigSummary  `json:"routes"`
-	Trust     *TrustBundle          `json:"trustBundle,omitempty"`
-	Endpoints map[string][]Endpoint `json:"-"`
+	Node      string               `json:"node"`
+	Complete  bool                 `json:"complete"`
+	Missing   []string             `json:"missing,omitempty"`
+	Versions  map[string]string    `json:"versions"`
+	Clusters  []ClusterSummary     `json:"clusters"`
+	Listeners []ListenerSummary    `json:"listeners"`
+	Routes    []RouteConfigSummary `json:"routes"`
+	Trust     *TrustBundle         `json:"trustBundle,omitempty"`
 }
 
 type Endpoint struct {
