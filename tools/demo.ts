@@ -1,10 +1,11 @@
 // `npm run demo`: the federation story on this machine. Builds our dist/ (every time)
-// and, the first time, kube-apiserver/etcd/addon-operator from the Go module proxy; starts
-// two clusters on 127.0.0.1, federates them (steps 1-5 of the end-to-end scenario, same
-// harness code), prints what an admin would see, and stops everything.
+// and, the first time, kube-apiserver/etcd/addon-operator/istiod from the Go module proxy;
+// starts two clusters on 127.0.0.1 (each with a real istiod), federates them (steps 1-5 of
+// the end-to-end scenario, same harness code), prints what an admin would see and what
+// istiod in cluster-a sends a sidecar for bar, and stops everything.
 //   ISTIO_FED_DEMO_KEEP=1 keeps the run directory (logs, kubeconfigs) for inspection.
 import { startClusters, runSteps1To5, stopRun, type FederationRun } from './e2e/scenario';
-import { federationSummary } from './e2e/summary';
+import { federationSummary, sidecarViewOfBar } from './e2e/summary';
 import { buildModule, ensureUpstreamTools } from './e2e/tools';
 
 const started = Date.now();
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     );
     await runSteps1To5(run);
     process.stdout.write(`\n${await federationSummary(run)}\n\n`);
+    process.stdout.write(`${await sidecarViewOfBar(run)}\n\n`);
     log('done; stopping everything');
     return 0;
   } catch (error) {

@@ -3,6 +3,10 @@
 // asserted against the API; waits are bounded polls (tools/e2e/scenario.ts) that fail
 // with the objects' status and the operators' log tails.
 //
+// Each cluster also runs a real istiod (tools/e2e/istiod.ts) with the root CA the test
+// generated and the module's shared mesh config; tests 5a-5f and the istiod checks in 6
+// and 7 read its validation, metrics and xDS (tools/xds-client) as a sidecar or the gateway.
+//
 // Set ISTIO_FED_E2E=0 to skip (e.g. for a quick local unit-test run).
 import { X509Certificate } from 'node:crypto';
 import { toPem } from '../../lib/pki/ca-certificates';
@@ -10,10 +14,31 @@ import { parseMetrics } from '../../tools/e2e/addon-operator';
 import type { Cluster } from '../../tools/e2e/cluster';
 import { readRenderedDocuments } from '../../tools/e2e/exporter';
 import { startImpostor } from '../../tools/e2e/impostor';
+import {
+  MAIN_PROXY_METADATA,
+  istiodProblemCounters,
+  metricSum,
+  outboundSni,
+  pemKey,
+  trustBundleFingerprints,
+  waitForIstiodXds,
+} from '../../tools/e2e/istiod';
 import { resourcePath, type KubeObject } from '../../tools/e2e/kube-api';
+import {
+  A_SIDECAR,
+  gatewayPortViews,
+  gatewayProxy,
+  importedPortViews,
+  importedThroughGateway,
+  trustBundleHolds,
+  validateRenderedObjects,
+  waitForImportGoneFromSidecar,
+  waitForImportInSidecar,
+} from '../../tools/e2e/mesh';
 import {
   BAR,
   BAR_PORTS,
+  BAR_WORKLOAD,
   B_LOAD_BALANCER_IP,
   DISABLED_POLICY_PATH,
   FOO,
@@ -21,8 +46,10 @@ import {
   PUBLIC_LABEL,
   STEP_TIMEOUT_MS,
   condition,
+  FEDERATIONS_PATH,
   createFederations,
   describeRun,
+  federationPath,
   enableFederation,
   importedServiceEntries,
   isReady,
@@ -39,12 +66,13 @@ import {
   type ImportResult,
 } from '../../tools/e2e/scenario';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
+import { TestPeer } from '../fetch/peer';
 import { pollUntil } from '../../tools/e2e/wait';
 
 const enabled = process.env.ISTIO_FED_E2E !== '0';
 const maybe = enabled ? describe : describe.skip;
 
-/** First builds of kube-apiserver/etcd/addon-operator take many minutes on CI's 2 cores. */
+/** First builds of kube-apiserver/etcd/addon-operator/istiod take many minutes on CI's 2 cores. */
 const TOOL_BUILD_TIMEOUT_MS = 75 * 60_000;
 const STEP_TEST_TIMEOUT_MS = 4 * STEP_TIMEOUT_MS;
 
@@ -66,6 +94,15 @@ async function fetchErrorGauge(cluster: Cluster, federation: string): Promise<nu
     (s) => s.name.endsWith(FETCH_ERROR_METRIC) && s.labels.federation_name === federation,
   );
   return samples.length ? Math.max(...samples.map((s) => s.value)) : undefined;
+}
+
+const barGateway = `${B_LOAD_BALANCER_IP}:${GATEWAY_TLS_PORT}`;
+/** B's gateway as istiod sees it connect (any pod IP of cluster-b). */
+const bGateway = (r: FederationRun) => gatewayProxy(r.b.clusterId, '10.22.0.9');
+
+/** A's sidecar gets bar on every port through B's gateway (assertion 2 of issue 11). */
+async function barInSidecarOfA(r: FederationRun) {
+  return waitForImportInSidecar(r.a, A_SIDECAR, BAR.hostname, BAR_PORTS, barGateway, STEP_TIMEOUT_MS);
 }
 
 const servicePath = resourcePath('v1', 'services', { namespace: BAR.namespace, name: BAR.name });
@@ -187,6 +224,203 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
     STEP_TEST_TIMEOUT_MS,
   );
 
+  // ---- istiod (issue 11): what the rendered objects mean to a real istiod in each cluster.
+
+  test(
+    '5a. istiod accepts every Istio object the module rendered; no rejects, conflicts or duplicate clusters',
+    async () => {
+      const r = current();
+      for (const cluster of [r.a, r.b]) {
+        const results = await validateRenderedObjects(cluster);
+        const kinds = new Set(results.map((x) => x.object.split(' ')[0]));
+        expect(kinds).toEqual(new Set(['ServiceEntry', 'DestinationRule', 'Gateway']));
+        for (const { object, result } of results) {
+          expect({ object, ...result }).toEqual({ object, allowed: true, message: '', warnings: [] });
+        }
+        const metrics = await cluster.mesh.metrics();
+        expect(metricSum(metrics, 'galley_validation_passed')).toBeGreaterThanOrEqual(results.length);
+        expect(istiodProblemCounters(metrics)).toEqual({
+          galley_validation_failed: 0,
+          pilot_total_xds_rejects: 0,
+          pilot_conflict: 0,
+          pilot_duplicate_envoy_clusters: 0,
+          pilot_xds_push_context_errors: 0,
+        });
+        // istiod runs with the module's shared mesh config: the peer's root, scoped to its domain.
+        const mesh = (await cluster.mesh.mesh()) as {
+          trustDomain?: string;
+          caCertificates?: { pem?: string; trustDomains?: string[] }[];
+          defaultConfig?: { proxyMetadata?: Record<string, string> };
+        };
+        expect(mesh.trustDomain).toBe(cluster.spec.clusterDomain);
+        // Sidecars are injected with PROXY_CONFIG_XDS_AGENT=true (so their agents take the
+        // peer roots over PCDS), merged with what the main mesh config sets.
+        expect(mesh.defaultConfig?.proxyMetadata).toEqual({
+          ...MAIN_PROXY_METADATA,
+          PROXY_CONFIG_XDS_AGENT: 'true',
+        });
+        const peer = cluster === r.a ? r.b : r.a;
+        expect(
+          (mesh.caCertificates ?? []).map((c) => ({
+            root: pemKey(c.pem ?? ''),
+            trustDomains: c.trustDomains,
+          })),
+        ).toEqual([{ root: pemKey(peer.rootCAPem), trustDomains: [peer.spec.clusterDomain] }]);
+        // The gateway the chart renders claims istiod's cluster ID (else istiod refuses it).
+        const deployment = await cluster.api.get<{
+          spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+        }>(resourcePath('apps/v1', 'deployments', { namespace: 'd8-istio', name: 'ingressgateway' }));
+        const env = deployment?.spec.template.spec.containers[0]?.env ?? [];
+        expect(env.find((e) => e.name === 'ISTIO_META_CLUSTER_ID')?.value).toBe(cluster.clusterId);
+      }
+    },
+    STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5b. A's sidecar gets every port of bar through B's gateway :15443 with Istio mTLS and Istio's SNI",
+    async () => {
+      const r = current();
+      const { views } = await barInSidecarOfA(r);
+      expect(views.map((v) => v.port)).toEqual(BAR_PORTS.map((p) => p.port));
+      for (const view of views) {
+        expect(view.cluster.name).toBe(`outbound|${view.port}||${BAR.hostname}`);
+        expect(view.endpoints).toEqual([barGateway]);
+        expect(view.sni).toBe(`outbound_.${view.port}_._.${BAR.hostname}`);
+      }
+    },
+    STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5c. trust bundles (PCDS): A's sidecar holds B's root and its own, B's gateway holds A's root",
+    async () => {
+      const r = current();
+      const sidecar = await waitForIstiodXds(
+        r.a.mesh,
+        A_SIDECAR,
+        (s) => (trustBundleHolds(s, [r.b.rootCAPem]) ? s : undefined),
+        "trust bundle with cluster-b's root",
+        STEP_TIMEOUT_MS,
+      );
+      expect(new Set(trustBundleFingerprints(sidecar))).toEqual(
+        new Set([pemKey(r.a.rootCAPem), pemKey(r.b.rootCAPem)]),
+      );
+      const gateway = await waitForIstiodXds(
+        r.b.mesh,
+        bGateway(r),
+        (s) => (trustBundleHolds(s, [r.a.rootCAPem]) ? s : undefined),
+        "trust bundle with cluster-a's root",
+        STEP_TIMEOUT_MS,
+      );
+      expect(new Set(trustBundleFingerprints(gateway))).toEqual(
+        new Set([pemKey(r.a.rootCAPem), pemKey(r.b.rootCAPem)]),
+      );
+    },
+    STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5d. B's gateway: a 15443 listener whose filter chain for each bar SNI reaches bar's pod",
+    async () => {
+      const r = current();
+      const views = await waitForIstiodXds(
+        r.b.mesh,
+        bGateway(r),
+        (s) => {
+          const v = gatewayPortViews(s, GATEWAY_TLS_PORT, BAR.hostname, BAR_PORTS);
+          return v?.every((x) => x.endpoints.length > 0) ? v : undefined;
+        },
+        `15443 filter chains for ${BAR.hostname} reaching its endpoints`,
+        STEP_TIMEOUT_MS,
+      );
+      for (const view of views) {
+        expect(view.serverNames).toEqual([outboundSni(view.port, BAR.hostname)]);
+        expect(view.cluster.name).toBe(outboundSni(view.port, BAR.hostname));
+        expect(view.endpoints).toEqual([`${BAR_WORKLOAD.ip}:${view.port}`]);
+      }
+    },
+    STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5e. after serving A's sidecar and B's gateway: istiod's push status has no conflict, duplicate cluster or reject",
+    async () => {
+      const r = current();
+      // The sidecar and gateway were served in 5b-5d: what istiod found while generating their
+      // configuration is in the current push context (metric name -> key -> proxy, message).
+      for (const cluster of [r.a, r.b]) {
+        const status = await cluster.mesh.debug<Record<string, Record<string, unknown>>>('push_status');
+        log(`${cluster.spec.name}: istiod push status holds ${Object.keys(status).join(', ') || 'nothing'}`);
+        const problems = Object.keys(status).filter((metric) =>
+          /conflict|duplicate|reject|invalid/.test(metric),
+        );
+        expect(problems.map((metric) => ({ metric, entries: status[metric] }))).toEqual([]);
+        expect(istiodProblemCounters(await cluster.mesh.metrics())).toEqual({
+          galley_validation_failed: 0,
+          pilot_total_xds_rejects: 0,
+          pilot_conflict: 0,
+          pilot_duplicate_envoy_clusters: 0,
+          pilot_xds_push_context_errors: 0,
+        });
+      }
+    },
+    STEP_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "5f. a third peer (cluster-c, a stand-in exporter): A's sidecar trusts B's and C's roots; removed, C's root goes",
+    async () => {
+      const r = current();
+      const publicA = JSON.parse((await r.a.exporter.get('/public/public.json')).body) as {
+        authnKeyPub: string;
+      };
+      const c = new TestPeer({
+        clusterUUID: 'c0c0c0c0-0000-4000-8000-00000000000c',
+        trustDomain: 'cluster-c.local',
+        privateDocument: { publicServices: [], ingressGateways: [{ address: '192.0.2.30', port: 15443 }] },
+      });
+      c.trustPeer(r.a.spec.clusterUUID, publicA.authnKeyPub);
+      await c.start();
+      try {
+        await r.a.api.create(FEDERATIONS_PATH, {
+          apiVersion: 'deckhouse.io/v1alpha1',
+          kind: 'IstioFederation',
+          metadata: { name: 'cluster-c' },
+          spec: {
+            trustDomain: 'cluster-c.local',
+            metadataEndpoint: c.endpoint,
+            metadata: { ca: c.pki.ca.certPem },
+          },
+        });
+        const withC = await waitForIstiodXds(
+          r.a.mesh,
+          A_SIDECAR,
+          (s) => (trustBundleHolds(s, [c.rootCA.certPem]) ? s : undefined),
+          "trust bundle with cluster-c's root",
+          STEP_TIMEOUT_MS,
+        );
+        expect(new Set(trustBundleFingerprints(withC))).toEqual(
+          new Set([r.a.rootCAPem, r.b.rootCAPem, c.rootCA.certPem].map(pemKey)),
+        );
+        await r.a.api.delete(federationPath('cluster-c'));
+        const withoutC = await waitForIstiodXds(
+          r.a.mesh,
+          A_SIDECAR,
+          (s) => (trustBundleFingerprints(s).includes(pemKey(c.rootCA.certPem)) ? undefined : s),
+          "cluster-c's root gone from the trust bundle",
+          STEP_TIMEOUT_MS,
+        );
+        expect(new Set(trustBundleFingerprints(withoutC))).toEqual(
+          new Set([r.a.rootCAPem, r.b.rootCAPem].map(pemKey)),
+        );
+      } finally {
+        await c.stop();
+      }
+    },
+    2 * STEP_TEST_TIMEOUT_MS,
+  );
+
   test(
     '6. removing the public label in B removes the ServiceEntry in A; adding it back restores it',
     async () => {
@@ -196,6 +430,9 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       await waitForServiceEntryGone(r, r.a, BAR.hostname);
       figures.labelRemovedToServiceEntryGoneMs = Date.now() - removedAt;
       log(`label removed -> ServiceEntry gone in ${figures.labelRemovedToServiceEntryGoneMs} ms`);
+      // istiod follows: no cluster for bar in A's sidecar any more.
+      const gone = await waitForImportGoneFromSidecar(r.a, A_SIDECAR, BAR.hostname, STEP_TIMEOUT_MS);
+      expect(gone.clusters.filter((c) => c.name.includes(BAR.hostname))).toEqual([]);
       const emptied = await waitForCondition(
         r,
         r.a,
@@ -211,6 +448,8 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       figures.labelAddedToServiceEntryMs = Date.now() - addedAt;
       log(`label added back -> ServiceEntry in ${figures.labelAddedToServiceEntryMs} ms`);
       expect(restored.spec.hosts).toContain(BAR.hostname);
+      const { views } = await barInSidecarOfA(r);
+      expect(views.map((v) => v.endpoints)).toEqual(BAR_PORTS.map(() => [barGateway]));
     },
     STEP_TEST_TIMEOUT_MS,
   );
@@ -235,9 +474,13 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(condition(failing, 'MetadataFetched')?.message).toMatch(/stale since/);
       expect(condition(failing, 'Ready')?.status).toBe('False');
       expect(failing.status?.lastError).toBeTruthy();
-      // The last good data stays in force.
+      // The last good data stays in force, in the API and in what istiod sends A's sidecar.
       const kept = await serviceEntryFor(r.a.api, BAR.hostname);
       expect(kept?.spec).toEqual(before?.spec);
+      const sidecarWhileDown = await r.a.mesh.xds(A_SIDECAR);
+      const whileDown = importedPortViews(sidecarWhileDown, BAR.hostname, BAR_PORTS);
+      expect(whileDown && importedThroughGateway(whileDown, BAR.hostname, barGateway)).toBe(true);
+      expect(trustBundleHolds(sidecarWhileDown, [r.b.rootCAPem])).toBe(true);
       const gauge = await pollUntil(
         async () => ((await fetchErrorGauge(r.a, 'cluster-b')) === 1 ? 1 : undefined),
         {
@@ -261,6 +504,8 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
         timeoutMs: STEP_TIMEOUT_MS,
       });
       expect((await serviceEntryFor(r.a.api, BAR.hostname))?.spec).toEqual(before?.spec);
+      const { views } = await barInSidecarOfA(r);
+      expect(views.map((v) => v.endpoints)).toEqual(BAR_PORTS.map(() => [barGateway]));
     },
     5 * STEP_TIMEOUT_MS,
   );

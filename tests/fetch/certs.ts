@@ -16,6 +16,8 @@ export interface CertificateOptions {
   issuer?: TestCertificate;
   /** IP SANs (server certificates). */
   ipAddresses?: string[];
+  /** Serial number as DER INTEGER content in hex (default: positive and random). */
+  serialHex?: string;
 }
 
 function rsaKeyPair(): { publicKeyPem: string; privateKeyPem: string } {
@@ -30,7 +32,7 @@ export function makeCertificate(options: CertificateOptions): TestCertificate {
   const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
-  cert.serialNumber = '01' + randomBytes(8).toString('hex');
+  cert.serialNumber = options.serialHex ?? '01' + randomBytes(8).toString('hex');
   const now = Date.now();
   cert.validity.notBefore = options.notBefore ?? new Date(now - 3600_000);
   cert.validity.notAfter = options.notAfter ?? new Date(now + 365 * 24 * 3600_000);

@@ -116,14 +116,16 @@ describe('every rendered object is valid for the API server', () => {
 });
 
 describe('ingress gateway', () => {
-  test('Deployment runs the Istio proxy in sni-dnat router mode for this trust domain', () => {
+  test('Deployment runs the Istio proxy as a router for this trust domain, taking peer roots over PCDS', () => {
     const spec = podSpec(findObject(full, 'Deployment', 'ingressgateway'));
     const [proxy] = spec.containers;
     if (!proxy) throw new Error('no container');
     const env = envOf(proxy);
     expect(proxy.image).toBe('docker.io/istio/proxyv2:1.30.3');
     expect(proxy.args.slice(0, 2)).toEqual(['proxy', 'router']);
-    expect(env.ISTIO_META_ROUTER_MODE).toBe('sni-dnat');
+    // Obsolete since istiod detects SNI-DNAT from the AUTO_PASSTHROUGH Gateway.
+    expect(env).not.toHaveProperty('ISTIO_META_ROUTER_MODE');
+    expect(env.PROXY_CONFIG_XDS_AGENT).toBe('true');
     expect(env.TRUST_DOMAIN).toBe(CLUSTER_DOMAIN);
     expect(env.ISTIO_META_CLUSTER_ID).toMatch(/^cluster-b-local-[0-9]+$/);
     expect(env.ISTIO_META_NETWORK).toBe(`network-${env.ISTIO_META_CLUSTER_ID}`);
@@ -330,6 +332,8 @@ describe('trust', () => {
     const mesh = parse((configMap.data as Record<string, string>).mesh!) as JsonObject;
     expect(mesh).toEqual({
       caCertificates: TRUSTED_PEERS.map((p) => ({ pem: p.rootCA, trustDomains: [p.trustDomain] })),
+      // Sidecar agents ask istiod for the trust bundle (PCDS) only with this set.
+      defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true' } },
     });
   });
 });

@@ -153,3 +153,48 @@ test('the same values render the same names', async () => {
   const again = await render(valuesWithEntries(ENTRIES));
   expect(again.map(objectKey)).toEqual(base.map(objectKey));
 });
+
+test('identities (subjectAltNames) are rendered on the ServiceEntry and keep differently pinned hosts apart', async () => {
+  const spiffe = (sa: string) => `spiffe://cluster-00.local/ns/team-00/sa/${sa}`;
+  const pinnedA: Entry = {
+    ...first,
+    hostname: 'pin-a.team-00.svc.cluster-00.local',
+    subjectAltNames: [spiffe('a')],
+  };
+  const pinnedA2: Entry = {
+    ...first,
+    hostname: 'pin-a2.team-00.svc.cluster-00.local',
+    subjectAltNames: [spiffe('a')],
+  };
+  const pinnedB: Entry = {
+    ...first,
+    hostname: 'pin-b.team-00.svc.cluster-00.local',
+    subjectAltNames: [spiffe('b2'), spiffe('b1'), spiffe('b1')],
+  };
+  const objects = await render(valuesWithEntries([first, pinnedA, pinnedA2, pinnedB]));
+  const entries = serviceEntries(objects);
+  const holding = (hostname: string) => entries.filter((o) => hostsOf(o).includes(hostname));
+  const sans = (o: KubeObject | undefined) =>
+    (o?.spec as { subjectAltNames?: string[] } | undefined)?.subjectAltNames;
+  for (const host of [first.hostname, pinnedA.hostname, pinnedA2.hostname, pinnedB.hostname]) {
+    expect(holding(host)).toHaveLength(1);
+  }
+  expect(sans(holding(pinnedA.hostname)[0])).toEqual([spiffe('a')]);
+  expect(sans(holding(pinnedB.hostname)[0])).toEqual([spiffe('b1'), spiffe('b2')]);
+  // The same identities share a packing key (imported-<key>-<bucket>-<chunk>); different ones, or none, never do.
+  const packingKey = (host: string) => holding(host)[0]?.metadata.name.split('-')[1];
+  expect(packingKey(pinnedA2.hostname)).toBe(packingKey(pinnedA.hostname));
+  expect(packingKey(pinnedB.hostname)).not.toBe(packingKey(pinnedA.hostname));
+  expect(packingKey(first.hostname)).not.toBe(packingKey(pinnedA.hostname));
+  expect(holding(first.hostname)[0]?.spec).not.toHaveProperty('subjectAltNames');
+  // An unpinned entry keeps its object name.
+  const baseName = serviceEntries(base).find((o) => hostsOf(o).includes(first.hostname))?.metadata.name;
+  expect(holding(first.hostname)[0]?.metadata.name.replace(/-\d+$/, '')).toBe(baseName?.replace(/-\d+$/, ''));
+  for (const entry of entries) expect(validationProblems(entry)).toEqual([]);
+});
+
+test('values with an identity that is not a SPIFFE URI never reach Helm', async () => {
+  await expect(
+    render(valuesWithEntries([{ ...first, subjectAltNames: ['cluster-00.local/ns/team-00/sa/a'] }])),
+  ).rejects.toThrow(/subjectAltNames/);
+});

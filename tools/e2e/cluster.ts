@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { makeCertificate } from '../../tests/fetch/certs';
+import { makeCertificate, type TestCertificate } from '../../tests/fetch/certs';
 import {
   AddonOperator,
   OPERATOR_NAMESPACE,
@@ -11,6 +11,7 @@ import {
 } from './addon-operator';
 import { startApiServer, type ApiServer } from './control-plane';
 import { DOCUMENTS_SECRET, Exporter, readRenderedDocuments } from './exporter';
+import { applyMainMeshConfig, federationClusterId, Istiod } from './istiod';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { istioCrdsYaml } from '../../tests/support/istio-crds';
 import { moduleCrds } from '../../lib/crds/module-crds';
@@ -19,9 +20,10 @@ import { pollUntil } from './wait';
 
 /**
  * One local "cluster": kube-apiserver (on the shared etcd), the CRDs a Deckhouse cluster
- * with Istio has, the root CA ConfigMap istiod would write, addon-operator running our
- * module, the metadata exporter watching the rendered Secret, and a stand-in cloud
- * controller that writes the gateway Service's load-balancer status.
+ * with Istio has, a real istiod with the cluster's generated root CA plugged in (and the
+ * root CA ConfigMap it writes), addon-operator running our module, the metadata exporter
+ * watching the rendered Secret, and a stand-in cloud controller that writes the gateway
+ * Service's load-balancer status.
  */
 
 export const MODULE_NAMESPACE = 'd8-istio';
@@ -86,7 +88,12 @@ export function prerequisiteCrds(): KubeObject[] {
 const crdPath = (name: string) =>
   resourcePath('apiextensions.k8s.io/v1', 'customresourcedefinitions', { name });
 
-async function installCrds(api: KubeApi, crds: readonly KubeObject[]): Promise<void> {
+/** Every CRD, ours included: for tests that run istiod without addon-operator. */
+export function allCrds(): KubeObject[] {
+  return [...moduleCrds(), ...prerequisiteCrds()];
+}
+
+export async function installCrds(api: KubeApi, crds: readonly KubeObject[]): Promise<void> {
   for (const crd of crds) await api.apply(crdPath(crd.metadata.name), crd);
   await waitForCrdsEstablished(api, crds, 60_000);
 }
@@ -117,7 +124,7 @@ async function waitForCrdsEstablished(
   }
 }
 
-async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
+export async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
   await api.apply(resourcePath('v1', 'namespaces', { name }), {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -129,7 +136,11 @@ export class Cluster {
   readonly api: KubeApi;
   readonly operator: AddonOperator;
   readonly exporter: Exporter;
-  readonly rootCAPem: string;
+  /** The mesh root CA: istiod signs with it (ROOT_CA_DIR), the exporter publishes it. */
+  readonly rootCA: TestCertificate;
+  /** istiod's CLUSTER_ID: what the chart's gateway claims (`istio.federation.clusterId`). */
+  readonly clusterId: string;
+  istiod: Istiod | undefined;
   private lbTimer: NodeJS.Timeout | undefined;
   private lbError: string | undefined;
 
@@ -142,10 +153,21 @@ export class Cluster {
     this.api = apiServer.api;
     this.operator = new AddonOperator(spec.name, tools.addonOperator, dir, apiServer.kubeconfigPath);
     this.exporter = new Exporter(spec.name, dir, this.api);
-    this.rootCAPem = makeCertificate({
+    this.rootCA = makeCertificate({
       commonName: `${spec.clusterDomain} Istio root CA`,
       isCA: true,
-    }).certPem;
+    });
+    this.clusterId = federationClusterId(spec.clusterDomain, spec.clusterUUID);
+  }
+
+  get rootCAPem(): string {
+    return this.rootCA.certPem;
+  }
+
+  /** The running istiod (started with the cluster). */
+  get mesh(): Istiod {
+    if (!this.istiod) throw new Error(`${this.spec.name}: istiod is not running`);
+    return this.istiod;
   }
 
   get globals(): GlobalValues {
@@ -187,6 +209,21 @@ export class Cluster {
         metadata: { name: 'istio-ca-root-cert', namespace: MODULE_NAMESPACE },
         data: { 'root-cert.pem': cluster.rootCAPem },
       },
+    );
+    await applyMainMeshConfig(cluster.api, spec.clusterDomain);
+    const istiodStarted = Date.now();
+    cluster.istiod = await Istiod.start({
+      name: spec.name,
+      binary: tools.istiod,
+      xdsClient: tools.xdsClient,
+      dir,
+      kubeconfigPath: apiServer.kubeconfigPath,
+      clusterDomain: spec.clusterDomain,
+      clusterId: cluster.clusterId,
+      rootCA: cluster.rootCA,
+    });
+    log(
+      `${spec.name}: istiod ready (cluster ID ${cluster.clusterId}, ADS on 127.0.0.1:${cluster.istiod.ports.grpc}, ${Date.now() - istiodStarted} ms)`,
     );
     await writeOperatorConfig(cluster.api, cluster.globals, spec.settings);
     await cluster.operator.start();
@@ -249,6 +286,8 @@ export class Cluster {
       this.operator.logTail(lines),
       `---- ${this.spec.name} metadata-exporter log`,
       this.exporter.logTail(15),
+      `---- ${this.spec.name} istiod log`,
+      this.istiod?.logTail(15) ?? '(not started)',
     ].join('\n');
   }
 
@@ -256,6 +295,7 @@ export class Cluster {
     if (this.lbTimer) clearInterval(this.lbTimer);
     await this.exporter.stop();
     await this.operator.stop();
+    await this.istiod?.stop();
     await this.apiServer.process.stop();
   }
 }

@@ -7,6 +7,7 @@ import { toPem } from '../../lib/pki/ca-certificates';
 import { Cluster, MODULE_NAMESPACE, type Log } from './cluster';
 import { startEtcd, type Etcd } from './control-plane';
 import { ApiError, resourcePath, type KubeApi, type KubeObject } from './kube-api';
+import { runWorkload, type Workload } from './mesh';
 import { removeOnInterrupt, stopAll } from './processes';
 import { ensureUpstreamTools, missingBuildOutputs } from './tools';
 import { pollUntil } from './wait';
@@ -407,6 +408,17 @@ export const BAR_PORTS = [
 ];
 export const FOO_PORTS = [{ name: 'http', port: 80 }];
 
+/** bar's pod in cluster-b: sidecar-injected, so B's gateway routes to it (istiod requires the tlsMode label). */
+export const BAR_WORKLOAD: Workload = {
+  namespace: BAR.namespace,
+  service: BAR.name,
+  pod: 'bar-0',
+  ip: '10.22.1.5',
+  serviceAccount: 'bar',
+  ports: BAR_PORTS,
+  injected: true,
+};
+
 async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
   await api.apply(resourcePath('v1', 'namespaces', { name }), {
     apiVersion: 'v1',
@@ -415,7 +427,10 @@ async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
   });
 }
 
-/** Step 3: public Service bar in B (and foo in A, so that B imports through A's advertised gateway). */
+/**
+ * Step 3: public Service bar in B with its (injected) pod and endpoints, and foo in A, so
+ * that B imports through A's advertised gateway.
+ */
 export async function publishServices(run: FederationRun): Promise<void> {
   await ensureNamespace(run.b.api, BAR.namespace);
   await ensureNamespace(run.a.api, FOO.namespace);
@@ -428,6 +443,7 @@ export async function publishServices(run: FederationRun): Promise<void> {
     resourcePath('v1', 'services', { namespace: FOO.namespace }),
     publicService(FOO, FOO_PORTS),
   );
+  await runWorkload(run.b.api, BAR_WORKLOAD);
   run.log(
     `cluster-b: Service ${BAR.namespace}/${BAR.name} labelled ${PUBLIC_LABEL}; cluster-a: ${FOO.namespace}/${FOO.name}`,
   );

@@ -1,6 +1,13 @@
 import { MODULE_NAMESPACE, type Cluster } from './cluster';
 import { resourcePath, type KubeObject } from './kube-api';
+import { pemKey, trustBundleFingerprints } from './istiod';
+import { A_SIDECAR, waitForImportInSidecar } from './mesh';
 import {
+  BAR,
+  BAR_PORTS,
+  B_LOAD_BALANCER_IP,
+  GATEWAY_TLS_PORT,
+  STEP_TIMEOUT_MS,
   FEDERATIONS_PATH,
   importedServiceEntries,
   printerColumns,
@@ -82,5 +89,43 @@ export async function federationSummary(run: FederationRun): Promise<string> {
           : ''),
     );
   }
+  return lines.join('\n');
+}
+
+/**
+ * What istiod in cluster-a sends a sidecar for bar (cluster, endpoints, SNI, accepted
+ * identities) and which trust domains its trust bundle (PCDS) covers.
+ */
+export async function sidecarViewOfBar(run: FederationRun): Promise<string> {
+  const a = run.a;
+  const { summary, views } = await waitForImportInSidecar(
+    a,
+    A_SIDECAR,
+    BAR.hostname,
+    BAR_PORTS,
+    `${B_LOAD_BALANCER_IP}:${GATEWAY_TLS_PORT}`,
+    STEP_TIMEOUT_MS,
+  );
+  const lines = [
+    `What istiod in ${a.spec.name} sends a sidecar (${A_SIDECAR.namespace}/${A_SIDECAR.pod}) for ${BAR.hostname}:`,
+  ];
+  for (const v of views) {
+    lines.push(`  cluster ${v.cluster.name} (${v.cluster.type})`);
+    lines.push(`    endpoints: ${v.endpoints.join(', ')}`);
+    lines.push(
+      v.mtls
+        ? `    Istio mTLS: certificate SDS ${v.mtls.certificateSds?.join(',') ?? ''}, roots SDS ${v.mtls.validationSds ?? ''}, SNI ${v.sni ?? '(none)'}`
+        : '    no Istio mTLS',
+    );
+    lines.push(
+      `    accepted server identities: ${v.sanMatchers.length ? v.sanMatchers.join(', ') : 'any certificate of any trusted root (no SAN pinning)'}`,
+    );
+  }
+  const domainsByRoot = new Map<string, string[]>([[pemKey(a.rootCAPem), [`${a.spec.clusterDomain} (own)`]]]);
+  for (const entry of await trustedRoots(a.api)) domainsByRoot.set(pemKey(entry.pem), entry.trustDomains);
+  const bundle = trustBundleFingerprints(summary).map(
+    (fp) => domainsByRoot.get(fp)?.join('+') ?? 'unknown root',
+  );
+  lines.push(`  trust bundle (PCDS, ${bundle.length} roots): ${bundle.sort().join(', ')}`);
   return lines.join('\n');
 }

@@ -16,12 +16,18 @@ export interface UpstreamTools {
   etcd: string;
   kubeApiserver: string;
   addonOperator: string;
+  /** pilot-discovery (tools/upstream/istiod.sh). */
+  istiod: string;
+  /** Our xDS test client (tools/xds-client, built by tools/upstream/xds-client.sh). */
+  xdsClient: string;
 }
 
 const SCRIPTS: Record<keyof UpstreamTools, { script: string; env: string }> = {
   etcd: { script: 'etcd.sh', env: 'ETCD' },
   kubeApiserver: { script: 'kube-apiserver.sh', env: 'KUBE_APISERVER' },
   addonOperator: { script: 'addon-operator.sh', env: 'ADDON_OPERATOR' },
+  istiod: { script: 'istiod.sh', env: 'ISTIOD' },
+  xdsClient: { script: 'xds-client.sh', env: 'XDS_CLIENT' },
 };
 
 function isExecutable(path: string): boolean {
@@ -55,9 +61,10 @@ function runUpstreamScript(script: string, log: (line: string) => void): Promise
 }
 
 /**
- * Finds (or builds, the first time: minutes, with progress) etcd, kube-apiserver and
- * addon-operator. Sequential on purpose: each Go build already uses every core.
- * Environment variables ETCD / KUBE_APISERVER / ADDON_OPERATOR override.
+ * Finds (or builds, the first time: minutes, with progress) etcd, kube-apiserver,
+ * addon-operator, istiod and the xDS client. Sequential on purpose: each Go build already
+ * uses every core. Environment variables ETCD / KUBE_APISERVER / ADDON_OPERATOR / ISTIOD /
+ * XDS_CLIENT override.
  */
 let upstreamTools: Promise<UpstreamTools> | undefined;
 
