@@ -25,8 +25,9 @@ export interface PeerKind<P, V extends Pick<ImportVerdict, 'federations'>> {
 const PEER_JQ_FILTER = `{
   name: .metadata.name,
   generation: .metadata.generation,
+  created: .metadata.creationTimestamp,
   spec: .spec,
-  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry})
+  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry, trustedIdentity})
 }`;
 
 /**
@@ -35,8 +36,12 @@ const PEER_JQ_FILTER = `{
  */
 export const IMPORT_JQ_FILTER = `{
   name: .metadata.name,
+  created: .metadata.creationTimestamp,
   spec: {trustDomain: .spec.trustDomain},
-  status: {metadataCache: {public: .status.metadataCache.public, private: .status.metadataCache.private}}
+  status: {
+    metadataCache: {public: .status.metadataCache.public, private: .status.metadataCache.private},
+    trustedIdentity: .status.trustedIdentity
+  }
 }`;
 
 export type Federation = CachedPeer<CachedPrivateDocument>;
@@ -52,6 +57,8 @@ export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
         trustDomain: p.trustDomain,
         public: p.status.metadataCache?.public,
         private: p.status.metadataCache?.private,
+        created: p.created,
+        identity: p.status.trustedIdentity,
       })),
       local,
       options,

@@ -589,44 +589,72 @@ describe('fetch hook: the merge view (importedServices, import conflicts)', () =
 });
 
 describe('fetch hook: identity and refusals', () => {
-  it('accepts a peer whose clusterUUID changed and records it', async () => {
+  it('accepts a peer whose clusterUUID changed, and shows it on status and in a metric (issue 10 item 2)', async () => {
+    const before = statusOf(healthy, 'b').trustedIdentity as Record<string, unknown>;
+    expect(before).toMatchObject({
+      clusterUUID: 'uuid-b',
+      authnKeySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     peerB.clusterUUID = 'uuid-b-rebuilt';
-    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const now = slotTick('b', at(1));
+    const result = await run(healthy, FETCH_TICK, now);
     const after = applyStatusPatches(healthy, result.kubeOperations);
     expect(statusOf(after, 'b').metadataCache).toMatchObject({ public: { clusterUUID: 'uuid-b-rebuilt' } });
     expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({
       status: 'True',
-      reason: 'ClusterUUIDChanged',
-      message: expect.stringContaining('from uuid-b to uuid-b-rebuilt'),
+      reason: 'IdentityChanged',
+      message: expect.stringContaining('clusterUUID uuid-b -> uuid-b-rebuilt'),
     });
+    expect(statusOf(after, 'b').trustedIdentity).toEqual({
+      clusterUUID: 'uuid-b-rebuilt',
+      authnKeySha256: before.authnKeySha256,
+      since: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      previous: { clusterUUID: 'uuid-b', authnKeySha256: before.authnKeySha256 },
+    });
+    expect(metric(result, FETCH_METRICS.identityChanged, { federation_name: 'b' })).toBe(
+      now.getTime() / 1000,
+    );
+    expect(metric(result, FETCH_METRICS.identityChanged, { federation_name: 'c' })).toBeUndefined();
     expect(peerB.tokenChecks.at(-1)).toMatchObject({ accepted: true, claims: { aud: 'uuid-b-rebuilt' } });
     expect(result.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'warn',
-        msg: 'peer clusterUUID changed; accepting the new identity',
-        from: 'uuid-b',
-        to: 'uuid-b-rebuilt',
-      }),
+      expect.objectContaining({ level: 'warn', msg: 'peer identity changed; accepting the new identity' }),
     );
   });
 
-  it('says on status when the merge trusts neither of two peers claiming one clusterUUID, and recovers', async () => {
-    // A hostile peer copying another's public UUID must not take its place (lib/federation/trust/select.ts).
+  it('an authn key rotation is an identity change too', async () => {
+    const before = statusOf(healthy, 'b').trustedIdentity as Record<string, unknown>;
+    peerB.publicOverrides = { authnKeyPub: deckhouseKeypair().pub };
+    const after = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({
+      reason: 'IdentityChanged',
+      message: expect.stringContaining('authn key'),
+    });
+    expect(statusOf(after, 'b').trustedIdentity).toMatchObject({
+      clusterUUID: 'uuid-b',
+      previous: { authnKeySha256: before.authnKeySha256 },
+    });
+    expect((statusOf(after, 'b').trustedIdentity as Record<string, unknown>).authnKeySha256).not.toBe(
+      before.authnKeySha256,
+    );
+  });
+
+  it('a peer claiming the clusterUUID another federation established is refused; the other keeps working (issue 10 item 1)', async () => {
+    // Anyone can read b's clusterUUID from its public document.
     peerC.clusterUUID = 'uuid-b';
     const cTick = slotTick('c', at(1));
     const clash = applyStatusPatches(healthy, (await run(healthy, FETCH_TICK, cTick)).kubeOperations);
-    for (const name of ['b', 'c']) {
-      expect(condition(clash, name, 'TrustEstablished')).toMatchObject({
-        status: 'False',
-        reason: 'DuplicateClusterUUID',
-        message: expect.stringContaining('b, c'),
-      });
-      expect(condition(clash, name, 'Ready')).toMatchObject({
-        status: 'False',
-        reason: 'DuplicateClusterUUID',
-      });
-      expect(statusOf(clash, name).importedServices).toBe(0);
-    }
+    expect(condition(clash, 'c', 'TrustEstablished')).toMatchObject({
+      status: 'False',
+      reason: 'DuplicateClusterUUID',
+      message: expect.stringContaining('established by b'),
+    });
+    expect(condition(clash, 'c', 'Ready')).toMatchObject({ status: 'False', reason: 'DuplicateClusterUUID' });
+    expect(statusOf(clash, 'c').importedServices).toBe(0);
+    expect(condition(clash, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    expect(statusOf(clash, 'b').importedServices).toBe(1);
     // The next tick reaches the same verdict: no flapping, no write.
     const idle = new Date(cTick.getTime() + 10_000);
     const tick = await run(clash, FETCH_TICK, idle);

@@ -1,6 +1,6 @@
 import type { PeerTls } from '../fetch/tls';
 import type { Condition, ConditionStatus } from '../status/conditions';
-import type { FetchRetry, MetadataCache, PeerStatus } from '../status/types';
+import type { FetchRetry, MetadataCache, PeerStatus, TrustedIdentity } from '../status/types';
 import { validatePublicDocument } from '../wire/documents';
 import type { HostnameScope, ValidatedPrivateDocument } from '../wire/validate';
 import type { Validation } from '../wire/documents';
@@ -17,6 +17,8 @@ import { isCount, isRecord, isString, type JsonRecord } from '../../util/guards'
 export interface CachedPeer<P> {
   name: string;
   generation: number | undefined;
+  /** `.metadata.creationTimestamp` (orders first claims of an identity), '' when missing. */
+  created: string;
   /** '' when missing: refused as an invalid trust domain (trust/refusals.ts). */
   trustDomain: string;
   /** '' when missing (the merge hook's filter leaves it out). */
@@ -54,6 +56,7 @@ export function readCachedPeer<P>(
   return {
     name: raw.name,
     generation: isCount(raw.generation) ? raw.generation : undefined,
+    created: isString(raw.created) ? raw.created : '',
     trustDomain,
     metadataEndpoint: isString(spec.metadataEndpoint) ? spec.metadataEndpoint : '',
     tls: {
@@ -86,6 +89,8 @@ function readStatus<P>(
   }
   const retry = readRetry(raw.fetchRetry);
   if (retry) status.fetchRetry = retry;
+  const identity = readIdentity(raw.trustedIdentity);
+  if (identity) status.trustedIdentity = identity;
   return status;
 }
 
@@ -138,4 +143,15 @@ function readRetry(raw: unknown): FetchRetry | undefined {
   const { failures, notBefore, failedEndpoint } = raw;
   if (!isCount(failures) || !isString(notBefore)) return undefined;
   return { failures, notBefore, failedEndpoint: isString(failedEndpoint) ? failedEndpoint : '' };
+}
+
+function readIdentity(raw: unknown): TrustedIdentity | undefined {
+  if (!isRecord(raw)) return undefined;
+  const { clusterUUID, authnKeySha256, since, previous } = raw;
+  if (!isString(clusterUUID) || !isString(authnKeySha256) || !isString(since)) return undefined;
+  const before =
+    isRecord(previous) && isString(previous.clusterUUID) && isString(previous.authnKeySha256)
+      ? { previous: { clusterUUID: previous.clusterUUID, authnKeySha256: previous.authnKeySha256 } }
+      : {};
+  return { clusterUUID, authnKeySha256, since, ...before };
 }

@@ -10,6 +10,7 @@ describe('planFetches', () => {
     trustDomain,
     metadataEndpoint: `https://${name}.example/metadata/`,
     tls: {},
+    created: '',
     status: {},
     rejected: [],
   });

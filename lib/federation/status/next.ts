@@ -63,7 +63,6 @@ export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
           generation: entry.peer.generation,
           now,
           fetched: fetch?.timed.outcome.public.ok === true,
-          clusterUUIDChange: fetch?.recorded.clusterUUIDChange,
         })
       : status;
     return {
