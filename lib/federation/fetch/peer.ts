@@ -185,37 +185,18 @@ function parsedBody(
   return parsed.ok ? parsed : invalid(url, parsed.error);
 }
 
-const DEFAULT_FETCH_CONCURRENCY = 16;
-
-/** Fetches `targets` (at most DEFAULT_FETCH_CONCURRENCY at a time); outcomes by peer name. */
+/**
+ * Fetches every target at once and returns the outcomes by peer name. No pool: each fetch is
+ * bounded by its own timeouts, so the whole run takes at most one request timeout however
+ * many peers are silent (a pool of N made every N silent peers cost one more timeout).
+ */
 export async function fetchAllPeers<P>(
   targets: readonly PeerTarget[],
   env: FetchEnvironment,
   validatePrivate: PrivateDocumentValidator<P>,
 ): Promise<Map<string, TimedOutcome<P>>> {
-  const outcomes = new Map<string, TimedOutcome<P>>();
   // Federations with the same CA share one (immutable) secure context within the run.
   const shared: FetchEnvironment = { ...env, tlsCache: env.tlsCache ?? new Map() };
-  await mapBounded(targets, DEFAULT_FETCH_CONCURRENCY, async (target) => {
-    outcomes.set(target.name, await fetchPeer(target, shared, validatePrivate));
-  });
-  return outcomes;
-}
-
-/** Maps `items` through `task` with at most `concurrency` tasks in flight; results keep input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
-  return results;
+  const outcomes = await Promise.all(targets.map((target) => fetchPeer(target, shared, validatePrivate)));
+  return new Map(targets.map((target, i) => [target.name, outcomes[i]!]));
 }
