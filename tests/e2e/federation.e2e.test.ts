@@ -39,6 +39,8 @@ import {
 import { writeDocumentsAtomically } from '../../tools/e2e/documents-sync';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
 import { pollUntil } from '../../tools/e2e/wait';
+import { X509Certificate } from 'node:crypto';
+import { toPem } from '../../lib/pki/ca-certificates';
 
 const enabled = process.env.ISTIO_FED_E2E !== '0';
 const maybe = enabled ? describe : describe.skip;
@@ -172,7 +174,8 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(fooEntry.spec.endpoints.map((e) => e.address)).toEqual(['198.51.100.10']);
       expect(barRule.spec.trafficPolicy?.tls?.mode).toBe('ISTIO_MUTUAL');
       expect(trustInA.trustDomains).toEqual(['cluster-b.local']);
-      expect(trustInA.pem.trim()).toBe(r.b.rootCAPem.trim());
+      // Only parsed CA certificates reach trust, re-encoded (issue 10 item 4).
+      expect(trustInA.pem).toBe(toPem(new X509Certificate(r.b.rootCAPem).raw));
       for (const f of [federationInA, federationInB]) {
         expect(condition(f, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
         expect(condition(f, 'MetadataFetched')?.status).toBe('True');

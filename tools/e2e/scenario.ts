@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -566,7 +567,10 @@ export async function waitForImports(run: FederationRun): Promise<ImportResult> 
     pollUntil(
       async () =>
         (await trustedRoots(importer.api)).find(
-          (e) => e.trustDomains.includes(peer.spec.clusterDomain) && e.pem.trim() === peer.rootCAPem.trim(),
+          (e) =>
+            e.trustDomains.includes(peer.spec.clusterDomain) &&
+            // Trust holds the certificate re-encoded (lib/pki/ca-certificates.ts): compare certificates, not text.
+            samePem(e.pem, peer.rootCAPem),
         ),
       {
         what: `${importer.spec.name}: mesh trust config holds ${peer.spec.name}'s root CA for ${peer.spec.clusterDomain}`,
@@ -611,4 +615,12 @@ export async function runSteps1To5(run: FederationRun): Promise<{ refusal: strin
   await createFederations(run);
   const imports = await waitForImports(run);
   return { refusal, imports };
+}
+
+function samePem(a: string, b: string): boolean {
+  try {
+    return new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
+  } catch {
+    return false;
+  }
 }
