@@ -14,7 +14,6 @@ import {
   type PublicServicePort,
 } from './documents';
 import { protocolFromPortName } from './protocol';
-import { generatedPortName } from '../discovery/public-services';
 
 /**
  * Everything a remote cluster sends is checked here, when fetched and again when read back
@@ -238,22 +237,15 @@ function checkPublicService(
   const seenPorts = new Set<number>();
   const seenNames = new Set<string>();
   const rawPorts = shape.value.ports ?? [];
-  // Generated names must avoid every explicit name of the service, including those of
-  // later ports: `[{port: 80}, {name: "tcp-80", port: 81}]` is a valid service.
-  const taken = new Set(rawPorts.map((p) => p.name).filter((n): n is string => !!n));
   for (const port of rawPorts) {
     if (seenPorts.has(port.port)) return { ok: false, error: `duplicate port ${port.port}`, ...named };
     seenPorts.add(port.port);
-    // Unnamed ports get a stable name. A protocol the peer states (schema-checked enum,
-    // e.g. from appProtocol) wins; otherwise the reference's port-name rule decides.
-    // Unnamed: the same generated name as for our own exports (`<protocol>-<port>`).
-    let name = port.name;
-    if (!name) {
-      name = generatedPortName(port.protocol ?? 'TCP', port.port, taken);
-      taken.add(name);
-    }
+    // The name stays as the peer sent it ('' when unnamed): names for unnamed ports are
+    // generated only where Istio needs them (import/ports.ts). A protocol the peer states
+    // (schema-checked enum) wins; otherwise the reference's port-name rule decides.
+    const name = port.name ?? '';
     // ServiceEntry port names must be unique within the host.
-    if (seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
+    if (name && seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
     seenNames.add(name);
     ports.push({ name, port: port.port, protocol: port.protocol ?? protocolFromPortName(name) });
   }
