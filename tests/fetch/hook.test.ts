@@ -14,6 +14,7 @@ import type { KubeObject } from '../../lib/hook-sdk';
 import { toPem } from '../../lib/pki/ca-certificates';
 import { hookConfig } from '../../lib/hook-sdk/config';
 import type { HarnessResult } from '../../lib/hook-sdk/testing';
+import { prunedStatusPaths } from '../support/crd-schema';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { makeCertificate, makeServerPki } from './certs';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
@@ -493,6 +494,24 @@ describe('fetch hook: item-level validation of the private document', () => {
     expect(result.logs).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'some remote metadata items were rejected' }),
     );
+  });
+});
+
+describe('fetch hook: documents from newer Deckhouse versions (issue 10 item 15)', () => {
+  it('accepts unknown keys (crl, clusterID, ambientGateways) and writes a status the CRD keeps whole', async () => {
+    peerB.publicOverrides = { crl: '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n' };
+    peerB.privateDocument = {
+      ...privateB,
+      clusterID: 'cluster-b',
+      ambientGateways: [{ address: '192.0.2.99', port: 15008 }],
+      publicServices: privateB.publicServices.map((s) => ({ ...s, appProtocols: ['http'], extra: { x: 1 } })),
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    expect(statusOf(after, 'b').rejectedItems).toBeUndefined();
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    for (const name of ['b', 'c']) expect(prunedStatusPaths(statusOf(after, name))).toEqual([]);
   });
 });
 
