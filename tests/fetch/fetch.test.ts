@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
 import { fetchAllPeers } from '../../lib/federation/fetch/peer';
 import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch/transport';
-import { checkPrivateDocument } from '../../lib/federation/wire/validate';
+import { FEDERATION_KIND } from '../../lib/federation/kind';
 import { prepareTls, systemCaCertificates } from '../../lib/federation/fetch/tls';
 import { makeServerPki } from './certs';
 import { TestPeer } from './peer';
@@ -325,7 +325,7 @@ describe('fetchAllPeers (issue 10 item 7)', () => {
           now: new Date(),
           limits: PATIENT,
         },
-        checkPrivateDocument,
+        FEDERATION_KIND.codec,
       );
       expect(outcomes.size).toBe(peers);
       const reasons = [...outcomes.values()].map((o) =>

@@ -161,17 +161,16 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
         rootCA: reencoded(peerB.rootCA.certPem),
       },
       publicLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
+      // Compact (lib/federation/cached/compact.ts): bar.xyz.svc.cluster-b.local -> port list 0.
       private: {
         ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
-        publicServices: [
-          {
-            hostname: 'bar.xyz.svc.cluster-b.local',
-            ports: [
-              { name: 'http', port: 8080, protocol: 'HTTP' },
-              { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
-            ],
-          },
+        portSets: [
+          [
+            { name: 'http', port: 8080, protocol: 'HTTP' },
+            { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
+          ],
         ],
+        services: { xyz: { bar: 0 } },
       },
       privateLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
     });
@@ -184,7 +183,7 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
 
   it('treats null lists from a Go peer as empty', () => {
     expect(statusOf(healthy, 'c').metadataCache).toMatchObject({
-      private: { ingressGateways: [], publicServices: [] },
+      private: { ingressGateways: [], portSets: [], services: {} },
     });
     expect(condition(healthy, 'c', 'ServicesImported')).toMatchObject({
       status: 'True',
@@ -332,17 +331,18 @@ const failureCases: FailureCase[] = [
       void (peerB.privateBehaviour = { kind: 'stream', bytes: 10 * 1024 * 1024, declareLength: false }),
     reason: 'TooLarge',
     failed: 'private',
-    message: /exceeds 1048576 bytes/,
+    message: new RegExp(`exceeds ${MAX_DOCUMENT_BYTES} bytes`),
   },
   {
-    // ~310 KB on the wire, over 512 KiB once every port carries a generated name and a protocol.
-    name: 'private document over the status cap once enriched',
+    // ~1.5 MB on the wire (under the 4 MiB cap); every service with its own port list, so
+    // even the compact cached form takes more than 512 KiB.
+    name: 'private document over the status cap once cached',
     setup: () =>
       void (peerB.privateDocument = {
         ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
-        publicServices: Array.from({ length: 4000 }, (_, i) => ({
+        publicServices: Array.from({ length: 20_000 }, (_, i) => ({
           hostname: `s${String(i).padStart(5, '0')}.xyz.svc.cluster-b.local`,
-          ports: [{ port: 80 }, { port: 81 }],
+          ports: [{ name: 'http', port: 1 + i }],
         })),
       }),
     reason: 'TooLarge',
@@ -494,6 +494,32 @@ describe('fetch hook: item-level validation of the private document', () => {
     expect(result.logs).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'some remote metadata items were rejected' }),
     );
+  });
+});
+
+describe('fetch hook: a large peer (issue 10 item 6)', () => {
+  it('imports one peer with 10,000 services: the cached form stays under the status cap', async () => {
+    peerB.privateDocument = {
+      ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+      publicServices: Array.from({ length: 10_000 }, (_, i) => ({
+        hostname: `service-${i}.namespace-${i % 50}.svc.cluster-b.local`,
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'grpc-api', port: 9090 },
+        ],
+      })),
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({ status: 'True' });
+    expect(statusOf(after, 'b').importedServices).toBe(10_000);
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    const cached = JSON.stringify(
+      (statusOf(after, 'b').metadataCache as { private: unknown }).private,
+    ).length;
+    expect(cached).toBeLessThan(MAX_CACHED_PRIVATE_DOCUMENT_CHARS);
+    // Read back from status, the same 10,000 services: nothing is rejected, nothing rewritten.
+    expect((await run(after, FETCH_TICK, at(2))).kubeOperations).toEqual([]);
   });
 });
 
@@ -785,7 +811,11 @@ describe('fetch hook: identity and refusals', () => {
       expect(condition(after, 'f', 'Ready')).toMatchObject({ status: 'True' });
       expect(statusOf(after, 'f').metadataCache).toMatchObject({
         public: { clusterUUID: 'uuid-c' },
-        private: { ingressGateways: [{ address: 'gw.cluster-f.example', port: 443 }], publicServices: [] },
+        private: {
+          ingressGateways: [{ address: 'gw.cluster-f.example', port: 443 }],
+          portSets: [],
+          services: {},
+        },
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

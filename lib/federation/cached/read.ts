@@ -35,6 +35,17 @@ export type PrivateDocumentValidator<P> = (
   scope: HostnameScope,
 ) => Validation<ValidatedPrivateDocument & { document: P }>;
 
+/**
+ * How a kind's private document is validated and stored: `toStatus` gives the form written
+ * to status.metadataCache.private, `fromStatus` turns that form back into the wire shape
+ * that `validate` reads.
+ */
+export interface PrivateCodec<P> {
+  validate: PrivateDocumentValidator<P>;
+  toStatus(document: P, peerTrustDomain: string): unknown;
+  fromStatus(raw: unknown, peerTrustDomain: string): unknown;
+}
+
 /** Our cluster as far as reading needs it. */
 export interface ReadContext {
   ownTrustDomain: string;
@@ -43,7 +54,7 @@ export interface ReadContext {
 /** Reads one jqFilter result; never throws. Undefined only when there is no usable name. */
 export function readCachedPeer<P>(
   raw: unknown,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
   context: ReadContext,
 ): CachedPeer<P> | undefined {
   if (!isRecord(raw) || !isString(raw.name) || raw.name === '') return undefined;
@@ -52,7 +63,7 @@ export function readCachedPeer<P>(
   const metadata = isRecord(spec.metadata) ? spec.metadata : {};
   const rejected: string[] = [];
   const scope = { peerTrustDomain: trustDomain, ownTrustDomain: context.ownTrustDomain };
-  const status = readStatus(raw.status, (cache) => readCache(cache, validatePrivate, scope, rejected));
+  const status = readStatus(raw.status, (cache) => readCache(cache, codec, scope, rejected));
   return {
     name: raw.name,
     generation: isCount(raw.generation) ? raw.generation : undefined,
@@ -96,7 +107,7 @@ function readStatus<P>(
 
 function readCache<P>(
   raw: JsonRecord,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
   scope: HostnameScope,
   rejected: string[],
 ): MetadataCache<P> | undefined {
@@ -110,7 +121,7 @@ function readCache<P>(
   }
   if (isString(raw.publicLastFetchTimestamp)) cache.publicLastFetchTimestamp = raw.publicLastFetchTimestamp;
   if (raw.private !== undefined && raw.private !== null) {
-    const priv = validatePrivate(raw.private, scope);
+    const priv = codec.validate(codec.fromStatus(raw.private, scope.peerTrustDomain), scope);
     if (priv.ok) {
       cache.private = priv.value.document;
       rejected.push(...priv.value.rejected.map((r) => `metadataCache.private.${r}`));

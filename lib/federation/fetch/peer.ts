@@ -5,7 +5,7 @@ export type { FetchLimits } from './transport';
 import { prepareTls, type PeerTls, type PreparedTls } from './tls';
 import { signPeerToken } from '../identity/jwt';
 import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
-import type { PrivateDocumentValidator } from '../cached/read';
+import type { PrivateCodec } from '../cached/read';
 import { checkPublicDocument, parseJsonBody } from '../wire/validate';
 import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
 
@@ -17,10 +17,10 @@ import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
  */
 
 /**
- * Cap on the private document as cached in status. Validation adds a generated name and a
- * protocol to every port, so a body within MAX_DOCUMENT_BYTES can grow ~3.4 times; a
- * status over the API server's request limit (3 MiB) or etcd's (1.5 MiB) would fail its
- * patch on every run. Over the cap, the fetch fails like any other: the last good data stays.
+ * Cap on the private document as cached in status (in the kind's status form, compact for
+ * IstioFederation: cached/compact.ts). A status over the API server's request limit (3 MiB)
+ * or etcd's (1.5 MiB) would fail its patch on every run. Over the cap, the fetch fails like
+ * any other (TooLarge): the last good data stays.
  */
 export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
 
@@ -57,17 +57,17 @@ function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
 async function fetchPeer<P>(
   target: PeerTarget,
   env: FetchEnvironment,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
 ): Promise<TimedOutcome<P>> {
   const started = performance.now();
-  const outcome = await fetchOutcome(target, env, validatePrivate);
+  const outcome = await fetchOutcome(target, env, codec);
   return { outcome, durationMs: performance.now() - started };
 }
 
 async function fetchOutcome<P>(
   target: PeerTarget,
   env: FetchEnvironment,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
 ): Promise<FetchOutcome<P>> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
@@ -125,7 +125,7 @@ async function fetchOutcome<P>(
   });
   const privateRaw = parsedBody(privateBody, privateUrl);
   if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
-  const privateDoc = validatePrivate(privateRaw.value, {
+  const privateDoc = codec.validate(privateRaw.value, {
     peerTrustDomain: target.trustDomain,
     ownTrustDomain: env.local.trustDomain,
   });
@@ -146,7 +146,7 @@ async function fetchOutcome<P>(
       },
     };
   }
-  const cachedSize = JSON.stringify(privateDoc.value.document).length;
+  const cachedSize = JSON.stringify(codec.toStatus(privateDoc.value.document, target.trustDomain)).length;
   if (cachedSize > MAX_CACHED_PRIVATE_DOCUMENT_CHARS) {
     return {
       public: publicResult,
@@ -193,10 +193,10 @@ function parsedBody(
 export async function fetchAllPeers<P>(
   targets: readonly PeerTarget[],
   env: FetchEnvironment,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
 ): Promise<Map<string, TimedOutcome<P>>> {
   // Federations with the same CA share one (immutable) secure context within the run.
   const shared: FetchEnvironment = { ...env, tlsCache: env.tlsCache ?? new Map() };
-  const outcomes = await Promise.all(targets.map((target) => fetchPeer(target, shared, validatePrivate)));
+  const outcomes = await Promise.all(targets.map((target) => fetchPeer(target, shared, codec)));
   return new Map(targets.map((target, i) => [target.name, outcomes[i]!]));
 }

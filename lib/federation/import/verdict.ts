@@ -34,7 +34,7 @@ export interface ImportLimits {
 
 /** Bounds the values (and the Helm release, ~1 MiB) whatever peers publish. */
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
-  maxServicesPerFederation: 5000,
+  maxServicesPerFederation: 10000,
   maxServicesTotal: 10000,
 };
 

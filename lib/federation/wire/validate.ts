@@ -202,6 +202,8 @@ export function checkPrivateDocument(
     seenHostnames.add(checked.value.hostname);
     publicServices.push(checked.value);
   }
+  // Canonical order (by hostname): the same services always make the same status.
+  publicServices.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
   const sentServices = shape.value.publicServices?.length ?? 0;
   const sentGateways = shape.value.ingressGateways?.length ?? 0;
   const emptied =
