@@ -10,7 +10,6 @@ import {
   hostnameScopeChecker,
   type HostnameScope,
   parseJsonBody,
-  rootCAProblem,
 } from './validate';
 
 const hostnameProblem = (hostname: string, scope: HostnameScope) => hostnameScopeChecker(scope)(hostname);
@@ -52,42 +51,6 @@ describe('checkPublicDocument', () => {
     const result = checkPublicDocument(doc, NOW);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(error);
-  });
-});
-
-describe('rootCAProblem', () => {
-  it('accepts a valid CA certificate', () => {
-    expect(rootCAProblem(rootCA.certPem, NOW)).toBeUndefined();
-  });
-
-  it('rejects a leaf (non-CA) certificate', () => {
-    const leaf = makeCertificate({ commonName: 'leaf', isCA: false, issuer: rootCA });
-    expect(rootCAProblem(leaf.certPem, NOW)).toMatch(/not a CA certificate/);
-  });
-
-  it('rejects an expired CA', () => {
-    const expired = makeCertificate({
-      commonName: 'old',
-      isCA: true,
-      notBefore: new Date('2020-01-01T00:00:00Z'),
-      notAfter: new Date('2021-01-01T00:00:00Z'),
-    });
-    expect(rootCAProblem(expired.certPem, NOW)).toMatch(/expired at 2021-01-01T00:00:00.000Z/);
-  });
-
-  it('rejects a CA that is not valid yet', () => {
-    const future = makeCertificate({
-      commonName: 'future',
-      isCA: true,
-      notBefore: new Date('2029-01-01T00:00:00Z'),
-      notAfter: new Date('2030-01-01T00:00:00Z'),
-    });
-    expect(rootCAProblem(future.certPem, NOW)).toMatch(/not valid before/);
-  });
-
-  it('checks every certificate of a bundle', () => {
-    const leaf = makeCertificate({ commonName: 'leaf', isCA: false, issuer: rootCA });
-    expect(rootCAProblem(rootCA.certPem + leaf.certPem, NOW)).toMatch(/#2 .*not a CA/);
   });
 });
 

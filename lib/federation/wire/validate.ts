@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { checkGatewayAddress } from '../../net/address';
 import { filterCaCertificates } from '../../pki/ca-certificates';
 import { parseAuthnPublicKey } from '../identity/authn-keys';
@@ -56,39 +55,6 @@ export function parseJsonBody(body: Buffer): Validation<unknown> {
     const where = position !== undefined ? ` (syntax error at character ${position})` : '';
     return { ok: false, error: `not JSON: the ${body.length}-byte body does not parse${where}` };
   }
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/**
- * Strict: why `pem` as a whole cannot serve as a trusted root, or undefined. The fetch and
- * merge path no longer uses it: checkPublicDocument keeps the CA certificates of a bundle
- * and refuses the rest (lib/pki/ca-certificates.ts).
- * Why `pem` cannot serve as a trusted root, or undefined. node:crypto's X509Certificate
- * rather than node-forge: forge cannot read certificates with EC keys, which istiod
- * plug-in CAs commonly use.
- */
-export function rootCAProblem(pem: string, now: Date): string | undefined {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) return 'rootCA holds no PEM certificate';
-  for (const [i, block] of blocks.entries()) {
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(block);
-    } catch (error) {
-      return `rootCA certificate #${i + 1} does not parse: ${(error as Error).message}`;
-    }
-    if (!cert.ca) return `rootCA certificate #${i + 1} (${cert.subject}) is not a CA certificate`;
-    const notAfter = new Date(cert.validTo);
-    const notBefore = new Date(cert.validFrom);
-    if (!(notAfter.getTime() > now.getTime())) {
-      return `rootCA certificate #${i + 1} (${cert.subject}) expired at ${notAfter.toISOString()}`;
-    }
-    if (notBefore.getTime() > now.getTime()) {
-      return `rootCA certificate #${i + 1} (${cert.subject}) is not valid before ${notBefore.toISOString()}`;
-    }
-  }
-  return undefined;
 }
 
 /**
