@@ -182,8 +182,8 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
         expect(condition(f, 'TrustEstablished')?.status).toBe('True');
       }
       expect(federationInA.status?.importedServices).toBe(1);
-      expect(tableInA).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-b.local', Services: 1 });
-      expect(tableInB).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-a.local', Services: 1 });
+      expect(tableInA).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-b.local', Services: '1' });
+      expect(tableInB).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-a.local', Services: '1' });
     },
     STEP_TEST_TIMEOUT_MS,
   );
