@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../lib/hook-sdk';
 import type { MetricOperation } from '../../lib/hook-sdk/types';
 import { applyStatusPatches } from '../../tests/fetch/cluster';
+import { prunedStatusPaths } from '../../tests/support/crd-schema';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../../tests/support/module';
 import { testPublicDocument } from '../../tests/support/peer-identity';
 import { createFetchMetadataHook } from './fetch-metadata';
@@ -214,6 +215,8 @@ describe.each(Object.entries(FIXTURES))('status and values agree: %s', (_, fixtu
 
   test.each(fixtures.map((f) => f.name))('%s', (name) => {
     const status = statuses.get(name)!;
+    // Every field the fetch hook writes is declared in the CRD (the API server would prune it).
+    expect(prunedStatusPaths(status)).toEqual([]);
     const condition = (type: string) => status.conditions?.find((c) => c.type === type);
     const hosts = new Set(entries.filter((e) => e.federations.includes(name)).map((e) => e.hostname));
     // Imported counts and hosts.

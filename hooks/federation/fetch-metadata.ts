@@ -71,7 +71,7 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
       const outcomes = await fetchAllPeers(
         plan.flatMap((e) => (e.action === 'fetch' ? [e.peer] : [])),
         { local, now, ...(options.limits ? { limits: options.limits } : {}) },
-        FEDERATION_KIND.validatePrivate,
+        FEDERATION_KIND.codec,
       );
       const { statuses } = nextStatuses(FEDERATION_KIND, plan, outcomes, {
         local: { trustDomain: local.trustDomain, clusterUUID: local.clusterUUID, now },

@@ -1,9 +1,5 @@
-import {
-  readCachedPeer,
-  type CachedPeer,
-  type PrivateDocumentValidator,
-  type ReadContext,
-} from './cached/read';
+import { compactPrivateDocument, expandPrivateDocument } from './cached/compact';
+import { readCachedPeer, type CachedPeer, type PrivateCodec, type ReadContext } from './cached/read';
 import { decideImports, type ImportOptions, type ImportVerdict } from './import/verdict';
 import type { LocalCluster } from './trust/select';
 import { checkPrivateDocument, type CachedPrivateDocument } from './wire/validate';
@@ -18,15 +14,17 @@ export interface PeerKind<P, V extends Pick<ImportVerdict, 'federations'>> {
   ref: { apiVersion: string; kind: string };
   /** The fetch hook's jqFilter: spec and the status keys it owns (status/types.ts). */
   jqFilter: string;
-  validatePrivate: PrivateDocumentValidator<P>;
+  /** Its private document: validation and the form cached in status. */
+  codec: PrivateCodec<P>;
   decide(peers: readonly CachedPeer<P>[], local: LocalCluster, options?: ImportOptions): V;
 }
 
 const PEER_JQ_FILTER = `{
   name: .metadata.name,
   generation: .metadata.generation,
+  created: .metadata.creationTimestamp,
   spec: .spec,
-  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry})
+  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry, trustedIdentity})
 }`;
 
 /**
@@ -35,16 +33,26 @@ const PEER_JQ_FILTER = `{
  */
 export const IMPORT_JQ_FILTER = `{
   name: .metadata.name,
+  created: .metadata.creationTimestamp,
   spec: {trustDomain: .spec.trustDomain},
-  status: {metadataCache: {public: .status.metadataCache.public, private: .status.metadataCache.private}}
+  status: {
+    metadataCache: {public: .status.metadataCache.public, private: .status.metadataCache.private},
+    trustedIdentity: .status.trustedIdentity
+  }
 }`;
 
 export type Federation = CachedPeer<CachedPrivateDocument>;
 
+const FEDERATION_CODEC: PrivateCodec<CachedPrivateDocument> = {
+  validate: checkPrivateDocument,
+  toStatus: compactPrivateDocument,
+  fromStatus: expandPrivateDocument,
+};
+
 export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
   ref: { apiVersion: 'deckhouse.io/v1alpha1', kind: 'IstioFederation' },
   jqFilter: PEER_JQ_FILTER,
-  validatePrivate: checkPrivateDocument,
+  codec: FEDERATION_CODEC,
   decide: (peers, local, options) =>
     decideImports(
       peers.map((p) => ({
@@ -52,6 +60,8 @@ export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
         trustDomain: p.trustDomain,
         public: p.status.metadataCache?.public,
         private: p.status.metadataCache?.private,
+        created: p.created,
+        identity: p.status.trustedIdentity,
       })),
       local,
       options,
@@ -60,5 +70,5 @@ export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
 
 /** The one reader both federation hooks use. */
 export function readFederation(raw: unknown, context: ReadContext): Federation | undefined {
-  return readCachedPeer(raw, checkPrivateDocument, context);
+  return readCachedPeer(raw, FEDERATION_CODEC, context);
 }

@@ -136,14 +136,11 @@ describe('fetch hook in the compiled binary', () => {
       importedServices: 1,
       metadataCache: {
         public: cached(peer.publicDocument),
+        // Compact (lib/federation/cached/compact.ts): svc.ns.svc.cluster-b.local -> port list 0.
         private: {
           ingressGateways: [{ address: '192.0.2.20', port: 15443 }],
-          publicServices: [
-            {
-              hostname: 'svc.ns.svc.cluster-b.local',
-              ports: [{ name: 'https', port: 443, protocol: 'TLS' }],
-            },
-          ],
+          portSets: [[{ name: 'https', port: 443, protocol: 'TLS' }]],
+          services: { ns: { svc: 0 } },
         },
       },
     });

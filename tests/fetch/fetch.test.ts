@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
+import { fetchAllPeers } from '../../lib/federation/fetch/peer';
 import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch/transport';
+import { FEDERATION_KIND } from '../../lib/federation/kind';
 import { prepareTls, systemCaCertificates } from '../../lib/federation/fetch/tls';
 import { makeServerPki } from './certs';
 import { TestPeer } from './peer';
@@ -292,3 +294,46 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+describe('fetchAllPeers (issue 10 item 7)', () => {
+  it('has every peer in flight at once: no pool makes silent peers wait for each other', async () => {
+    // Silent peers: the server accepts TCP connections and never answers. Once all of them
+    // are connected at the same time it closes them, which ends every fetch at once. With a
+    // bounded pool the count never gets there: each fetch runs into its timeout instead.
+    const peers = 40;
+    // Generous timeouts: a loaded machine must not turn a slow connect into a Timeout here.
+    const PATIENT = { ...LIMITS, tlsHandshakeTimeoutMs: 5_000, requestTimeoutMs: 5_000 };
+    const held: Socket[] = [];
+    const server: Server = createServer((socket) => {
+      held.push(socket);
+      socket.on('close', () => held.includes(socket) && held.splice(held.indexOf(socket), 1));
+      if (held.length === peers) for (const s of held.splice(0)) s.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const targets = Array.from({ length: peers }, (_, i) => ({
+        name: `peer-${i}`,
+        trustDomain: `p${i}.local`,
+        metadataEndpoint: `https://127.0.0.1:${port}/metadata/`,
+        tls: { insecureSkipVerify: true },
+      }));
+      const outcomes = await fetchAllPeers(
+        targets,
+        {
+          local: { trustDomain: 'cluster-a.local', clusterUUID: 'u', authnPrivateKey: 'k' },
+          now: new Date(),
+          limits: PATIENT,
+        },
+        FEDERATION_KIND.codec,
+      );
+      expect(outcomes.size).toBe(peers);
+      const reasons = [...outcomes.values()].map((o) =>
+        o.outcome.public.ok ? 'ok' : o.outcome.public.failure.reason,
+      );
+      expect(reasons.filter((r) => r === 'Timeout')).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

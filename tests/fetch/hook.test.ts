@@ -14,6 +14,7 @@ import type { KubeObject } from '../../lib/hook-sdk';
 import { toPem } from '../../lib/pki/ca-certificates';
 import { hookConfig } from '../../lib/hook-sdk/config';
 import type { HarnessResult } from '../../lib/hook-sdk/testing';
+import { prunedStatusPaths } from '../support/crd-schema';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { makeCertificate, makeServerPki } from './certs';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
@@ -160,17 +161,16 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
         rootCA: reencoded(peerB.rootCA.certPem),
       },
       publicLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
+      // Compact (lib/federation/cached/compact.ts): bar.xyz.svc.cluster-b.local -> port list 0.
       private: {
         ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
-        publicServices: [
-          {
-            hostname: 'bar.xyz.svc.cluster-b.local',
-            ports: [
-              { name: 'http', port: 8080, protocol: 'HTTP' },
-              { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
-            ],
-          },
+        portSets: [
+          [
+            { name: 'http', port: 8080, protocol: 'HTTP' },
+            { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
+          ],
         ],
+        services: { xyz: { bar: 0 } },
       },
       privateLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
     });
@@ -183,7 +183,7 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
 
   it('treats null lists from a Go peer as empty', () => {
     expect(statusOf(healthy, 'c').metadataCache).toMatchObject({
-      private: { ingressGateways: [], publicServices: [] },
+      private: { ingressGateways: [], portSets: [], services: {} },
     });
     expect(condition(healthy, 'c', 'ServicesImported')).toMatchObject({
       status: 'True',
@@ -331,17 +331,18 @@ const failureCases: FailureCase[] = [
       void (peerB.privateBehaviour = { kind: 'stream', bytes: 10 * 1024 * 1024, declareLength: false }),
     reason: 'TooLarge',
     failed: 'private',
-    message: /exceeds 1048576 bytes/,
+    message: new RegExp(`exceeds ${MAX_DOCUMENT_BYTES} bytes`),
   },
   {
-    // ~310 KB on the wire, over 512 KiB once every port carries a generated name and a protocol.
-    name: 'private document over the status cap once enriched',
+    // ~1.5 MB on the wire (under the 4 MiB cap); every service with its own port list, so
+    // even the compact cached form takes more than 512 KiB.
+    name: 'private document over the status cap once cached',
     setup: () =>
       void (peerB.privateDocument = {
         ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
-        publicServices: Array.from({ length: 4000 }, (_, i) => ({
+        publicServices: Array.from({ length: 20_000 }, (_, i) => ({
           hostname: `s${String(i).padStart(5, '0')}.xyz.svc.cluster-b.local`,
-          ports: [{ port: 80 }, { port: 81 }],
+          ports: [{ name: 'http', port: 1 + i }],
         })),
       }),
     reason: 'TooLarge',
@@ -496,6 +497,50 @@ describe('fetch hook: item-level validation of the private document', () => {
   });
 });
 
+describe('fetch hook: a large peer (issue 10 item 6)', () => {
+  it('imports one peer with 10,000 services: the cached form stays under the status cap', async () => {
+    peerB.privateDocument = {
+      ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+      publicServices: Array.from({ length: 10_000 }, (_, i) => ({
+        hostname: `service-${i}.namespace-${i % 50}.svc.cluster-b.local`,
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'grpc-api', port: 9090 },
+        ],
+      })),
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({ status: 'True' });
+    expect(statusOf(after, 'b').importedServices).toBe(10_000);
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    const cached = JSON.stringify(
+      (statusOf(after, 'b').metadataCache as { private: unknown }).private,
+    ).length;
+    expect(cached).toBeLessThan(MAX_CACHED_PRIVATE_DOCUMENT_CHARS);
+    // Read back from status, the same 10,000 services: nothing is rejected, nothing rewritten.
+    expect((await run(after, FETCH_TICK, at(2))).kubeOperations).toEqual([]);
+  });
+});
+
+describe('fetch hook: documents from newer Deckhouse versions (issue 10 item 15)', () => {
+  it('accepts unknown keys (crl, clusterID, ambientGateways) and writes a status the CRD keeps whole', async () => {
+    peerB.publicOverrides = { crl: '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n' };
+    peerB.privateDocument = {
+      ...privateB,
+      clusterID: 'cluster-b',
+      ambientGateways: [{ address: '192.0.2.99', port: 15008 }],
+      publicServices: privateB.publicServices.map((s) => ({ ...s, appProtocols: ['http'], extra: { x: 1 } })),
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    expect(statusOf(after, 'b').rejectedItems).toBeUndefined();
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    for (const name of ['b', 'c']) expect(prunedStatusPaths(statusOf(after, name))).toEqual([]);
+  });
+});
+
 describe('fetch hook: refused items never silently empty an import (issue 10 item 5)', () => {
   it('a document whose every service is refused keeps the last good data and says so', async () => {
     peerB.privateDocument = {
@@ -589,44 +634,72 @@ describe('fetch hook: the merge view (importedServices, import conflicts)', () =
 });
 
 describe('fetch hook: identity and refusals', () => {
-  it('accepts a peer whose clusterUUID changed and records it', async () => {
+  it('accepts a peer whose clusterUUID changed, and shows it on status and in a metric (issue 10 item 2)', async () => {
+    const before = statusOf(healthy, 'b').trustedIdentity as Record<string, unknown>;
+    expect(before).toMatchObject({
+      clusterUUID: 'uuid-b',
+      authnKeySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     peerB.clusterUUID = 'uuid-b-rebuilt';
-    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const now = slotTick('b', at(1));
+    const result = await run(healthy, FETCH_TICK, now);
     const after = applyStatusPatches(healthy, result.kubeOperations);
     expect(statusOf(after, 'b').metadataCache).toMatchObject({ public: { clusterUUID: 'uuid-b-rebuilt' } });
     expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({
       status: 'True',
-      reason: 'ClusterUUIDChanged',
-      message: expect.stringContaining('from uuid-b to uuid-b-rebuilt'),
+      reason: 'IdentityChanged',
+      message: expect.stringContaining('clusterUUID uuid-b -> uuid-b-rebuilt'),
     });
+    expect(statusOf(after, 'b').trustedIdentity).toEqual({
+      clusterUUID: 'uuid-b-rebuilt',
+      authnKeySha256: before.authnKeySha256,
+      since: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      previous: { clusterUUID: 'uuid-b', authnKeySha256: before.authnKeySha256 },
+    });
+    expect(metric(result, FETCH_METRICS.identityChanged, { federation_name: 'b' })).toBe(
+      now.getTime() / 1000,
+    );
+    expect(metric(result, FETCH_METRICS.identityChanged, { federation_name: 'c' })).toBeUndefined();
     expect(peerB.tokenChecks.at(-1)).toMatchObject({ accepted: true, claims: { aud: 'uuid-b-rebuilt' } });
     expect(result.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'warn',
-        msg: 'peer clusterUUID changed; accepting the new identity',
-        from: 'uuid-b',
-        to: 'uuid-b-rebuilt',
-      }),
+      expect.objectContaining({ level: 'warn', msg: 'peer identity changed; accepting the new identity' }),
     );
   });
 
-  it('says on status when the merge trusts neither of two peers claiming one clusterUUID, and recovers', async () => {
-    // A hostile peer copying another's public UUID must not take its place (lib/federation/trust/select.ts).
+  it('an authn key rotation is an identity change too', async () => {
+    const before = statusOf(healthy, 'b').trustedIdentity as Record<string, unknown>;
+    peerB.publicOverrides = { authnKeyPub: deckhouseKeypair().pub };
+    const after = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({
+      reason: 'IdentityChanged',
+      message: expect.stringContaining('authn key'),
+    });
+    expect(statusOf(after, 'b').trustedIdentity).toMatchObject({
+      clusterUUID: 'uuid-b',
+      previous: { authnKeySha256: before.authnKeySha256 },
+    });
+    expect((statusOf(after, 'b').trustedIdentity as Record<string, unknown>).authnKeySha256).not.toBe(
+      before.authnKeySha256,
+    );
+  });
+
+  it('a peer claiming the clusterUUID another federation established is refused; the other keeps working (issue 10 item 1)', async () => {
+    // Anyone can read b's clusterUUID from its public document.
     peerC.clusterUUID = 'uuid-b';
     const cTick = slotTick('c', at(1));
     const clash = applyStatusPatches(healthy, (await run(healthy, FETCH_TICK, cTick)).kubeOperations);
-    for (const name of ['b', 'c']) {
-      expect(condition(clash, name, 'TrustEstablished')).toMatchObject({
-        status: 'False',
-        reason: 'DuplicateClusterUUID',
-        message: expect.stringContaining('b, c'),
-      });
-      expect(condition(clash, name, 'Ready')).toMatchObject({
-        status: 'False',
-        reason: 'DuplicateClusterUUID',
-      });
-      expect(statusOf(clash, name).importedServices).toBe(0);
-    }
+    expect(condition(clash, 'c', 'TrustEstablished')).toMatchObject({
+      status: 'False',
+      reason: 'DuplicateClusterUUID',
+      message: expect.stringContaining('established by b'),
+    });
+    expect(condition(clash, 'c', 'Ready')).toMatchObject({ status: 'False', reason: 'DuplicateClusterUUID' });
+    expect(statusOf(clash, 'c').importedServices).toBe(0);
+    expect(condition(clash, 'b', 'Ready')).toMatchObject({ status: 'True' });
+    expect(statusOf(clash, 'b').importedServices).toBe(1);
     // The next tick reaches the same verdict: no flapping, no write.
     const idle = new Date(cTick.getTime() + 10_000);
     const tick = await run(clash, FETCH_TICK, idle);
@@ -738,7 +811,11 @@ describe('fetch hook: identity and refusals', () => {
       expect(condition(after, 'f', 'Ready')).toMatchObject({ status: 'True' });
       expect(statusOf(after, 'f').metadataCache).toMatchObject({
         public: { clusterUUID: 'uuid-c' },
-        private: { ingressGateways: [{ address: 'gw.cluster-f.example', port: 443 }], publicServices: [] },
+        private: {
+          ingressGateways: [{ address: 'gw.cluster-f.example', port: 443 }],
+          portSets: [],
+          services: {},
+        },
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,8 @@
-// Fetch benchmark: the fetch hook against 100 loopback HTTPS remotes of which 10 never
+// Fetch benchmark: the fetch hook against 100 loopback HTTPS remotes of which 50 never
 // answer (they accept the connection and the request, then hold the socket open).
 // Budget (DESIGN.md): the whole run finishes within one request timeout + 1 s.
 // The remotes run in a child process, as remote clusters would not share the hook's CPU.
-//   npx bun tools/bench/fetch.ts [--remotes 100] [--hanging 10] [--timeout-ms 10000]
+//   npx bun tools/bench/fetch.ts [--remotes 100] [--hanging 50] [--timeout-ms 10000]
 import { spawn } from 'node:child_process';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,7 @@ import { deckhouseKeypair, goJson } from '../../tests/fetch/peer';
 const { values: args } = parseArgs({
   options: {
     remotes: { type: 'string', default: '100' },
-    hanging: { type: 'string', default: '10' },
+    hanging: { type: 'string', default: '50' },
     'timeout-ms': { type: 'string', default: String(DEFAULT_FETCH_LIMITS.requestTimeoutMs) },
     serve: { type: 'boolean', default: false },
   },
@@ -36,7 +36,7 @@ async function serveRemotes(): Promise<void> {
   const pki = makeServerPki('bench');
   const rootCA = makeCertificate({ commonName: 'bench root', isCA: true });
   const peerKeys = deckhouseKeypair();
-  // Hanging remotes spread over the list, so they meet healthy ones in the concurrency pool.
+  // Hanging remotes spread over the list, among the healthy ones.
   const hangs = new Set(Array.from({ length: hanging }, (_, k) => Math.floor((k * remotes) / hanging)));
   const endpoints = await Promise.all(
     Array.from({ length: remotes }, (_, i) =>

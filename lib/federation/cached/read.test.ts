@@ -19,6 +19,7 @@ describe('readFederation (the one reader of a cached federation)', () => {
     expect(readFederation({ name: 'b', spec: null, status: null }, context)).toEqual({
       name: 'b',
       generation: undefined,
+      created: '',
       trustDomain: '',
       metadataEndpoint: '',
       tls: {},

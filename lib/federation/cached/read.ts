@@ -1,6 +1,6 @@
 import type { PeerTls } from '../fetch/tls';
 import type { Condition, ConditionStatus } from '../status/conditions';
-import type { FetchRetry, MetadataCache, PeerStatus } from '../status/types';
+import type { FetchRetry, MetadataCache, PeerStatus, TrustedIdentity } from '../status/types';
 import { validatePublicDocument } from '../wire/documents';
 import type { HostnameScope, ValidatedPrivateDocument } from '../wire/validate';
 import type { Validation } from '../wire/documents';
@@ -17,6 +17,8 @@ import { isCount, isRecord, isString, type JsonRecord } from '../../util/guards'
 export interface CachedPeer<P> {
   name: string;
   generation: number | undefined;
+  /** `.metadata.creationTimestamp` (orders first claims of an identity), '' when missing. */
+  created: string;
   /** '' when missing: refused as an invalid trust domain (trust/refusals.ts). */
   trustDomain: string;
   /** '' when missing (the merge hook's filter leaves it out). */
@@ -33,6 +35,17 @@ export type PrivateDocumentValidator<P> = (
   scope: HostnameScope,
 ) => Validation<ValidatedPrivateDocument & { document: P }>;
 
+/**
+ * How a kind's private document is validated and stored: `toStatus` gives the form written
+ * to status.metadataCache.private, `fromStatus` turns that form back into the wire shape
+ * that `validate` reads.
+ */
+export interface PrivateCodec<P> {
+  validate: PrivateDocumentValidator<P>;
+  toStatus(document: P, peerTrustDomain: string): unknown;
+  fromStatus(raw: unknown, peerTrustDomain: string): unknown;
+}
+
 /** Our cluster as far as reading needs it. */
 export interface ReadContext {
   ownTrustDomain: string;
@@ -41,7 +54,7 @@ export interface ReadContext {
 /** Reads one jqFilter result; never throws. Undefined only when there is no usable name. */
 export function readCachedPeer<P>(
   raw: unknown,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
   context: ReadContext,
 ): CachedPeer<P> | undefined {
   if (!isRecord(raw) || !isString(raw.name) || raw.name === '') return undefined;
@@ -50,10 +63,11 @@ export function readCachedPeer<P>(
   const metadata = isRecord(spec.metadata) ? spec.metadata : {};
   const rejected: string[] = [];
   const scope = { peerTrustDomain: trustDomain, ownTrustDomain: context.ownTrustDomain };
-  const status = readStatus(raw.status, (cache) => readCache(cache, validatePrivate, scope, rejected));
+  const status = readStatus(raw.status, (cache) => readCache(cache, codec, scope, rejected));
   return {
     name: raw.name,
     generation: isCount(raw.generation) ? raw.generation : undefined,
+    created: isString(raw.created) ? raw.created : '',
     trustDomain,
     metadataEndpoint: isString(spec.metadataEndpoint) ? spec.metadataEndpoint : '',
     tls: {
@@ -86,12 +100,14 @@ function readStatus<P>(
   }
   const retry = readRetry(raw.fetchRetry);
   if (retry) status.fetchRetry = retry;
+  const identity = readIdentity(raw.trustedIdentity);
+  if (identity) status.trustedIdentity = identity;
   return status;
 }
 
 function readCache<P>(
   raw: JsonRecord,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
   scope: HostnameScope,
   rejected: string[],
 ): MetadataCache<P> | undefined {
@@ -105,7 +121,7 @@ function readCache<P>(
   }
   if (isString(raw.publicLastFetchTimestamp)) cache.publicLastFetchTimestamp = raw.publicLastFetchTimestamp;
   if (raw.private !== undefined && raw.private !== null) {
-    const priv = validatePrivate(raw.private, scope);
+    const priv = codec.validate(codec.fromStatus(raw.private, scope.peerTrustDomain), scope);
     if (priv.ok) {
       cache.private = priv.value.document;
       rejected.push(...priv.value.rejected.map((r) => `metadataCache.private.${r}`));
@@ -138,4 +154,15 @@ function readRetry(raw: unknown): FetchRetry | undefined {
   const { failures, notBefore, failedEndpoint } = raw;
   if (!isCount(failures) || !isString(notBefore)) return undefined;
   return { failures, notBefore, failedEndpoint: isString(failedEndpoint) ? failedEndpoint : '' };
+}
+
+function readIdentity(raw: unknown): TrustedIdentity | undefined {
+  if (!isRecord(raw)) return undefined;
+  const { clusterUUID, authnKeySha256, since, previous } = raw;
+  if (!isString(clusterUUID) || !isString(authnKeySha256) || !isString(since)) return undefined;
+  const before =
+    isRecord(previous) && isString(previous.clusterUUID) && isString(previous.authnKeySha256)
+      ? { previous: { clusterUUID: previous.clusterUUID, authnKeySha256: previous.authnKeySha256 } }
+      : {};
+  return { clusterUUID, authnKeySha256, since, ...before };
 }

@@ -5,7 +5,7 @@ export type { FetchLimits } from './transport';
 import { prepareTls, type PeerTls, type PreparedTls } from './tls';
 import { signPeerToken } from '../identity/jwt';
 import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
-import type { PrivateDocumentValidator } from '../cached/read';
+import type { PrivateCodec } from '../cached/read';
 import { checkPublicDocument, parseJsonBody } from '../wire/validate';
 import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
 
@@ -17,10 +17,10 @@ import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
  */
 
 /**
- * Cap on the private document as cached in status. Validation adds a generated name and a
- * protocol to every port, so a body within MAX_DOCUMENT_BYTES can grow ~3.4 times; a
- * status over the API server's request limit (3 MiB) or etcd's (1.5 MiB) would fail its
- * patch on every run. Over the cap, the fetch fails like any other: the last good data stays.
+ * Cap on the private document as cached in status (in the kind's status form, compact for
+ * IstioFederation: cached/compact.ts). A status over the API server's request limit (3 MiB)
+ * or etcd's (1.5 MiB) would fail its patch on every run. Over the cap, the fetch fails like
+ * any other (TooLarge): the last good data stays.
  */
 export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
 
@@ -57,17 +57,17 @@ function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
 async function fetchPeer<P>(
   target: PeerTarget,
   env: FetchEnvironment,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
 ): Promise<TimedOutcome<P>> {
   const started = performance.now();
-  const outcome = await fetchOutcome(target, env, validatePrivate);
+  const outcome = await fetchOutcome(target, env, codec);
   return { outcome, durationMs: performance.now() - started };
 }
 
 async function fetchOutcome<P>(
   target: PeerTarget,
   env: FetchEnvironment,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
 ): Promise<FetchOutcome<P>> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
@@ -125,7 +125,7 @@ async function fetchOutcome<P>(
   });
   const privateRaw = parsedBody(privateBody, privateUrl);
   if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
-  const privateDoc = validatePrivate(privateRaw.value, {
+  const privateDoc = codec.validate(privateRaw.value, {
     peerTrustDomain: target.trustDomain,
     ownTrustDomain: env.local.trustDomain,
   });
@@ -146,7 +146,7 @@ async function fetchOutcome<P>(
       },
     };
   }
-  const cachedSize = JSON.stringify(privateDoc.value.document).length;
+  const cachedSize = JSON.stringify(codec.toStatus(privateDoc.value.document, target.trustDomain)).length;
   if (cachedSize > MAX_CACHED_PRIVATE_DOCUMENT_CHARS) {
     return {
       public: publicResult,
@@ -185,37 +185,18 @@ function parsedBody(
   return parsed.ok ? parsed : invalid(url, parsed.error);
 }
 
-const DEFAULT_FETCH_CONCURRENCY = 16;
-
-/** Fetches `targets` (at most DEFAULT_FETCH_CONCURRENCY at a time); outcomes by peer name. */
+/**
+ * Fetches every target at once and returns the outcomes by peer name. No pool: each fetch is
+ * bounded by its own timeouts, so the whole run takes at most one request timeout however
+ * many peers are silent (a pool of N made every N silent peers cost one more timeout).
+ */
 export async function fetchAllPeers<P>(
   targets: readonly PeerTarget[],
   env: FetchEnvironment,
-  validatePrivate: PrivateDocumentValidator<P>,
+  codec: PrivateCodec<P>,
 ): Promise<Map<string, TimedOutcome<P>>> {
-  const outcomes = new Map<string, TimedOutcome<P>>();
   // Federations with the same CA share one (immutable) secure context within the run.
   const shared: FetchEnvironment = { ...env, tlsCache: env.tlsCache ?? new Map() };
-  await mapBounded(targets, DEFAULT_FETCH_CONCURRENCY, async (target) => {
-    outcomes.set(target.name, await fetchPeer(target, shared, validatePrivate));
-  });
-  return outcomes;
-}
-
-/** Maps `items` through `task` with at most `concurrency` tasks in flight; results keep input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
-  return results;
+  const outcomes = await Promise.all(targets.map((target) => fetchPeer(target, shared, codec)));
+  return new Map(targets.map((target, i) => [target.name, outcomes[i]!]));
 }

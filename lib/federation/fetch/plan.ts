@@ -24,13 +24,13 @@ export interface PlanOptions {
 
 /**
  * Decides, for every peer, whether to refuse it (trust/refusals.ts: its trust domain can
- * never be federated), fetch it now or leave it until later (fetch/refresh.ts). Peers that
- * timed out last time come first, so their timeouts run alongside the fast peers.
+ * never be federated), fetch it now or leave it until later (fetch/refresh.ts). In name
+ * order; every due peer is fetched at once (fetch/peer.ts), so order does not delay anyone.
  */
 export function planFetches<P>(peers: readonly CachedPeer<P>[], options: PlanOptions): PlanEntry<P>[] {
   const refusals = trustDomainRefusals(peers, options.ownTrustDomain);
   const sorted = [...peers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const entries = sorted.map((peer): PlanEntry<P> => {
+  return sorted.map((peer): PlanEntry<P> => {
     const refusal = refusals.get(peer.name);
     if (refusal) return { peer, action: 'refuse', refusal };
     const fetched = findCondition(peer.status.conditions, 'MetadataFetched');
@@ -48,7 +48,4 @@ export function planFetches<P>(peers: readonly CachedPeer<P>[], options: PlanOpt
     );
     return why && !options.holdFetches ? { peer, action: 'fetch', why } : { peer, action: 'wait' };
   });
-  const timedOut = (e: PlanEntry<P>) =>
-    findCondition(e.peer.status.conditions, 'MetadataFetched')?.reason === 'Timeout' ? 0 : 1;
-  return entries.sort((a, b) => timedOut(a) - timedOut(b));
 }

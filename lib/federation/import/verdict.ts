@@ -1,6 +1,13 @@
 import { sortGateways } from '../discovery/gateways';
 import type { Refusal } from '../trust/refusals';
-import { selectTrustedPeers, type LocalCluster, type TrustedPeer } from '../trust/select';
+import {
+  identityOf,
+  selectTrustedPeers,
+  type LocalCluster,
+  type PeerIdentity,
+  type TrustInput,
+  type TrustedPeer,
+} from '../trust/select';
 import type { IngressGateway, PublicDocument } from '../wire/documents';
 import type { CachedPrivateDocument } from '../wire/validate';
 import { mergeServicePorts, type ImportConflict } from './ports';
@@ -15,9 +22,7 @@ import { buildServiceEntries, type MergedPort, type ServiceEntryValue } from './
  */
 
 /** One federation as the verdict needs it (read by cached/read.ts, items already validated). */
-export interface ImportInput {
-  name: string;
-  trustDomain: string;
+export interface ImportInput extends TrustInput {
   public?: PublicDocument | undefined;
   private?: CachedPrivateDocument | undefined;
 }
@@ -29,7 +34,7 @@ export interface ImportLimits {
 
 /** Bounds the values (and the Helm release, ~1 MiB) whatever peers publish. */
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
-  maxServicesPerFederation: 5000,
+  maxServicesPerFederation: 10000,
   maxServicesTotal: 10000,
 };
 
@@ -37,7 +42,8 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 export type ImportState = 'NotTrusted' | 'NoPrivateMetadata' | 'NoGateways' | 'NoPublicServices' | 'Imported';
 
 export interface PeerVerdict {
-  trust: { trusted: true } | ({ trusted: false } & Refusal);
+  /** Trusted: with the identity (clusterUUID, authn key) it holds, recorded on its status. */
+  trust: { trusted: true; identity: PeerIdentity } | ({ trusted: false } & Refusal);
   state: ImportState;
   /** Services and gateways in its cached private document. */
   published: number;
@@ -92,7 +98,7 @@ export function decideImports(
   const gatewaysByFederation = new Map<string, IngressGateway[]>();
   const importing: (typeof trusted)[number][] = [];
   for (const f of trusted) {
-    const verdict: PeerVerdict = { ...emptyVerdict(f), trust: { trusted: true } };
+    const verdict: PeerVerdict = { ...emptyVerdict(f), trust: { trusted: true, identity: identityOf(f) } };
     federations.set(f.name, verdict);
     verdict.state = !f.private
       ? 'NoPrivateMetadata'

@@ -56,12 +56,16 @@ export function fetchLogEvents<P>({ entry, next, fetch }: NextStatus<P>): LogEve
       fields: { ...fields, durationMs: duration, importedServices: next.importedServices },
     });
   }
-  const change = fetch.recorded.clusterUUIDChange;
-  if (change) {
+  const identity = next.trustedIdentity;
+  if (identity?.previous && identity.since !== peer.status.trustedIdentity?.since) {
     events.push({
       level: 'warn',
-      message: 'peer clusterUUID changed; accepting the new identity',
-      fields: { ...fields, ...change },
+      message: 'peer identity changed; accepting the new identity',
+      fields: {
+        ...fields,
+        from: identity.previous,
+        to: { clusterUUID: identity.clusterUUID, authnKeySha256: identity.authnKeySha256 },
+      },
     });
   }
   const rejected = outcome.private?.ok ? (outcome.private.rejected ?? []) : [];

@@ -19,6 +19,8 @@ export const FETCH_METRICS = {
   dataAge: 'd8_istio_federation_metadata_age_seconds',
   lastSuccess: 'd8_istio_federation_metadata_last_success_timestamp_seconds',
   ready: 'd8_istio_federation_ready',
+  /** When the peer last changed its identity (clusterUUID or authn key); absent if it never did. */
+  identityChanged: 'd8_istio_federation_identity_changed_timestamp_seconds',
 } as const;
 
 export interface MetricSample {
@@ -45,6 +47,14 @@ export function fetchMetricSamples(
     const federation_name = f.name;
     const ready = findCondition(f.status.conditions, 'Ready')?.status === 'True' ? 1 : 0;
     samples.push({ name: FETCH_METRICS.ready, value: ready, labels: { federation_name } });
+    const identity = f.status.trustedIdentity;
+    const changedAt = identity?.previous ? Date.parse(identity.since) : NaN;
+    if (Number.isFinite(changedAt))
+      samples.push({
+        name: FETCH_METRICS.identityChanged,
+        value: changedAt / 1000,
+        labels: { federation_name },
+      });
     if (f.refused) continue;
     const failed = f.status.fetchRetry?.failedEndpoint;
     for (const path of [METADATA_PATHS.public, METADATA_PATHS.private]) {

@@ -63,15 +63,32 @@ export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
           generation: entry.peer.generation,
           now,
           fetched: fetch?.timed.outcome.public.ok === true,
-          clusterUUIDChange: fetch?.recorded.clusterUUIDChange,
         })
       : status;
     return {
       entry,
       next,
-      patch: mergePatchOf(entry.peer.status, next, OWNED_STATUS_KEYS),
+      patch: mergePatchOf(
+        statusForm(kind, entry.peer, entry.peer.status),
+        statusForm(kind, entry.peer, next),
+        OWNED_STATUS_KEYS,
+      ),
       ...(fetch ? { fetch } : {}),
     };
   });
   return { statuses, verdict };
+}
+
+/** The status as written: the private document in the kind's status form. */
+function statusForm<P, V extends Pick<ImportVerdict, 'federations'>>(
+  kind: PeerKind<P, V>,
+  peer: CachedPeer<P>,
+  status: PeerStatus<P>,
+): PeerStatus<unknown> {
+  const cache = status.metadataCache;
+  if (!cache?.private) return status;
+  return {
+    ...status,
+    metadataCache: { ...cache, private: kind.codec.toStatus(cache.private, peer.trustDomain) },
+  };
 }

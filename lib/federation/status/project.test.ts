@@ -6,6 +6,7 @@ import type { PlanEntry } from '../fetch/plan';
 import { DEFAULT_REFRESH_POLICY } from '../fetch/refresh';
 import type { PeerVerdict } from '../import/verdict';
 import { FEDERATION_KIND } from '../kind';
+import { identityOf } from '../trust/select';
 import type { CachedPrivateDocument } from '../wire/validate';
 import { applyConditions, findCondition } from './conditions';
 import { nextStatuses } from './next';
@@ -35,6 +36,7 @@ function run(
     trustDomain,
     metadataEndpoint: 'https://b.example/metadata/',
     tls: {},
+    created: '',
     status: previous,
     rejected: [],
   };
@@ -53,7 +55,6 @@ function run(
   return {
     status: result.next,
     patch: result.patch,
-    clusterUUIDChange: result.fetch?.recorded.clusterUUIDChange,
   };
 }
 const statusAfterFetch = (previous: Status, outcome: Outcome, now: Date, generation = 1) =>
@@ -235,13 +236,29 @@ describe('a fetch run: record, verdict, projection', () => {
       public: { ok: true, document: { ...publicDoc, clusterUUID: 'uuid-b2' } },
     };
     const result = statusAfterFetch(good, rebuilt, at(60));
-    expect(result.clusterUUIDChange).toEqual({ from: 'uuid-b', to: 'uuid-b2' });
     expect(result.status.metadataCache?.public?.clusterUUID).toBe('uuid-b2');
+    const key = identityOf({ public: publicDoc }).authnKeySha256;
+    expect(good.trustedIdentity).toEqual({
+      clusterUUID: 'uuid-b',
+      authnKeySha256: key,
+      since: '2026-11-22T06:00:00Z',
+    });
+    expect(result.status.trustedIdentity).toEqual({
+      clusterUUID: 'uuid-b2',
+      authnKeySha256: key,
+      since: '2026-11-22T06:01:00Z',
+      previous: { clusterUUID: 'uuid-b', authnKeySha256: key },
+    });
     expect(findCondition(result.status.conditions, 'TrustEstablished')).toMatchObject({
       status: 'True',
-      reason: 'ClusterUUIDChanged',
-      message: expect.stringContaining('from uuid-b to uuid-b2'),
+      reason: 'IdentityChanged',
+      message: expect.stringContaining('clusterUUID uuid-b -> uuid-b2'),
     });
+    // Kept until the next fetch; then the peer is simply trusted under its new identity.
+    expect(run(result.status, undefined, at(70)).patch).toBeUndefined();
+    const confirmed = statusAfterFetch(result.status, rebuilt, at(120)).status;
+    expect(findCondition(confirmed.conditions, 'TrustEstablished')).toMatchObject({ reason: 'PeerTrusted' });
+    expect(confirmed.trustedIdentity).toEqual(result.status.trustedIdentity);
   });
 
   it('reports services without gateways as not imported', () => {
@@ -261,7 +278,7 @@ describe('a fetch run: record, verdict, projection', () => {
 
 describe('projectStatus', () => {
   const verdict = (over: Partial<PeerVerdict> = {}): PeerVerdict => ({
-    trust: { trusted: true },
+    trust: { trusted: true, identity: identityOf({ public: publicDoc }) },
     state: 'Imported',
     published: 1,
     gateways: 1,

@@ -1,7 +1,7 @@
 import type { PeerVerdict } from '../import/verdict';
 import { isTrustDomainRefusal } from '../trust/refusals';
-import { applyConditions, findCondition, type ConditionInput } from './conditions';
-import type { PeerStatus } from './types';
+import { applyConditions, findCondition, rfc3339, type ConditionInput } from './conditions';
+import type { PeerStatus, TrustedIdentity } from './types';
 
 /**
  * The one projection from the verdict (import/verdict.ts) onto a peer's status:
@@ -14,10 +14,8 @@ import type { PeerStatus } from './types';
 export interface ProjectionContext {
   generation: number | undefined;
   now: Date;
-  /** This run fetched the peer's public document (a kept ClusterUUIDChanged note ends then). */
+  /** This run fetched the peer's public document (a kept IdentityChanged note ends then). */
   fetched: boolean;
-  /** The peer's clusterUUID changed in this run's fetch. */
-  clusterUUIDChange?: { from: string; to: string } | undefined;
 }
 
 const MAX_CONFLICTS_IN_MESSAGE = 5;
@@ -57,10 +55,14 @@ export function projectStatus<P>(
   const fetched = findCondition(status.conditions, 'MetadataFetched');
   // Not fetched since it was created or refused: nothing to say yet.
   if (!fetched || isTrustDomainRefusal(fetched.reason)) return status;
-  const trustNow = trustCondition(status, verdict, context);
+  const identity = trust.trusted
+    ? boundIdentity(status.trustedIdentity, trust.identity, context.now)
+    : undefined;
+  const trustNow = trustCondition(status, verdict, context, identity);
   const services = servicesCondition(status, verdict);
   return {
     ...status,
+    ...(identity ? { trustedIdentity: identity } : {}),
     conditions: applyConditions(
       status.conditions,
       [trustNow, services, readyCondition([fetched, trustNow, services])],
@@ -77,25 +79,58 @@ function servicesColumn({ imported, dropped }: PeerVerdict): string {
   return dropped ? `${imported} (${dropped} dropped)` : `${imported}`;
 }
 
+/**
+ * The identity to record for a trusted peer: the recorded one while it still holds; a new
+ * one (since now, with what it replaced) when the peer changed its clusterUUID or key.
+ */
+function boundIdentity(
+  recorded: TrustedIdentity | undefined,
+  claimed: { clusterUUID: string; authnKeySha256: string },
+  now: Date,
+): TrustedIdentity {
+  if (recorded?.clusterUUID === claimed.clusterUUID && recorded.authnKeySha256 === claimed.authnKeySha256)
+    return recorded;
+  const { clusterUUID, authnKeySha256 } = claimed;
+  return {
+    clusterUUID,
+    authnKeySha256,
+    since: rfc3339(now),
+    ...(recorded
+      ? { previous: { clusterUUID: recorded.clusterUUID, authnKeySha256: recorded.authnKeySha256 } }
+      : {}),
+  };
+}
+
 function trustCondition<P>(
   status: PeerStatus<P>,
   verdict: PeerVerdict,
   context: ProjectionContext,
+  identity: TrustedIdentity | undefined,
 ): ConditionInput {
   const { trust } = verdict;
   if (!trust.trusted)
     return { type: 'TrustEstablished', status: 'False', reason: trust.reason, message: trust.message };
-  const change = context.clusterUUIDChange;
-  if (change) {
+  const before = findCondition(status.conditions, 'TrustEstablished');
+  if (identity && identity !== status.trustedIdentity && identity.previous) {
+    const changes = [
+      ...(identity.previous.clusterUUID !== identity.clusterUUID
+        ? [`clusterUUID ${identity.previous.clusterUUID} -> ${identity.clusterUUID}`]
+        : []),
+      ...(identity.previous.authnKeySha256 !== identity.authnKeySha256
+        ? [
+            `authn key sha256 ${identity.previous.authnKeySha256.slice(0, 12)} -> ${identity.authnKeySha256.slice(0, 12)}`,
+          ]
+        : []),
+    ];
     return {
       type: 'TrustEstablished',
       status: 'True',
-      reason: 'ClusterUUIDChanged',
-      message: `peer clusterUUID changed from ${change.from} to ${change.to} (a rebuilt cluster?); its new root CA and authn key are trusted`,
+      reason: 'IdentityChanged',
+      message: `peer identity changed at ${identity.since} (${changes.join(', ')}; a rebuilt cluster or a key rotation?); the new identity is accepted and trusted`,
     };
   }
-  const before = findCondition(status.conditions, 'TrustEstablished');
-  if (!context.fetched && before?.status === 'True' && before.reason === 'ClusterUUIDChanged') {
+  // The note stays until the next fetch confirms the new identity.
+  if (!context.fetched && before?.status === 'True' && before.reason === 'IdentityChanged') {
     return { type: 'TrustEstablished', status: 'True', reason: before.reason, message: before.message };
   }
   return {

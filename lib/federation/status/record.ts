@@ -32,8 +32,6 @@ const DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS = 600;
 
 export interface RecordedFetch<P> {
   status: PeerStatus<P>;
-  /** Set when the peer's clusterUUID differs from the cached one. */
-  clusterUUIDChange?: { from: string; to: string };
 }
 
 export function recordFetch<P>(
@@ -44,12 +42,8 @@ export function recordFetch<P>(
   const { now } = context;
   const heartbeat = context.timestampHeartbeatSeconds ?? DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS;
   const cache: MetadataCache<P> = { ...previous.metadataCache };
-  let clusterUUIDChange: RecordedFetch<P>['clusterUUIDChange'];
   if (outcome.public.ok) {
     const before = cache.public;
-    if (before && before.clusterUUID !== outcome.public.document.clusterUUID) {
-      clusterUUIDChange = { from: before.clusterUUID, to: outcome.public.document.clusterUUID };
-    }
     cache.public = outcome.public.document;
     cache.publicLastFetchTimestamp = timestamp(
       cache.publicLastFetchTimestamp,
@@ -87,7 +81,7 @@ export function recordFetch<P>(
     ...(rejectedItems?.length ? { rejectedItems } : {}),
     ...(failure ? { fetchRetry: nextRetry(retryBefore(previous, context), failure, context) } : {}),
   };
-  return { status, ...(clusterUUIDChange ? { clusterUUIDChange } : {}) };
+  return { status };
 }
 
 function timestamp(

@@ -23,6 +23,20 @@ export interface FetchRetry {
   failedEndpoint: string;
 }
 
+/**
+ * The identity (clusterUUID and authn key) this peer established, recorded when it was first
+ * trusted: a later federation claiming the same clusterUUID is refused (trust/select.ts).
+ * A peer that changes identity is accepted; `since` moves and `previous` says what it was.
+ */
+export interface TrustedIdentity {
+  clusterUUID: string;
+  /** SHA-256 (hex) of the authnKeyPub PEM. */
+  authnKeySha256: string;
+  /** RFC 3339: when this identity was first trusted. */
+  since: string;
+  previous?: { clusterUUID: string; authnKeySha256: string };
+}
+
 export interface PeerStatus<P> {
   observedGeneration?: number;
   metadataCache?: MetadataCache<P>;
@@ -33,6 +47,7 @@ export interface PeerStatus<P> {
   lastError?: string;
   rejectedItems?: string[];
   fetchRetry?: FetchRetry;
+  trustedIdentity?: TrustedIdentity;
 }
 
 /** The status keys the fetch hook writes; anything else in status is left alone. */
@@ -45,4 +60,5 @@ export const OWNED_STATUS_KEYS = [
   'lastError',
   'rejectedItems',
   'fetchRetry',
+  'trustedIdentity',
 ] as const satisfies readonly (keyof PeerStatus<unknown>)[];

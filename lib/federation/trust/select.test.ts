@@ -1,5 +1,5 @@
 import { testPublicDocument as pub } from '../../../tests/support/peer-identity';
-import { selectTrustedPeers, type TrustInput } from './select';
+import { identityOf, selectTrustedPeers, type TrustInput } from './select';
 
 const LOCAL = 'cluster-a.local';
 const NOW = new Date();
@@ -50,23 +50,52 @@ describe('trusted peers', () => {
     expect(result.refusals.get('b-2')!.message).toContain('b-0');
   });
 
-  test('a clusterUUID claimed twice is trusted for nobody, and ours is never a peer', () => {
-    const result = selectTrustedPeers(
-      [
-        fed('a-evil', 'evil.local', 'uuid-good'),
-        fed('good', 'good.local', 'uuid-good'),
-        fed('mirror', 'm.local', 'uuid-ours'),
-        fed('fine', 'f.local'),
-      ],
-      { trustDomain: LOCAL, clusterUUID: 'uuid-ours', now: NOW },
-    );
+  test('a clusterUUID claimed twice: the peer that established it keeps it, the later claimant is refused (issue 10 item 1)', () => {
+    const victim = { ...fed('victim', 'v.local', 'uuid-good'), created: '2026-01-01T00:00:00Z' };
+    const impostor = { ...fed('a-impostor', 'evil.local', 'uuid-good'), created: '2026-06-01T00:00:00Z' };
+    // Nobody recorded yet: the federation created first establishes the identity.
+    const first = selectTrustedPeers([impostor, victim, fed('fine', 'f.local')], {
+      trustDomain: LOCAL,
+      now: NOW,
+    });
+    expect(first.peers.map((p) => p.name)).toEqual(['fine', 'victim']);
+    expect(refusedOf(first)).toEqual([['a-impostor', 'DuplicateClusterUUID']]);
+    expect(first.refusals.get('a-impostor')!.message).toContain('established by victim');
+    // Recorded on status: the binding wins over creation order, even for an older object.
+    const bound = { ...victim, created: '2026-09-01T00:00:00Z', identity: identityOf(victim) };
+    const second = selectTrustedPeers([{ ...impostor, created: '2025-01-01T00:00:00Z' }, bound], {
+      trustDomain: LOCAL,
+      now: NOW,
+    });
+    expect(second.peers.map((p) => p.name)).toEqual(['victim']);
+    expect(refusedOf(second)).toEqual([['a-impostor', 'DuplicateClusterUUID']]);
+    // A binding that no longer matches the peer's key does not count.
+    const stale = { ...bound, identity: { ...identityOf(victim), authnKeySha256: 'other' } };
+    const third = selectTrustedPeers([{ ...impostor, created: '2025-01-01T00:00:00Z' }, stale], {
+      trustDomain: LOCAL,
+      now: NOW,
+    });
+    expect(third.peers.map((p) => p.name)).toEqual(['a-impostor']);
+  });
+
+  test('our own clusterUUID is never a peer', () => {
+    const result = selectTrustedPeers([fed('mirror', 'm.local', 'uuid-ours'), fed('fine', 'f.local')], {
+      trustDomain: LOCAL,
+      clusterUUID: 'uuid-ours',
+      now: NOW,
+    });
     expect(result.peers.map((p) => p.name)).toEqual(['fine']);
-    expect(refusedOf(result)).toEqual([
-      ['a-evil', 'DuplicateClusterUUID'],
-      ['good', 'DuplicateClusterUUID'],
-      ['mirror', 'LocalClusterUUID'],
-    ]);
-    expect(result.refusals.get('a-evil')!.message).toContain('a-evil, good');
+    expect(refusedOf(result)).toEqual([['mirror', 'LocalClusterUUID']]);
+  });
+
+  test('refusal messages stay short however many peers share a clusterUUID (issue 10 item 10)', () => {
+    const many = Array.from({ length: 300 }, (_, i) =>
+      fed(`peer-${String(i).padStart(3, '0')}`, `p${i}.local`, 'uuid-shared'),
+    );
+    const result = selectTrustedPeers(many, { trustDomain: LOCAL, now: NOW });
+    expect(result.peers).toHaveLength(1);
+    const longest = Math.max(...[...result.refusals.values()].map((r) => r.message.length));
+    expect(longest).toBeLessThan(300);
   });
 
   test('a public document read back from status is checked like a fetched one', () => {

@@ -40,7 +40,7 @@ export function isIpOrDnsName(address: string): boolean {
 const MAX_GATEWAYS_PER_PEER = 64;
 
 /** Upper bound of one document on the wire (the fetcher refuses larger bodies). */
-export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 export interface PublicDocument {
   clusterUUID: string;

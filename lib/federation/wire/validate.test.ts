@@ -2,13 +2,14 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { makeCertificate } from '../../../tests/fetch/certs';
 import { deckhouseKeypair } from '../../../tests/fetch/peer';
 import { toPem } from '../../pki/ca-certificates';
+import { testPublicDocument } from '../../../tests/support/peer-identity';
+import { decideImports } from '../import/verdict';
 import {
   checkPrivateDocument,
   checkPublicDocument,
   hostnameScopeChecker,
   type HostnameScope,
   parseJsonBody,
-  rootCAProblem,
 } from './validate';
 
 const hostnameProblem = (hostname: string, scope: HostnameScope) => hostnameScopeChecker(scope)(hostname);
@@ -50,42 +51,6 @@ describe('checkPublicDocument', () => {
     const result = checkPublicDocument(doc, NOW);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(error);
-  });
-});
-
-describe('rootCAProblem', () => {
-  it('accepts a valid CA certificate', () => {
-    expect(rootCAProblem(rootCA.certPem, NOW)).toBeUndefined();
-  });
-
-  it('rejects a leaf (non-CA) certificate', () => {
-    const leaf = makeCertificate({ commonName: 'leaf', isCA: false, issuer: rootCA });
-    expect(rootCAProblem(leaf.certPem, NOW)).toMatch(/not a CA certificate/);
-  });
-
-  it('rejects an expired CA', () => {
-    const expired = makeCertificate({
-      commonName: 'old',
-      isCA: true,
-      notBefore: new Date('2020-01-01T00:00:00Z'),
-      notAfter: new Date('2021-01-01T00:00:00Z'),
-    });
-    expect(rootCAProblem(expired.certPem, NOW)).toMatch(/expired at 2021-01-01T00:00:00.000Z/);
-  });
-
-  it('rejects a CA that is not valid yet', () => {
-    const future = makeCertificate({
-      commonName: 'future',
-      isCA: true,
-      notBefore: new Date('2029-01-01T00:00:00Z'),
-      notAfter: new Date('2030-01-01T00:00:00Z'),
-    });
-    expect(rootCAProblem(future.certPem, NOW)).toMatch(/not valid before/);
-  });
-
-  it('checks every certificate of a bundle', () => {
-    const leaf = makeCertificate({ commonName: 'leaf', isCA: false, issuer: rootCA });
-    expect(rootCAProblem(rootCA.certPem + leaf.certPem, NOW)).toMatch(/#2 .*not a CA/);
   });
 });
 
@@ -173,7 +138,7 @@ describe('checkPrivateDocument', () => {
           ports: [
             { name: 'http-api', port: 8080, protocol: 'HTTP' },
             { name: 'grpc', port: 9090, protocol: 'HTTP2' },
-            { name: 'tcp-7000', port: 7000, protocol: 'TCP' },
+            { name: '', port: 7000, protocol: 'TCP' },
           ],
         },
       ],
@@ -246,49 +211,70 @@ function rsaPublicPem(): string {
     .toString();
 }
 
-describe('unnamed remote ports', () => {
-  it('get the same generated name as our own exports, from the stated protocol', () => {
-    const result = checkPrivateDocument(
-      {
-        publicServices: [
-          {
-            hostname: 'web.xyz.svc.cluster-b.local',
-            ports: [{ port: 80, protocol: 'HTTP' }, { port: 5432 }, { name: '', port: 6379 }],
-          },
-        ],
-      },
-      { peerTrustDomain: 'cluster-b.local', ownTrustDomain: 'cluster-a.local' },
+describe('unnamed remote ports (issue 10 item 14)', () => {
+  const importOne = (doc: unknown) => {
+    const result = checkPrivateDocument(doc, scope);
+    if (!result.ok) throw new Error(result.error);
+    const verdict = decideImports(
+      [
+        {
+          name: 'b',
+          trustDomain: 'cluster-b.local',
+          public: testPublicDocument('uuid-b'),
+          private: result.value.document,
+        },
+      ],
+      { trustDomain: 'cluster-a.local', now: new Date() },
     );
-    expect(result.ok && result.value.document.publicServices).toEqual([
+    return {
+      status: result.value.document.publicServices,
+      rendered: verdict.serviceEntries.flatMap((e) => e.ports),
+    };
+  };
+
+  it('keep what the peer sent in status; names are generated only for rendered objects', () => {
+    const { status, rendered } = importOne({
+      ingressGateways: [{ address: '192.0.2.1', port: 15443 }],
+      publicServices: [
+        {
+          hostname: 'web.xyz.svc.cluster-b.local',
+          ports: [{ port: 80, protocol: 'HTTP' }, { port: 5432 }, { name: '', port: 6379 }],
+        },
+      ],
+    });
+    expect(status).toEqual([
       {
         hostname: 'web.xyz.svc.cluster-b.local',
         ports: [
-          { name: 'http-80', port: 80, protocol: 'HTTP' },
-          { name: 'tcp-5432', port: 5432, protocol: 'TCP' },
-          { name: 'tcp-6379', port: 6379, protocol: 'TCP' },
+          { name: '', port: 80, protocol: 'HTTP' },
+          { name: '', port: 5432, protocol: 'TCP' },
+          { name: '', port: 6379, protocol: 'TCP' },
         ],
       },
     ]);
+    expect(rendered).toEqual([
+      { number: 80, name: 'http-80', protocol: 'HTTP' },
+      { number: 5432, name: 'tcp-5432', protocol: 'TCP' },
+      { number: 6379, name: 'tcp-6379', protocol: 'TCP' },
+    ]);
   });
 
-  it('never take a name that a later port of the service states explicitly', () => {
-    const result = checkPrivateDocument(
-      {
-        publicServices: [
-          {
-            hostname: 'web.xyz.svc.cluster-b.local',
-            ports: [{ port: 80 }, { name: 'tcp-80', port: 81 }, { port: 82 }, { name: 'tcp-82', port: 83 }],
-          },
-        ],
-      },
-      scope,
-    );
-    expect(result.ok && result.value.rejected).toEqual([]);
-    expect(result.ok && result.value.document.publicServices[0]?.ports).toEqual([
-      { name: 'tcp-80-2', port: 80, protocol: 'TCP' },
-      { name: 'tcp-80', port: 81, protocol: 'TCP' },
-      { name: 'tcp-82-2', port: 82, protocol: 'TCP' },
-      { name: 'tcp-82', port: 83, protocol: 'TCP' },
+  it('a generated name never takes a name that a later port of the service states explicitly', () => {
+    const { status, rendered } = importOne({
+      ingressGateways: [{ address: '192.0.2.1', port: 15443 }],
+      publicServices: [
+        {
+          hostname: 'web.xyz.svc.cluster-b.local',
+          ports: [{ port: 80 }, { name: 'tcp-80', port: 81 }, { port: 82 }, { name: 'tcp-82', port: 83 }],
+        },
+      ],
+    });
+    expect(status[0]?.ports.map((p) => p.name)).toEqual(['', 'tcp-80', '', 'tcp-82']);
+    expect(rendered.map((p) => [p.number, p.name])).toEqual([
+      [80, 'tcp-80-2'],
+      [81, 'tcp-80'],
+      [82, 'tcp-82-2'],
+      [83, 'tcp-82'],
     ]);
   });
 

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { checkGatewayAddress } from '../../net/address';
 import { filterCaCertificates } from '../../pki/ca-certificates';
 import { parseAuthnPublicKey } from '../identity/authn-keys';
@@ -14,7 +13,6 @@ import {
   type PublicServicePort,
 } from './documents';
 import { protocolFromPortName } from './protocol';
-import { generatedPortName } from '../discovery/public-services';
 
 /**
  * Everything a remote cluster sends is checked here, when fetched and again when read back
@@ -57,38 +55,6 @@ export function parseJsonBody(body: Buffer): Validation<unknown> {
     const where = position !== undefined ? ` (syntax error at character ${position})` : '';
     return { ok: false, error: `not JSON: the ${body.length}-byte body does not parse${where}` };
   }
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/**
- * Strict: why the CERTIFICATE blocks of `pem`, all of them, cannot serve as trusted roots,
- * or undefined (other block types are not looked at). The fetch and merge path no longer
- * uses it: checkPublicDocument keeps the CA certificates of a bundle and refuses the rest
- * (lib/pki/ca-certificates.ts). node:crypto's X509Certificate rather than node-forge:
- * forge cannot read certificates with EC keys, which istiod plug-in CAs commonly use.
- */
-export function rootCAProblem(pem: string, now: Date): string | undefined {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) return 'rootCA holds no PEM certificate';
-  for (const [i, block] of blocks.entries()) {
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(block);
-    } catch (error) {
-      return `rootCA certificate #${i + 1} does not parse: ${(error as Error).message}`;
-    }
-    if (!cert.ca) return `rootCA certificate #${i + 1} (${cert.subject}) is not a CA certificate`;
-    const notAfter = new Date(cert.validTo);
-    const notBefore = new Date(cert.validFrom);
-    if (!(notAfter.getTime() > now.getTime())) {
-      return `rootCA certificate #${i + 1} (${cert.subject}) expired at ${notAfter.toISOString()}`;
-    }
-    if (notBefore.getTime() > now.getTime()) {
-      return `rootCA certificate #${i + 1} (${cert.subject}) is not valid before ${notBefore.toISOString()}`;
-    }
-  }
-  return undefined;
 }
 
 /**
@@ -202,6 +168,8 @@ export function checkPrivateDocument(
     seenHostnames.add(checked.value.hostname);
     publicServices.push(checked.value);
   }
+  // Canonical order (by hostname): the same services always make the same status.
+  publicServices.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
   const sentServices = shape.value.publicServices?.length ?? 0;
   const sentGateways = shape.value.ingressGateways?.length ?? 0;
   const emptied =
@@ -237,22 +205,15 @@ function checkPublicService(
   const seenPorts = new Set<number>();
   const seenNames = new Set<string>();
   const rawPorts = shape.value.ports ?? [];
-  // Generated names must avoid every explicit name of the service, including those of
-  // later ports: `[{port: 80}, {name: "tcp-80", port: 81}]` is a valid service.
-  const taken = new Set(rawPorts.map((p) => p.name).filter((n): n is string => !!n));
   for (const port of rawPorts) {
     if (seenPorts.has(port.port)) return { ok: false, error: `duplicate port ${port.port}`, ...named };
     seenPorts.add(port.port);
-    // Unnamed ports get a stable name. A protocol the peer states (schema-checked enum,
-    // e.g. from appProtocol) wins; otherwise the reference's port-name rule decides.
-    // Unnamed: the same generated name as for our own exports (`<protocol>-<port>`).
-    let name = port.name;
-    if (!name) {
-      name = generatedPortName(port.protocol ?? 'TCP', port.port, taken);
-      taken.add(name);
-    }
+    // The name stays as the peer sent it ('' when unnamed): names for unnamed ports are
+    // generated only where Istio needs them (import/ports.ts). A protocol the peer states
+    // (schema-checked enum) wins; otherwise the reference's port-name rule decides.
+    const name = port.name ?? '';
     // ServiceEntry port names must be unique within the host.
-    if (seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
+    if (name && seenNames.has(name)) return { ok: false, error: `duplicate port name ${name}`, ...named };
     seenNames.add(name);
     ports.push({ name, port: port.port, protocol: port.protocol ?? protocolFromPortName(name) });
   }
