@@ -597,38 +597,121 @@ describe('attack suite', () => {
     ).toBe(431);
   });
 
-  test('slowloris: a request head trickled line by line is cut off', async () => {
-    const slow = await startProxy(env, ['--header-timeout', '0.3']);
+  /** Trickles a request head line by line; resolves when the server hangs up (or after 5 s). */
+  const slowloris = (port: number) =>
+    new Promise<{ closedByServer: boolean; received: string; lines: number }>((resolve) => {
+      let lines = 0;
+      let received = '';
+      let trickle: NodeJS.Timeout | undefined;
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca: env.proxyCa.certPem }, () => {
+        socket.write(`GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${peerToken()}\r\n`);
+        trickle = setInterval(() => {
+          if (lines < 100) socket.write(`X-Slow-${lines++}: a\r\n`);
+        }, 50);
+      });
+      const patience = setTimeout(() => finish(false), 5_000);
+      const finish = (closedByServer: boolean) => {
+        clearInterval(trickle);
+        clearTimeout(patience);
+        socket.destroy();
+        resolve({ closedByServer, received, lines });
+      };
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('close', () => finish(true));
+      socket.on('error', () => undefined);
+    });
+
+  test('slowloris is cut off, while a watch idle for longer than every idle bound keeps delivering', async () => {
+    const slow = await startProxy(env, ['--header-timeout', '0.3', '--keep-alive-timeout', '0.3']);
+    const watch = new KubeClient(kubeconfigFor(env, slow, peerToken()), ['watch', 'services', 'workloads']);
     try {
-      const observed = await new Promise<{ closedByServer: boolean; received: string; lines: number }>(
-        (resolve) => {
-          let lines = 0;
-          let received = '';
-          let trickle: NodeJS.Timeout | undefined;
-          const socket = tlsConnect({ host: '127.0.0.1', port: slow.port, ca: env.proxyCa.certPem }, () => {
-            socket.write(`GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${peerToken()}\r\n`);
-            trickle = setInterval(() => {
-              if (lines < 100) socket.write(`X-Slow-${lines++}: a\r\n`);
-            }, 50);
-          });
-          const patience = setTimeout(() => finish(false), 5_000);
-          const finish = (closedByServer: boolean) => {
-            clearInterval(trickle);
-            clearTimeout(patience);
-            socket.destroy();
-            resolve({ closedByServer, received, lines });
-          };
-          socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-          socket.on('close', () => finish(true));
-          socket.on('error', () => undefined);
-        },
-      );
+      await watch.next((l) => 'watching' in l);
+      await watch.next((l) => l.event === 'ADDED' && l.name === 'frontend');
+      const observed = await slowloris(slow.port);
       expect(observed.closedByServer).toBe(true);
       expect(observed.received).toBe('');
       expect(observed.lines).toBeGreaterThan(0);
       expect(observed.lines).toBeLessThan(100);
+      // The cut-off above proves the header and keep-alive bounds (0.3 s) have passed since
+      // the watch's last byte; the watch is bounded by --max-request-duration instead.
+      await api().create(servicePath('workloads'), service('workloads', 'after-idle'));
+      await watch.next((l) => l.event === 'ADDED' && l.name === 'after-idle');
+      expect(watch.lines.filter((l) => 'done' in l || 'error' in l)).toEqual([]);
     } finally {
+      watch.stop();
       await slow.stop();
+      await api().delete(servicePath('workloads', 'after-idle'));
+    }
+  });
+
+  test('a watch longer than --max-request-duration is ended by the proxy', async () => {
+    const bounded = await startProxy(env, ['--max-request-duration', '1']);
+    const watch = new KubeClient(kubeconfigFor(env, bounded, peerToken()), [
+      'watch',
+      'services',
+      'workloads',
+    ]);
+    try {
+      await watch.next((l) => l.event === 'ADDED' && l.name === 'frontend');
+      // client-node reports the end of the stream through its done callback.
+      await watch.next((l) => 'done' in l, 20_000);
+    } finally {
+      watch.stop();
+      await bounded.stop();
+    }
+  });
+
+  test('connections beyond --max-connections are refused; the proxy stays up', async () => {
+    const capped = await startProxy(env, ['--max-connections', '2']);
+    const sockets: ReturnType<typeof tlsConnect>[] = [];
+    try {
+      const outcomes = await Promise.all(
+        Array.from(
+          { length: 5 },
+          () =>
+            new Promise<'answered' | 'refused'>((resolve) => {
+              const socket = tlsConnect(
+                { host: '127.0.0.1', port: capped.port, ca: env.proxyCa.certPem },
+                () => socket.write(`GET /livez HTTP/1.1\r\nHost: x\r\n\r\n`),
+              );
+              sockets.push(socket);
+              socket.once('data', () => resolve('answered'));
+              socket.once('close', () => resolve('refused'));
+              socket.on('error', () => undefined);
+            }),
+        ),
+      );
+      expect(outcomes.filter((o) => o === 'answered').length).toBeLessThanOrEqual(2);
+      expect(outcomes).toContain('refused');
+      for (const socket of sockets) socket.destroy();
+      await pollUntil(
+        async () =>
+          (await proxyRequest(env, capped, '/livez').catch(() => ({ status: 0 }))).status === 200
+            ? true
+            : undefined,
+        { what: 'served again once the held connections are gone', timeoutMs: 15_000, intervalMs: 100 },
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await capped.stop();
+    }
+  });
+
+  test('SIGTERM ends open watches within the shutdown bound and exits 0', async () => {
+    const stopping = await startProxy(env, ['--shutdown-timeout', '1']);
+    const watch = new KubeClient(kubeconfigFor(env, stopping, peerToken()), [
+      'watch',
+      'services',
+      'workloads',
+    ]);
+    try {
+      await watch.next((l) => l.event === 'ADDED' && l.name === 'frontend');
+      stopping.proc.kill('SIGTERM');
+      expect(await stopping.exited).toEqual({ code: 0, signal: null });
+      expect(stopping.logs.at(-1)).toMatchObject({ msg: 'stopped', outcome: 'forced' });
+      await watch.next((l) => 'done' in l);
+    } finally {
+      watch.stop();
     }
   });
 
