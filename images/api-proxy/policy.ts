@@ -3,11 +3,16 @@
  * request headers. Pure functions; the server applies them before and after authentication.
  */
 
-export const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
+/**
+ * GET only (a watch is a GET). HEAD is refused too: the apiserver never answers it usefully
+ * (405 on resources) and authorizes it as the verb `head` on non-resource URLs, which no
+ * RBAC rule grants, so allowing it would only widen what reaches the apiserver.
+ */
+export const ALLOWED_METHODS = ['GET'] as const;
 export const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
 
 export function isAllowedMethod(method: string | undefined): boolean {
-  return method === 'GET' || method === 'HEAD';
+  return method === 'GET';
 }
 
 export type PathDecision =

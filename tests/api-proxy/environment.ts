@@ -229,10 +229,10 @@ export async function startProxy(env: ProxyEnvironment, extraArgs: string[] = []
     env.upstreamKubeconfig,
     '--token-file',
     env.tokenFile,
-    '--tls-cert',
-    join(env.dir, 'proxy.crt'),
-    '--tls-key',
-    join(env.dir, 'proxy.key'),
+    // The test CA's serving certificate, unless the test asks for the one made at start.
+    ...(extraArgs.includes('--tls-self-signed')
+      ? []
+      : ['--tls-cert', join(env.dir, 'proxy.crt'), '--tls-key', join(env.dir, 'proxy.key')]),
     '--reload-interval',
     '0.2',
     ...extraArgs,
