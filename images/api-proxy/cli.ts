@@ -8,6 +8,7 @@ export interface ProxyConfig {
   peersFile: string;
   kubeconfig?: string;
   tokenFile?: string;
+  inClusterPrefix?: string;
   tls: { certFile: string; keyFile: string } | 'self-signed' | undefined;
   reloadIntervalMs: number;
   shutdownTimeoutMs: number;
@@ -35,6 +36,7 @@ interface RawOptions {
   peersFile: string;
   kubeconfig?: string;
   tokenFile?: string;
+  inClusterPrefix?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsSelfSigned?: boolean;
@@ -67,6 +69,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     )
     .option('--kubeconfig <file>', 'reach the apiserver as this kubeconfig says (default: in-cluster)')
     .option('--token-file <file>', "the proxy's own bearer token for the apiserver, re-read when it changes")
+    .addOption(
+      new Option(
+        '--in-cluster-prefix <dir>',
+        'directory prefixed to /var/run/secrets/kubernetes.io/serviceaccount (tests of the in-cluster path)',
+      ).hideHelp(),
+    )
     .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--tls-self-signed', 'serve HTTPS with a certificate generated at start')
@@ -122,6 +130,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     peersFile: o.peersFile,
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
     ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}),
+    ...(o.inClusterPrefix ? { inClusterPrefix: o.inClusterPrefix } : {}),
     tls:
       o.tlsCert && o.tlsKey
         ? { certFile: o.tlsCert, keyFile: o.tlsKey }

@@ -16,10 +16,15 @@ export interface Upstream {
  * token file (client-node's in-cluster loader). For tests and out-of-cluster runs: a
  * kubeconfig (server, CA, token) and optionally a token file that overrides its user.
  */
-export function loadUpstream(options: { kubeconfig?: string; tokenFile?: string }): Upstream {
+export function loadUpstream(options: {
+  kubeconfig?: string;
+  tokenFile?: string;
+  /** Prefix of /var/run/secrets/kubernetes.io/serviceaccount (tests run the in-cluster path). */
+  inClusterPrefix?: string;
+}): Upstream {
   const config = new KubeConfig();
   if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-  else config.loadFromCluster();
+  else config.loadFromCluster(options.inClusterPrefix ?? '');
   const cluster = config.getCurrentCluster();
   const user = config.getCurrentUser();
   if (!cluster) throw new Error('no current cluster in the configuration');

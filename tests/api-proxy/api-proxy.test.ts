@@ -2,8 +2,10 @@
 // module's, rendered by Helm: reads, watches and pagination through a client-node client
 // configured from a kubeconfig, then the attack suite. Every request that must fail is
 // also shown to be one that would succeed without the proxy's protection, where possible.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { resourcePath } from '../../tools/e2e/kube-api';
+import { KubeApi, resourcePath } from '../../tools/e2e/kube-api';
 import { eddsaToken, hmacWithPublicKeyToken, unsignedToken, type Claims } from '../exporter/tokens';
 import {
   KubeClient,
@@ -19,6 +21,7 @@ import {
   startProxy,
   stopEnvironment,
   writePeers,
+  writeServiceAccountDir,
   writeTokenFile,
   type ProxyEnvironment,
   type RunningProxy,
@@ -302,6 +305,45 @@ describe('the proxy re-reads its service-account token as it rotates', () => {
     expect(
       Number(/d8_istio_api_proxy_service_account_token_reads (\d+)/.exec(metrics)?.[1]),
     ).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('in-cluster mode (KUBERNETES_SERVICE_HOST/PORT, kubelet-projected token)', () => {
+  test('serves with the projected token and follows its rotation through ..data', async () => {
+    const prefix = join(env.dir, 'pod-root');
+    const caPem = readFileSync(join(env.dir, 'apiserver', 'ca.crt'), 'utf8');
+    const firstToken = await serviceAccountToken(env, 'in-cluster-anchor-1');
+    writeServiceAccountDir(prefix, { token: firstToken, 'ca.crt': caPem });
+    const inCluster = await startProxy(env, [], { inClusterPrefix: prefix });
+    try {
+      expect(inCluster.logs[0]).toMatchObject({
+        msg: 'listening',
+        apiserver: env.apiServer.connection.server,
+      });
+      const read = () =>
+        proxyRequest(env, inCluster, '/api/v1/namespaces/workloads/services', {
+          headers: bearer(peerToken()),
+        });
+      expect((await read()).status).toBe(200);
+      expect((await proxyRequest(env, inCluster, '/ready')).status).toBe(200);
+      // The kubelet rotates: a new generation directory, ..data swapped; the old token revoked.
+      writeServiceAccountDir(prefix, {
+        token: await serviceAccountToken(env, 'in-cluster-anchor-2'),
+        'ca.crt': caPem,
+      });
+      await api().delete(
+        resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE, name: 'in-cluster-anchor-1' }),
+      );
+      const old = new KubeApi({ ...env.apiServer.connection, token: firstToken });
+      await pollUntil(async () => ((await old.raw('GET', '/api')).status === 401 ? true : undefined), {
+        what: 'first projected token refused by the apiserver',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      expect((await read()).status).toBe(200);
+    } finally {
+      await inCluster.stop();
+    }
   });
 });
 

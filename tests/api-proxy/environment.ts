@@ -2,7 +2,7 @@
 // real Helm and applied to it, a service-account token from the TokenRequest API, and the
 // COMPILED api-proxy in front of it serving HTTPS on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,8 +216,46 @@ export async function stopEnvironment(env: ProxyEnvironment | undefined): Promis
 
 export class RunningProxy extends RunningProcess {}
 
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Writes the service-account files under `prefix` the way the kubelet projects them: the
+ * files in a fresh `..<generation>` directory, `..data` swapped to it in one rename, and
+ * stable per-file links through `..data`. Call again to rotate.
+ */
+export function writeServiceAccountDir(prefix: string, files: { token: string; 'ca.crt': string }): void {
+  const dir = join(prefix, SERVICE_ACCOUNT_DIR);
+  mkdirSync(dir, { recursive: true });
+  const generation = `..${Date.now()}_${Math.random().toString(36).slice(2)}`;
+  mkdirSync(join(dir, generation));
+  for (const [name, content] of Object.entries({ ...files, namespace: MODULE_NAMESPACE })) {
+    writeFileSync(join(dir, generation, name), content);
+  }
+  symlinkSync(generation, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of ['token', 'ca.crt', 'namespace']) {
+    if (!existsSync(join(dir, name))) symlinkSync(join('..data', name), join(dir, name));
+  }
+}
+
+export interface ProxyStartOptions {
+  /**
+   * Run the in-cluster path: no kubeconfig, no token file; KUBERNETES_SERVICE_HOST/PORT and
+   * the service-account files under this prefix.
+   */
+  inClusterPrefix?: string;
+}
+
 /** Starts the compiled api-proxy (HTTPS, port 0) in front of the environment's apiserver. */
-export async function startProxy(env: ProxyEnvironment, extraArgs: string[] = []): Promise<RunningProxy> {
+export async function startProxy(
+  env: ProxyEnvironment,
+  extraArgs: string[] = [],
+  options: ProxyStartOptions = {},
+): Promise<RunningProxy> {
+  const upstream = options.inClusterPrefix
+    ? ['--in-cluster-prefix', options.inClusterPrefix]
+    : ['--kubeconfig', env.upstreamKubeconfig, '--token-file', env.tokenFile];
+  const server = new URL(env.apiServer.connection.server);
   const args = [
     '--listen',
     '127.0.0.1:0',
@@ -225,10 +263,7 @@ export async function startProxy(env: ProxyEnvironment, extraArgs: string[] = []
     env.local.clusterUUID,
     '--peers-file',
     env.peersFile,
-    '--kubeconfig',
-    env.upstreamKubeconfig,
-    '--token-file',
-    env.tokenFile,
+    ...upstream,
     // The test CA's serving certificate, unless the test asks for the one made at start.
     ...(extraArgs.includes('--tls-self-signed')
       ? []
@@ -237,7 +272,16 @@ export async function startProxy(env: ProxyEnvironment, extraArgs: string[] = []
     '0.2',
     ...extraArgs,
   ];
-  const proxy = new RunningProxy(spawn(API_PROXY_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const processEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete processEnv.KUBERNETES_SERVICE_HOST;
+  delete processEnv.KUBERNETES_SERVICE_PORT;
+  if (options.inClusterPrefix) {
+    processEnv.KUBERNETES_SERVICE_HOST = server.hostname;
+    processEnv.KUBERNETES_SERVICE_PORT = server.port;
+  }
+  const proxy = new RunningProxy(
+    spawn(API_PROXY_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], env: processEnv }),
+  );
   const listening = await proxy.waitForLog((r) => r.msg === 'listening', 15_000);
   proxy.port = listening.port as number;
   await proxy.waitForLog((r) => r.msg === 'peers loaded');
