@@ -16,6 +16,8 @@ import {
   type KubeObject,
   type ModuleValues,
 } from './render';
+import { parseCommandLine } from '../../images/api-proxy/cli';
+import { PEERS_FILE_NAME } from '../../images/api-proxy/peers';
 import { validationProblems } from './validate';
 
 const API_HOST = 'istio-api-proxy.example.com';
@@ -151,6 +153,25 @@ test('Deployment: non-root, read-only root FS, no privilege, HTTPS probes, the p
   expect(spec.volumes).toEqual([
     { name: 'peers', secret: { secretName: 'd8-remote-multiclusters-public-metadata' } },
   ]);
+});
+
+test("the Deployment's command line is one the executable accepts, reading the Secret's key", () => {
+  const container = (
+    (must(enabled, 'Deployment', 'api-proxy').spec as { template: { spec: JsonObject } }).template.spec as {
+      containers: { args: string[]; env: { name: string; value: string }[] }[];
+    }
+  ).containers[0]!;
+  const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+  const config = parseCommandLine(container.args, env);
+  expect(config).toMatchObject({
+    listen: { host: undefined, port: 4443 },
+    clusterUUID: CLUSTER_UUID,
+    tls: 'self-signed',
+    peersFile: `/etc/api-proxy/peers/${PEERS_FILE_NAME}`,
+  });
+  expect(config.kubeconfig).toBeUndefined();
+  const secret = must(enabled, 'Secret', 'd8-remote-multiclusters-public-metadata');
+  expect(Object.keys(secret.data as JsonObject)).toEqual([PEERS_FILE_NAME]);
 });
 
 test('the peers Secret lists multicluster peers only, never federation peers', () => {
