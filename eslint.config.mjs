@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'jest.config.js', 'tests/summary-reporter.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      'jest.config.js',
+      'jest.unit.config.js',
+      'tests/unit-setup.js',
+      'tests/summary-reporter.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

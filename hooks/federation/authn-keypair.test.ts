@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { authnKeypairProblem, generateAuthnKeypair } from '../../lib/federation/authn-keys';
+import { authnKeypairProblem, generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import type { KubeObject } from '../../lib/hook-sdk';
 import { clusterAHarness, secret } from '../../tests/support/module';
 import hook, { KEYPAIR_SECRET_NAME, KEYPAIR_SECRET_NAMESPACE } from './authn-keypair';

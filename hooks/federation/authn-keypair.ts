@@ -1,4 +1,4 @@
-import { chooseAuthnKeypair, type AuthnKeypair } from '../../lib/federation/authn-keys';
+import { chooseAuthnKeypair, type AuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 
 export const KEYPAIR_SECRET_NAMESPACE = 'd8-istio';

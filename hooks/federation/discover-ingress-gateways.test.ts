@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../lib/hook-sdk';
 import { applyJqFilter, bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
-import { GATEWAY_NODE_JQ_FILTER, GATEWAY_POD_JQ_FILTER } from '../../lib/federation/gateways';
+import { GATEWAY_NODE_JQ_FILTER, GATEWAY_POD_JQ_FILTER } from '../../lib/federation/discovery/gateways';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import hook from './discover-ingress-gateways';

@@ -10,7 +10,7 @@ import {
   parseGatewayService,
   parseNode,
   type Inlet,
-} from '../../lib/federation/gateways';
+} from '../../lib/federation/discovery/gateways';
 
 const VALUES_PATH = 'istio.internal.federation.ingressGateways';
 const inGatewayNamespace = { nameSelector: { matchNames: [GATEWAY_NAMESPACE] } };

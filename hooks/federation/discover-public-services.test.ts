@@ -4,7 +4,7 @@ import {
   ALLOWED_TRUST_DOMAINS_ANNOTATION,
   PUBLIC_SERVICE_JQ_FILTER,
   PUBLIC_SERVICE_LABEL,
-} from '../../lib/federation/public-services';
+} from '../../lib/federation/discovery/public-services';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import hook from './discover-public-services';
@@ -15,7 +15,7 @@ function service(
   namespace: string,
   name: string,
   ports: Record<string, unknown>[],
-  opts: { public?: boolean; annotations?: Record<string, string> } = {},
+  opts: { public?: boolean | string; annotations?: Record<string, string> } = {},
 ): KubeObject {
   return {
     apiVersion: 'v1',
@@ -24,7 +24,10 @@ function service(
       name,
       namespace,
       resourceVersion: '1',
-      labels: opts.public === false ? { app: name } : { app: name, [PUBLIC_SERVICE_LABEL]: '' },
+      labels:
+        opts.public === false
+          ? { app: name }
+          : { app: name, [PUBLIC_SERVICE_LABEL]: typeof opts.public === 'string' ? opts.public : '' },
       ...(opts.annotations ? { annotations: opts.annotations } : {}),
     },
     spec: { type: 'ClusterIP', clusterIP: '10.96.0.10', selector: { app: name }, ports },
@@ -41,6 +44,8 @@ const cluster = [
   }),
   service('abc', 'web', [{ name: 'web', port: 80, appProtocol: 'http' }]),
   service('abc', 'private', [{ name: 'http', port: 80 }], { public: false }),
+  // The reference selects the label with an empty value only: ignored, reported.
+  service('abc', 'labelled-true', [{ name: 'http', port: 80 }], { public: 'true' }),
 ];
 
 const expected = [
@@ -67,7 +72,26 @@ describe('public-service discovery hook', () => {
     expect(result.logs.map((l) => [l.level, l.service])).toEqual([
       ['warn', 'abc/db'],
       ['warn', 'abc/db'],
+      ['warn', 'abc/labelled-true'],
     ]);
+    expect(result.logs[2]!.msg).toMatch(/public-service=.*"true".*ignored/);
+    expect(result.metrics).toEqual([
+      { action: 'expire', group: 'federation_public_services' },
+      {
+        action: 'set',
+        name: 'd8_istio_federation_ignored_public_services',
+        value: 1,
+        labels: { reason: 'LabelValueNotEmpty' },
+        group: 'federation_public_services',
+      },
+    ]);
+  });
+
+  it('selects the label with any value (to report the ignored ones), like the reference it exports only empty', () => {
+    const binding = hook.kubernetes!.publicServices;
+    expect(binding.labelSelector).toEqual({
+      matchExpressions: [{ key: PUBLIC_SERVICE_LABEL, operator: 'Exists' }],
+    });
   });
 
   it('writes no patch when nothing changed, and empties the list when the last Service goes', async () => {

@@ -1,12 +1,13 @@
 import type { KubeObject } from '../../lib/hook-sdk';
 import { applyJqFilter, bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
-import { FEDERATION_JQ_FILTER } from '../../lib/federation/merge';
+import { IMPORT_JQ_FILTER as FEDERATION_JQ_FILTER } from '../../lib/federation/kind';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import { testPublicDocument } from '../../tests/support/peer-identity';
 import hook, { METRIC_GROUP, METRICS } from './merge-federations';
 
 const harness = clusterAHarness();
+const enabled = { federation: { enabled: true } };
 const pub = testPublicDocument;
 
 function federation(name: string, trustDomain: string, status: unknown): KubeObject {
@@ -88,7 +89,7 @@ type Internal = {
 
 describe('merge hook', () => {
   it('computes trusted peers and ServiceEntries from the statuses, validated against the values schema', async () => {
-    const result = await harness.run(hook, { cluster, trigger: 'federations' });
+    const result = await harness.run(hook, { cluster, trigger: 'federations', configValues: enabled });
     const { trustedPeers, serviceEntries } = (result.moduleValues as Internal).internal.federation;
     expect(trustedPeers).toEqual([
       { name: 'cluster-b', trustDomain: 'cluster-b.local', ...pub('uuid-b') },
@@ -127,18 +128,26 @@ describe('merge hook', () => {
       { federation_name: 'cluster-d', reason: 'DuplicateTrustDomain' },
       { federation_name: 'fresh', reason: 'NoPublicMetadata' },
       { federation_name: 'garbage', reason: 'NoPublicMetadata' },
-      { federation_name: 'self', reason: 'LocalTrustDomain' },
+      { federation_name: 'self', reason: 'OwnTrustDomain' },
     ]);
-    const messages = result.logs.map((l) => l.msg);
-    expect(messages).toContain('imported item rejected');
-    expect(messages).toContain('ignored invalid metadata in status');
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'ignored invalid metadata in status',
+        federation: 'cluster-c',
+        rejected: [expect.stringContaining('publicServices[0] db.abc.svc.cluster-c.local:')],
+      }),
+    );
+    expect(result.logs).toContainEqual(
+      expect.objectContaining({ msg: 'ignored invalid metadata in status', federation: 'garbage' }),
+    );
   });
 
-  it('reports port collisions in a metric and a log, not merged', async () => {
-    // Scoping makes clashes between peers impossible; a status edited by hand can still
-    // declare one port twice with different names.
+  it('a status edited to declare one port twice: the service is dropped as invalid and reported', async () => {
+    // Read back from status like a fetched document (one per-item policy): the service is
+    // invalid as a whole, the rest of the federation stays.
     const hostname = 'web.ns.svc.cluster-b.local';
     const result = await harness.run(hook, {
+      configValues: enabled,
       cluster: [
         federation(
           'b',
@@ -158,34 +167,24 @@ describe('merge hook', () => {
         ),
       ],
     });
-    const conflicts = result.metrics.filter((m) => 'name' in m && m.name === METRICS.importConflicts);
-    expect(conflicts).toEqual([
-      {
-        name: METRICS.importConflicts,
-        action: 'set',
-        value: 1,
-        labels: { federation_name: 'b', hostname },
-        group: METRIC_GROUP,
-      },
-    ]);
+    expect(result.metrics.filter((m) => 'name' in m && m.name === METRICS.importConflicts)).toEqual([]);
     expect(result.logs).toContainEqual(
       expect.objectContaining({
         level: 'warn',
-        msg: 'imported port collision; the port is not merged',
+        msg: 'ignored invalid metadata in status',
         federation: 'b',
+        rejected: [`metadataCache.private.publicServices[0] ${hostname}: duplicate port 80`],
       }),
     );
-    const { serviceEntries } = (result.moduleValues as Internal).internal.federation;
-    expect(serviceEntries).toHaveLength(1);
-    expect(serviceEntries[0]!.ports).toEqual([{ number: 80, name: 'http', protocol: 'HTTP' }]);
+    expect((result.moduleValues as Internal).internal.federation.serviceEntries).toEqual([]);
   });
 
   it('writes no values patch when the result is unchanged; removes entries when federations go', async () => {
-    const first = await harness.run(hook, { cluster });
+    const first = await harness.run(hook, { cluster, configValues: enabled });
     const internal = (first.moduleValues as Internal).internal;
-    const again = await harness.run(hook, { cluster, values: { internal } });
+    const again = await harness.run(hook, { cluster, values: { internal }, configValues: enabled });
     expect(again.valuesPatch).toEqual([]);
-    const none = await harness.run(hook, { values: { internal } });
+    const none = await harness.run(hook, { values: { internal }, configValues: enabled });
     expect((none.moduleValues as Internal).internal.federation).toMatchObject({
       trustedPeers: [],
       serviceEntries: [],
@@ -204,9 +203,31 @@ describe('merge hook', () => {
     expect(rb).toEqual(ra);
   });
 
+  it('while federation is disabled: nothing trusted or imported in values or metrics (issue 10 item 9)', async () => {
+    const result = await harness.run(hook, { cluster, trigger: 'federations', configValues: {} });
+    const { trustedPeers, serviceEntries } = (result.moduleValues as Internal).internal.federation;
+    expect(trustedPeers).toEqual([]);
+    expect(serviceEntries).toEqual([]);
+    const imported = result.metrics.filter((m) => 'name' in m && m.name === METRICS.importedServices);
+    expect(imported.map((m) => 'value' in m && m.value)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(result.metrics.some((m) => 'name' in m && m.name === METRICS.refused)).toBe(false);
+  });
+
+  it('a deleted federation leaves no metric series behind', async () => {
+    const result = await harness.run(hook, {
+      cluster: cluster.slice(1),
+      trigger: 'federations',
+      configValues: enabled,
+    });
+    expect(result.metrics.filter((m) => 'labels' in m && m.labels?.federation_name === 'cluster-b')).toEqual(
+      [],
+    );
+    expect(result.metrics[0]).toEqual({ action: 'expire', group: METRIC_GROUP });
+  });
+
   it('runs in the compiled binary with the same values and metrics', async () => {
-    const expected = await harness.run(hook, { cluster });
-    const { values, configValues } = harness.initialValues({});
+    const expected = await harness.run(hook, { cluster, configValues: enabled });
+    const { values, configValues } = harness.initialValues({ configValues: enabled });
     const result = runCompiledHook(hookBinary(), app.hooks.indexOf(hook), {
       contexts: bindingContextsFor(hook, cluster, 'federations'),
       values,

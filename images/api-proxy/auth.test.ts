@@ -1,4 +1,4 @@
-import { generateAuthnKeypair } from '../../lib/federation/authn-keys';
+import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { eddsaToken, hmacWithPublicKeyToken, unsignedToken, type Claims } from '../../tests/exporter/tokens';
 import { MAX_API_TOKEN_LIFETIME_SECONDS, TokenRejected, verifyApiToken } from './auth';
 
@@ -41,9 +41,15 @@ test('a token reused 11 months after minting is accepted', async () => {
   );
 });
 
-test('nbf up to the clock tolerance ahead is accepted; further ahead is not', async () => {
-  expect(await reason(eddsaToken(peerKeys.priv, claims({ nbf: now + 50 })))).toBe('accepted');
-  expect(await reason(eddsaToken(peerKeys.priv, claims({ nbf: now + 600 })))).not.toBe('accepted');
+test('nbf up to 5 minutes ahead (peer clock skew) is accepted; further ahead is not', async () => {
+  expect(await reason(eddsaToken(peerKeys.priv, claims({ nbf: now + 290 })))).toBe('accepted');
+  expect(await reason(eddsaToken(peerKeys.priv, claims({ nbf: now + 600 })))).toBe('invalid claim nbf');
+});
+
+test('skew never extends a token: exp just past is refused even with nbf ahead', async () => {
+  expect(await reason(eddsaToken(peerKeys.priv, claims({ nbf: now - 100, exp: now - 10 })))).toBe(
+    'token expired',
+  );
 });
 
 test.each<[string, () => string, string]>([

@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { TOKEN_ISSUER, TokenRejected, verifyPeerToken } from '../../lib/federation/jwt';
+import { TOKEN_ISSUER, TokenRejected, verifyPeerToken } from '../../lib/federation/identity/jwt';
 
 /** The scope of the tokens a multicluster peer's istiod presents (the reference's). */
 export const API_SCOPE = 'api';
@@ -9,11 +9,14 @@ export const API_SCOPE = 'api';
  * live (nearly) forever, refused even when validly signed. One day of slack for clocks.
  */
 export const MAX_API_TOKEN_LIFETIME_SECONDS = 367 * 24 * 3600;
+/** Leeway for exp and nbf, as the metadata exporter's. */
+export const CLOCK_SKEW_TOLERANCE_SECONDS = 5;
 /**
- * Peers set nbf to their own "now"; a peer whose clock runs ahead would be refused at
- * random without leeway (the reference ignores nbf altogether).
+ * Peers set nbf to their own "now"; the reference ignores nbf altogether, so a peer whose
+ * clock runs ahead works with Deckhouse. Tolerated up to 5 minutes ahead (the library
+ * relaxes only the nbf check: exp stays strict, skew never extends a token).
  */
-export const CLOCK_SKEW_TOLERANCE_SECONDS = 60;
+export const MAX_NOT_BEFORE_SKEW_SECONDS = 300;
 
 export interface ApiTokenOptions {
   ownClusterUUID: string;
@@ -36,6 +39,7 @@ export async function verifyApiToken(token: string, options: ApiTokenOptions): P
     peerPublicKey: options.peerPublicKey,
     now,
     clockToleranceSeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
+    maxNotBeforeSkewSeconds: MAX_NOT_BEFORE_SKEW_SECONDS,
   });
   // Decoded again only after the signature was verified, so these are the peer's own claims.
   const claims = decodeJwt(token);

@@ -1,7 +1,7 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAuthnKeypair } from '../../lib/federation/authn-keys';
+import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { TEST_ROOT_CA_PEM } from '../../tests/support/peer-identity';
 import { PeerStore, parsePeers } from './peers';
 

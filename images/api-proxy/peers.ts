@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseAuthnPublicKey } from '../../lib/federation/authn-keys';
-import { validatePublicDocument } from '../../lib/federation/documents';
+import { parseAuthnPublicKey } from '../../lib/federation/identity/authn-keys';
+import { validatePublicDocument } from '../../lib/federation/wire/documents';
 
 /**
  * The multicluster peers allowed to use the proxy: a JSON map clusterUUID -> public document

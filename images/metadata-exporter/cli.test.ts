@@ -50,3 +50,44 @@ describe('parseCommandLine', () => {
     });
   });
 });
+
+describe('document sources', () => {
+  test('--documents-secret with --kubeconfig and --watch-timeout', () => {
+    const config = parseCommandLine([
+      '--documents-secret=d8-istio/d8-istio-federation-documents',
+      '--kubeconfig=/k',
+      '--watch-timeout=7',
+    ]);
+    expect(config).toMatchObject({
+      documentsSecret: { namespace: 'd8-istio', name: 'd8-istio-federation-documents' },
+      kubeconfig: '/k',
+      watchTimeoutSeconds: 7,
+    });
+    expect(config.documentsDir).toBeUndefined();
+  });
+
+  test.each([
+    [[], 'exactly one of --documents-dir and --documents-secret'],
+    [
+      ['--documents-dir=/d', '--documents-secret=a/b'],
+      'exactly one of --documents-dir and --documents-secret',
+    ],
+    [
+      ['--documents-dir=/d', '--kubeconfig=/k'],
+      '--kubeconfig and --watch-timeout go with --documents-secret',
+    ],
+    [['--documents-secret=a'], 'expected <namespace>/<name>'],
+  ])('%j is refused', (argv, message) => {
+    const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
+      throw new Error(`exit ${code}`);
+    }) as never);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(() => parseCommandLine(argv)).toThrow('exit 1');
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain(message);
+    } finally {
+      exit.mockRestore();
+      stderr.mockRestore();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseSecretRef, type SecretRef } from './secret-documents';
 import { DEFAULT_LIMITS, type ServerLimits } from './server';
 
 export interface ListenAddress {
@@ -8,7 +9,13 @@ export interface ListenAddress {
 }
 
 export interface ExporterConfig {
-  documentsDir: string;
+  /** Exactly one of documentsDir (a mounted Secret, polled) and documentsSecret (watched). */
+  documentsDir?: string;
+  documentsSecret?: SecretRef;
+  /** With documentsSecret: a kubeconfig file instead of the in-cluster service account. */
+  kubeconfig?: string;
+  /** With documentsSecret: each watch asks the API server to end it after this long; it is then resumed. */
+  watchTimeoutSeconds?: number;
   listen: ListenAddress;
   tls?: { certFile: string; keyFile: string };
   reloadIntervalMs: number;
@@ -40,8 +47,17 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+function secretRef(value: string): SecretRef {
+  const ref = parseSecretRef(value);
+  if (!ref) throw new InvalidArgumentError('expected <namespace>/<name>');
+  return ref;
+}
+
 interface RawOptions {
-  documentsDir: string;
+  documentsDir?: string;
+  documentsSecret?: SecretRef;
+  kubeconfig?: string;
+  watchTimeout?: number;
   listen: ListenAddress;
   tlsCert?: string;
   tlsKey?: string;
@@ -58,9 +74,23 @@ interface RawOptions {
 export function parseCommandLine(argv: readonly string[]): ExporterConfig {
   const program = new Command('metadata-exporter')
     .description("Serves this cluster's Istio federation metadata to federated clusters.")
-    .requiredOption(
+    .option(
       '--documents-dir <dir>',
       'directory with public.json, federation.json, remote-public-metadata.json',
+    )
+    .option(
+      '--documents-secret <namespace/name>',
+      'watch this Secret (keys as the file names) through the Kubernetes API instead',
+      secretRef,
+    )
+    .option(
+      '--kubeconfig <file>',
+      'with --documents-secret: API access from this file, not the service account',
+    )
+    .option(
+      '--watch-timeout <seconds>',
+      'with --documents-secret: the API server ends each watch after this long (it is resumed); default 300',
+      positiveInteger,
     )
     .addOption(
       new Option('--listen <address>', 'host:port to listen on')
@@ -104,11 +134,23 @@ export function parseCommandLine(argv: readonly string[]): ExporterConfig {
     .allowExcessArguments(false)
     .parse(argv as string[], { from: 'user' });
   const options = program.opts<RawOptions>();
+  if ((options.documentsDir === undefined) === (options.documentsSecret === undefined)) {
+    program.error('exactly one of --documents-dir and --documents-secret is required');
+  }
+  if (
+    (options.kubeconfig !== undefined || options.watchTimeout !== undefined) &&
+    options.documentsSecret === undefined
+  ) {
+    program.error('--kubeconfig and --watch-timeout go with --documents-secret');
+  }
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     program.error('--tls-cert and --tls-key go together');
   }
   return {
-    documentsDir: options.documentsDir,
+    ...(options.documentsDir !== undefined ? { documentsDir: options.documentsDir } : {}),
+    ...(options.documentsSecret ? { documentsSecret: options.documentsSecret } : {}),
+    ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.watchTimeout !== undefined ? { watchTimeoutSeconds: options.watchTimeout } : {}),
     listen: options.listen,
     ...(options.tlsCert && options.tlsKey
       ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateAuthnKeypair } from '../../lib/federation/authn-keys';
+import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { parseDocumentSet, type RawDocuments } from './document-set';
 
 const ROOT_CA = readFileSync(

@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { parseAuthnPublicKey } from '../../lib/federation/authn-keys';
+import { parseAuthnPublicKey } from '../../lib/federation/identity/authn-keys';
 import {
   validateIngressGateway,
   validatePrivateDocumentShape,
@@ -9,7 +9,7 @@ import {
   type PublicDocument,
   type PublicService,
   type Validation,
-} from '../../lib/federation/documents';
+} from '../../lib/federation/wire/documents';
 import { spiffeBundleFromPem, type SpiffeBundle } from './spiffe-bundle';
 
 /** File names inside the documents directory (keys of the Secrets Helm renders). */

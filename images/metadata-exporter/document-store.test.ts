@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../lib/hook-sdk/logger';
 import { documentFiles, testCluster, writeKubernetesSecretDir } from '../../tests/exporter/fixtures';
-import { directorySignature, DocumentStore, readDocumentDirectory } from './document-store';
+import {
+  directorySignature,
+  DocumentDirectory,
+  DocumentStore,
+  readDocumentDirectory,
+} from './document-store';
 import { ExporterMetrics } from './metrics';
 
 const local = testCluster('local.test');
@@ -20,8 +25,15 @@ function store() {
   const lines: Record<string, unknown>[] = [];
   const metrics = new ExporterMetrics({ processMetrics: false });
   const logger = new Logger((line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  const documents = new DocumentStore(logger, metrics, () => new Date(1_700_000_000_000));
+  const directory = new DocumentDirectory(dir, documents);
   return {
-    store: new DocumentStore(dir, logger, metrics, () => new Date(1_700_000_000_000)),
+    store: {
+      reload: (force?: boolean) => directory.reload(force),
+      get current() {
+        return documents.current;
+      },
+    },
     lines,
     metrics,
   };

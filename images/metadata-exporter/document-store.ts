@@ -81,16 +81,18 @@ export function readDocumentDirectory(dir: string): DirectoryRead {
 
 export type ReloadOutcome = 'unchanged' | 'loaded' | 'rejected';
 
+/** The three documents as read from a source, or why they could not be read. */
+export type DocumentsRead = { ok: true; raw: RawDocuments } | { ok: false; error: string };
+
 /**
  * Holds the document set being served. A new set replaces it only when it is valid as a
  * whole; otherwise the last valid set stays in force and the failure is logged and counted.
+ * Sources (a directory, a watched Secret) offer what they read.
  */
 export class DocumentStore {
   private rendered: RenderedDocuments | undefined;
-  private signature: string | undefined;
 
   constructor(
-    private readonly dir: string,
     private readonly logger: Logger,
     private readonly metrics: ExporterMetrics,
     private readonly now: () => Date = () => new Date(),
@@ -100,13 +102,8 @@ export class DocumentStore {
     return this.rendered;
   }
 
-  /** Re-reads the directory when it changed since the last attempt, or always when forced. */
-  reload(force = false): ReloadOutcome {
-    if (!force && this.signature !== undefined && directorySignature(this.dir) === this.signature) {
-      return 'unchanged';
-    }
-    const read = readDocumentDirectory(this.dir);
-    this.signature = read.signature;
+  /** Validates `read` and serves it when valid. */
+  offer(read: DocumentsRead): Exclude<ReloadOutcome, 'unchanged'> {
     const parsed = read.ok ? parseDocumentSet(read.raw) : read;
     if (!parsed.ok) {
       this.metrics.reloads.inc({ result: 'failure' });
@@ -138,5 +135,25 @@ export class DocumentStore {
       });
     }
     return 'loaded';
+  }
+}
+
+/** The documents directory (a mounted Secret volume), polled by signature. */
+export class DocumentDirectory {
+  private signature: string | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly store: DocumentStore,
+  ) {}
+
+  /** Re-reads the directory when it changed since the last attempt, or always when forced. */
+  reload(force = false): ReloadOutcome {
+    if (!force && this.signature !== undefined && directorySignature(this.dir) === this.signature) {
+      return 'unchanged';
+    }
+    const read = readDocumentDirectory(this.dir);
+    this.signature = read.signature;
+    return this.store.offer(read);
   }
 }

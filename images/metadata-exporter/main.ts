@@ -1,11 +1,13 @@
 // The metadata exporter: serves this cluster's federation documents to federated clusters.
-// Reads only its documents directory (and TLS files); writes nothing but JSON log lines to stdout.
+// Reads its documents from a directory (a mounted Secret) or by watching the Secret through
+// the Kubernetes API, and its TLS files; writes nothing but JSON log lines to stdout.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '../../lib/hook-sdk/logger';
 import { parseCommandLine, type ExporterConfig } from './cli';
-import { DocumentStore } from './document-store';
+import { DocumentDirectory, DocumentStore } from './document-store';
 import { ExporterMetrics } from './metrics';
+import { SecretDocuments } from './secret-documents';
 import { createExporterServer } from './server';
 
 const logger = new Logger((line) => process.stdout.write(line + '\n'), { component: 'metadata-exporter' });
@@ -16,7 +18,10 @@ function errorMessage(error: unknown): string {
 
 function run(config: ExporterConfig): void {
   const metrics = new ExporterMetrics();
-  const store = new DocumentStore(config.documentsDir, logger, metrics);
+  const store = new DocumentStore(logger, metrics);
+  const directory =
+    config.documentsDir !== undefined ? new DocumentDirectory(config.documentsDir, store) : undefined;
+  let stopWatch: (() => Promise<void>) | undefined;
   const tls = config.tls && {
     cert: readFileSync(config.tls.certFile, 'utf8'),
     key: readFileSync(config.tls.keyFile, 'utf8'),
@@ -32,7 +37,7 @@ function run(config: ExporterConfig): void {
   let poll: NodeJS.Timeout | undefined;
   const reload = (force: boolean): void => {
     try {
-      store.reload(force);
+      directory?.reload(force);
     } catch (error) {
       logger.error('document reload failed', { error: errorMessage(error) });
     }
@@ -44,7 +49,7 @@ function run(config: ExporterConfig): void {
     stopping = true;
     clearInterval(poll);
     logger.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
-    void shutdown(config.shutdownTimeoutMs).then((outcome) => {
+    void Promise.all([shutdown(config.shutdownTimeoutMs), stopWatch?.()]).then(([outcome]) => {
       logger.info('stopped', { outcome });
       process.exit(0);
     });
@@ -61,13 +66,38 @@ function run(config: ExporterConfig): void {
       address: address.address,
       port: address.port,
       tls: tls !== undefined,
-      documentsDir: config.documentsDir,
+      ...(config.documentsDir !== undefined ? { documentsDir: config.documentsDir } : {}),
+      ...(config.documentsSecret
+        ? { documentsSecret: `${config.documentsSecret.namespace}/${config.documentsSecret.name}` }
+        : {}),
     });
-    reload(true);
-    poll = setInterval(() => reload(false), config.reloadIntervalMs);
+    if (directory) {
+      reload(true);
+      poll = setInterval(() => reload(false), config.reloadIntervalMs);
+    } else if (config.documentsSecret) {
+      const ref = config.documentsSecret;
+      // Loaded only in this mode: the directory mode never evaluates the Kubernetes client.
+      void import('./secret-watch')
+        .then(({ SecretWatcher, loadKubeConfig }) => {
+          const watcher = new SecretWatcher(
+            loadKubeConfig(config.kubeconfig),
+            ref,
+            new SecretDocuments(ref, store),
+            logger,
+            { metrics, watchTimeoutSeconds: config.watchTimeoutSeconds },
+          );
+          stopWatch = () => watcher.stop();
+          if (!stopping) watcher.start();
+        })
+        .catch((error: unknown) => {
+          logger.error('failed to start the Secret watch', { error: errorMessage(error) });
+          process.exit(1);
+        });
+    }
   });
 
   process.on('SIGHUP', () => {
+    if (!directory) return; // the watch delivers changes as they happen
     logger.info('reload requested', { signal: 'SIGHUP' });
     reload(true);
   });

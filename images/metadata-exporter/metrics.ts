@@ -22,7 +22,7 @@ export class ExporterMetrics {
 
   readonly reloads = new Counter({
     name: `${PREFIX}document_reloads_total`,
-    help: 'Attempts to load the document set from disk by result (success or failure).',
+    help: 'Attempts to load the document set (directory or Secret) by result (success or failure).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -42,6 +42,22 @@ export class ExporterMetrics {
   readonly rejectedRemotes = new Gauge({
     name: `${PREFIX}rejected_remote_peers`,
     help: 'Remote peers left out of the last loaded set because their entry is invalid.',
+    registers: [this.registry],
+  });
+
+  /** --documents-secret only: lists of the Secret by result (success or failure). */
+  readonly secretLists = new Counter({
+    name: `${PREFIX}secret_lists_total`,
+    help: 'Lists of the documents Secret by result (success or failure).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** --documents-secret only: ended watches; "closed" ones are resumed, the others relisted. */
+  readonly secretWatchEnds = new Counter({
+    name: `${PREFIX}secret_watch_ends_total`,
+    help: 'Ended watches of the documents Secret by reason (closed: resumed; expired, failed: listed again).',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -1,4 +1,4 @@
-import type { IngressGateway, PublicService } from '../../lib/federation/documents';
+import type { IngressGateway, PublicService } from '../../lib/federation/wire/documents';
 import type { ExportedService, FederationSource } from './document-set';
 
 /** The private document exactly as the reference serves it. */

@@ -2,7 +2,7 @@ import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'n
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { decodeJwt } from 'jose';
-import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/jwt';
+import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/identity/jwt';
 import type { Logger } from '../../lib/hook-sdk/logger';
 import { LogThrottle } from './log-throttle';
 import type { ExporterMetrics } from './metrics';
@@ -46,6 +46,8 @@ const JSON_TYPE = 'application/json';
 /**
  * Peers set nbf to their own "now" in whole seconds; the reference ignores nbf altogether.
  * Without leeway a peer whose clock runs a fraction of a second ahead is refused at random.
+ * This leeway applies to exp too; a peer whose clock runs further ahead is accepted up to
+ * its token's lifetime (maxNotBeforeSkewSeconds below), which never extends exp.
  */
 const CLOCK_SKEW_TOLERANCE_SECONDS = 5;
 /**
@@ -191,6 +193,9 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
         peerPublicKey: (clusterUUID) => docs.set.remotes.get(clusterUUID)?.authnKeyPub,
         now: at,
         clockToleranceSeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
+        // A Deckhouse peer whose clock runs ahead works with the reference (no nbf check):
+        // accept nbf ahead by up to the token's lifetime, which is capped below anyway.
+        maxNotBeforeSkewSeconds: MAX_TOKEN_LIFETIME_SECONDS,
       }));
     } catch (error) {
       if (error instanceof TokenRejected) return refuse(error.reason);

@@ -1,12 +1,9 @@
 import type { Bindings, HookDefinition, Snapshots, Trigger } from './hook';
 import type { BindingContext, SnapshotItem } from './types';
+import { isRecord } from '../util/guards';
 
 /** Thrown for input that addon-operator would never send: an internal fault. */
 export class InputError extends Error {}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Validates the BINDING_CONTEXT_PATH document: a JSON array of binding contexts. */
 export function parseBindingContexts(document: unknown): BindingContext[] {

@@ -1,12 +1,11 @@
-import { jsonEqual } from './deep-equal';
+import { jsonEqual } from '../util/deep-equal';
+import { isRecord } from '../util/guards';
 import { splitValuesPath, toJsonPointer } from './json-pointer';
 import type { ValuesPatchOperation } from './types';
 
 type JsonObject = Record<string, unknown>;
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const isObject: (v: unknown) => v is JsonObject = isRecord;
 
 function lookup(root: unknown, segments: readonly string[]): unknown {
   let node = root;

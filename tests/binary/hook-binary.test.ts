@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import { authnKeypairProblem, generateAuthnKeypair } from '../../lib/federation/authn-keys';
+import { authnKeypairProblem, generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
 import authnKeypair from '../../hooks/federation/authn-keypair';
 import { app } from '../../hooks/index';

@@ -6,7 +6,7 @@
 // Set ISTIO_FED_E2E=0 to skip (e.g. for a quick local unit-test run).
 import { parseMetrics } from '../../tools/e2e/addon-operator';
 import type { Cluster } from '../../tools/e2e/cluster';
-import { readDocumentsDir } from '../../tools/e2e/documents-sync';
+import { readRenderedDocuments } from '../../tools/e2e/exporter';
 import { startImpostor } from '../../tools/e2e/impostor';
 import { resourcePath, type KubeObject } from '../../tools/e2e/kube-api';
 import {
@@ -25,6 +25,7 @@ import {
   importedServiceEntries,
   isReady,
   publishServices,
+  sameCertificate,
   serviceEntryFor,
   startClusters,
   stopRun,
@@ -36,7 +37,6 @@ import {
   type FederationRun,
   type ImportResult,
 } from '../../tools/e2e/scenario';
-import { writeDocumentsAtomically } from '../../tools/e2e/documents-sync';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
 import { pollUntil } from '../../tools/e2e/wait';
 
@@ -172,15 +172,19 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(fooEntry.spec.endpoints.map((e) => e.address)).toEqual(['198.51.100.10']);
       expect(barRule.spec.trafficPolicy?.tls?.mode).toBe('ISTIO_MUTUAL');
       expect(trustInA.trustDomains).toEqual(['cluster-b.local']);
-      expect(trustInA.pem.trim()).toBe(r.b.rootCAPem.trim());
+      // The module re-encodes the roots it trusts: the same certificate, in canonical PEM.
+      expect(sameCertificate(trustInA.pem, r.b.rootCAPem)).toBe(true);
+      expect(trustInA.pem).toMatch(
+        /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/,
+      );
       for (const f of [federationInA, federationInB]) {
         expect(condition(f, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
         expect(condition(f, 'MetadataFetched')?.status).toBe('True');
         expect(condition(f, 'TrustEstablished')?.status).toBe('True');
       }
       expect(federationInA.status?.importedServices).toBe(1);
-      expect(tableInA).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-b.local', Services: 1 });
-      expect(tableInB).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-a.local', Services: 1 });
+      expect(tableInA).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-b.local', Services: '1' });
+      expect(tableInB).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-a.local', Services: '1' });
     },
     STEP_TEST_TIMEOUT_MS,
   );
@@ -271,7 +275,8 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(before).toBeDefined();
 
       // (a) B's exporter serves names outside B's domain (one in A's own domain, one in cluster.local).
-      const genuine = readDocumentsDir(r.b.sync.dir);
+      const genuine = await readRenderedDocuments(r.b.api);
+      if (!genuine) throw new Error('cluster-b documents Secret not rendered');
       const privateDoc = JSON.parse(genuine['federation.json'] ?? '{}') as {
         publicServices?: { hostname: string; ports: { name: string; port: number }[] }[];
       };
@@ -283,8 +288,9 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
           { hostname: 'kube-dns.kube-system.svc.cluster.local', ports: [{ name: 'dns', port: 53 }] },
         ],
       };
-      r.b.sync.pause();
-      writeDocumentsAtomically(r.b.sync.dir, { ...genuine, 'federation.json': JSON.stringify(hostile) });
+      // B's chart would never render these: B's exporter serves them from a directory for a while.
+      await r.b.exporter.stop();
+      await r.b.exporter.start(STEP_TIMEOUT_MS, { ...genuine, 'federation.json': JSON.stringify(hostile) });
       const scoped = await waitForCondition(
         r,
         r.a,
@@ -325,8 +331,6 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       }
 
       // The genuine exporter and documents are back: Ready, nothing rejected any more.
-      r.b.sync.resume();
-      await r.b.sync.syncOnce();
       await r.b.exporter.start();
       const healed = await waitForCondition(
         r,

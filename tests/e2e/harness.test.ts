@@ -1,41 +1,7 @@
 // Fast checks of the e2e harness's own pure parts (the scenario itself is federation.e2e.test.ts).
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { operatorConfigMap, parseMetrics } from '../../tools/e2e/addon-operator';
-import { readDocumentsDir, writeDocumentsAtomically } from '../../tools/e2e/documents-sync';
+import { exporterKubeconfig } from '../../tools/e2e/exporter';
 import { resourcePath } from '../../tools/e2e/kube-api';
-
-describe('documents directory (kubelet AtomicWriter layout)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'e2e-docs-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  const files = (n: number) => ({
-    'public.json': `{"v":${n}}`,
-    'federation.json': `{"f":${n}}`,
-    'remote-public-metadata.json': '{}',
-  });
-
-  test('files are symlinks through ..data; a rewrite swaps the data directory and removes the old one', () => {
-    writeDocumentsAtomically(dir, files(1));
-    const first = readlinkSync(join(dir, '..data'));
-    expect(lstatSync(join(dir, 'public.json')).isSymbolicLink()).toBe(true);
-    expect(readlinkSync(join(dir, 'public.json'))).toBe(join('..data', 'public.json'));
-    expect(readDocumentsDir(dir)['public.json']).toBe('{"v":1}');
-
-    writeDocumentsAtomically(dir, files(2));
-    const second = readlinkSync(join(dir, '..data'));
-    expect(second).not.toBe(first);
-    expect(readFileSync(join(dir, 'federation.json'), 'utf8')).toBe('{"f":2}');
-    const entries = readdirSync(dir).sort();
-    expect(entries).toEqual(
-      ['..data', second, 'federation.json', 'public.json', 'remote-public-metadata.json'].sort(),
-    );
-  });
-});
 
 describe('parseMetrics', () => {
   test('reads names, labels (with escapes) and values; skips comments', () => {
@@ -87,4 +53,21 @@ test('resourcePath builds core, grouped, namespaced and subresource paths', () =
   expect(resourcePath('deckhouse.io/v1alpha1', 'istiofederations')).toBe(
     '/apis/deckhouse.io/v1alpha1/istiofederations',
   );
+});
+
+test('the exporter kubeconfig: server, inline CA, the service-account token as the current user', () => {
+  const caPem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const config = JSON.parse(
+    exporterKubeconfig({ server: 'https://127.0.0.1:6443', caPem, token: 'admin' }, 'sa-token'),
+  ) as {
+    clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { name: string; user: { token: string } }[];
+    contexts: { name: string; context: { cluster: string; user: string } }[];
+    'current-context': string;
+  };
+  const context = config.contexts.find((c) => c.name === config['current-context'])?.context;
+  const cluster = config.clusters.find((c) => c.name === context?.cluster)?.cluster;
+  expect(cluster?.server).toBe('https://127.0.0.1:6443');
+  expect(Buffer.from(cluster?.['certificate-authority-data'] ?? '', 'base64').toString()).toBe(caPem);
+  expect(config.users.find((u) => u.name === context?.user)?.user).toEqual({ token: 'sa-token' });
 });

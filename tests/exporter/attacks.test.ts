@@ -66,6 +66,38 @@ async function expectRefused(authorization: string | undefined, reason: string):
   expect(await authFailures(reason)).toBe(before + 1);
 }
 
+describe('clock skew with Deckhouse peers (issue 10 item 11)', () => {
+  // The reference exporter ignores nbf; a peer whose clock runs ahead signs nbf in our future.
+  const ahead = (seconds: number, lifetime = 60): Claims => ({
+    ...validClaims(),
+    nbf: now() + seconds,
+    exp: now() + seconds + lifetime,
+  });
+  const status = async (claims: Claims) =>
+    (await request(exporter.port, PRIVATE, { headers: { Authorization: `Bearer ${signedByPeer(claims)}` } }))
+      .status;
+
+  test('a reference token from a peer 30 s ahead is served', async () => {
+    expect(await status(ahead(30))).toBe(200);
+  });
+
+  test('a reference token from a peer 50 s ahead is served', async () => {
+    expect(await status(ahead(50))).toBe(200);
+  });
+
+  test('a peer further ahead than the token lives is refused (nbf)', () =>
+    expectRefused(`Bearer ${signedByPeer(ahead(90))}`, 'invalid claim nbf'));
+
+  test('skew does not stretch the 300 s cap: 100 s ahead with a 250 s token is refused', () =>
+    expectRefused(`Bearer ${signedByPeer(ahead(100, 250))}`, 'token lifetime too long'));
+
+  test('a peer whose clock runs behind is not helped: its expired token stays refused', () =>
+    expectRefused(
+      `Bearer ${signedByPeer({ ...validClaims(), nbf: now() - 90, exp: now() - 30 })}`,
+      'token expired',
+    ));
+});
+
 describe('the private document refuses', () => {
   test('a request without Authorization', () => expectRefused(undefined, 'missing authorization header'));
 

@@ -98,8 +98,16 @@ export async function startExporter(
   extraArgs: string[] = [],
   { binary = EXPORTER_BINARY, ...spawnOptions }: SpawnOptions = {},
 ): Promise<RunningExporter> {
+  return startExporterWithArgs(['--documents-dir', documentsDir, ...extraArgs], { binary, ...spawnOptions });
+}
+
+/** As startExporter, with the document source given in `sourceArgs` (e.g. --documents-secret). */
+export async function startExporterWithArgs(
+  sourceArgs: string[],
+  { binary = EXPORTER_BINARY, ...spawnOptions }: SpawnOptions = {},
+): Promise<RunningExporter> {
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run build\` first`);
-  const args = ['--documents-dir', documentsDir, '--listen', '127.0.0.1:0', ...extraArgs];
+  const args = [...sourceArgs, '--listen', '127.0.0.1:0'];
   const exporter = new RunningExporter(
     spawn(binary, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] }),
   );

@@ -4,7 +4,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { generateAuthnKeypair, type AuthnKeypair } from '../../lib/federation/authn-keys';
+import { generateAuthnKeypair, type AuthnKeypair } from '../../lib/federation/identity/authn-keys';
 
 export const EC_ROOT_CA = readFileSync(join(__dirname, 'fixtures', 'ec-root-ca.pem'), 'utf8');
 

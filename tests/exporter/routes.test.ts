@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { signPeerToken } from '../../lib/federation/jwt';
+import { signPeerToken } from '../../lib/federation/identity/jwt';
 import { request, startExporter, type RunningExporter } from './exporter-process';
 import {
   EC_ROOT_CA,

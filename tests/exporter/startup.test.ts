@@ -7,10 +7,10 @@ function run(args: string[]) {
   return spawnSync(EXPORTER_BINARY, args, { encoding: 'utf8', timeout: 15_000 });
 }
 
-test('--documents-dir is required', () => {
+test('a document source is required', () => {
   const result = run([]);
   expect(result.status).toBe(1);
-  expect(result.stderr).toContain("required option '--documents-dir <dir>' not specified");
+  expect(result.stderr).toContain('exactly one of --documents-dir and --documents-secret is required');
   expect(result.stdout).not.toContain('listening');
 });
 

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { app } from '../../hooks/index';
-import { FETCH_METRICS } from '../../lib/federation/fetch-metrics';
+import { FETCH_METRICS } from '../../lib/federation/status/metrics';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
+import { toPem } from '../../lib/pki/ca-certificates';
 import fetchHook from '../../hooks/federation/fetch-metadata';
 import { CLUSTER_A_GLOBAL, clusterAHarness, hookBinary, MODULE_ROOT } from '../support/module';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
@@ -34,8 +36,10 @@ function startPeer(
   trustDomain: string,
   clusterUUID: string,
   privateBehaviour?: Behaviour,
+  rootCASuffix?: string,
 ): Promise<RunningPeer> {
   const config = {
+    ...(rootCASuffix ? { rootCASuffix } : {}),
     clusterUUID,
     trustDomain,
     privateDocument: {
@@ -93,6 +97,14 @@ function tokenChecks(peer: RunningPeer, count: number): Promise<TokenCheck[]> {
   return new Promise((resolve) => peer.waiters.push({ count, resolve }));
 }
 
+/** The public document as cached: rootCA re-encoded from its DER, CA certificates only (issue 10 item 4). */
+function cached(publicDocument: Record<string, unknown>): Record<string, unknown> {
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(
+    String(publicDocument.rootCA),
+  )!;
+  return { ...publicDocument, rootCA: toPem(new X509Certificate(first[0]).raw) };
+}
+
 afterAll(() => {
   for (const peer of running) peer.process.kill('SIGTERM');
 });
@@ -123,7 +135,7 @@ describe('fetch hook in the compiled binary', () => {
       observedGeneration: 1,
       importedServices: 1,
       metadataCache: {
-        public: peer.publicDocument,
+        public: cached(peer.publicDocument),
         private: {
           ingressGateways: [{ address: '192.0.2.20', port: 15443 }],
           publicServices: [
@@ -156,6 +168,25 @@ describe('fetch hook in the compiled binary', () => {
     );
   });
 
+  it('keeps only the CA certificate of a rootCA bundle that carries a private key, and names the key block', async () => {
+    const key =
+      '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBqOuvAMLdJ9ZQ5m5YvJ2lpjtpuZP6vnMd1ODnmuAoh6\n-----END PRIVATE KEY-----\n';
+    const peer = await startPeer('cluster-f.local', 'uuid-f', undefined, `not pem\r\n${key}`);
+    expect(String(peer.publicDocument.rootCA)).toContain('PRIVATE KEY');
+    const cluster = [
+      istioFederation('f', { trustDomain: 'cluster-f.local', metadataEndpoint: peer.endpoint, ca: peer.ca }),
+    ];
+    const result = runBinary(cluster);
+    expect(result.exitCode).toBe(0);
+    const status = statusOf(applyStatusPatches(cluster, result.kubeOperations), 'f');
+    expect(status.metadataCache).toMatchObject({ public: cached(peer.publicDocument) });
+    expect(JSON.stringify(status.metadataCache)).not.toContain('PRIVATE KEY');
+    expect(status.rejectedItems).toEqual([
+      expect.stringMatching(/^rootCA block #2 \(PRIVATE KEY\): a private key/),
+      'rootCA: 1 line(s) of text outside PEM blocks ignored',
+    ]);
+  });
+
   it('cuts a 10 MiB private document off at 1 MiB and reports it without failing', async () => {
     const peer = await startPeer('cluster-c.local', 'uuid-c', {
       kind: 'stream',
@@ -176,7 +207,7 @@ describe('fetch hook in the compiled binary', () => {
       reason: 'TooLarge',
       message: expect.stringContaining('cut off'),
     });
-    expect(statusOf(after, 'c').metadataCache).toMatchObject({ public: peer.publicDocument });
+    expect(statusOf(after, 'c').metadataCache).toMatchObject({ public: cached(peer.publicDocument) });
     expect(result.metrics).toContainEqual(
       expect.objectContaining({
         name: FETCH_METRICS.fetchError,

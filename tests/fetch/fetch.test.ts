@@ -4,13 +4,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
-import {
-  fetchDocument,
-  prepareTls,
-  systemCaCertificates,
-  type FetchLimits,
-} from '../../lib/federation/fetch';
+import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
+import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch/transport';
+import { prepareTls, systemCaCertificates } from '../../lib/federation/fetch/tls';
 import { makeServerPki } from './certs';
 import { TestPeer } from './peer';
 

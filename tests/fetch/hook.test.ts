@@ -1,18 +1,17 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFetchMetadataHook, FETCH_TICK, slowestFirst } from '../../hooks/federation/fetch-metadata';
-import type { PlanEntry } from '../../lib/federation/fetch-plan';
-import { MAX_DOCUMENT_BYTES } from '../../lib/federation/documents';
-import {
-  MAX_CACHED_PRIVATE_DOCUMENT_CHARS,
-  missingLocalIdentity,
-} from '../../lib/federation/fetch-federation';
-import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/fetch-metrics';
-import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/refresh';
+import { createFetchMetadataHook, FETCH_TICK } from '../../hooks/federation/fetch-metadata';
+import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
+import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS } from '../../lib/federation/fetch/peer';
+import { missingLocalIdentity } from '../../lib/federation/identity/local';
+import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/status/metrics';
+import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
+import { toPem } from '../../lib/pki/ca-certificates';
 import { hookConfig } from '../../lib/hook-sdk/config';
 import type { HarnessResult } from '../../lib/hook-sdk/testing';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
@@ -130,11 +129,36 @@ beforeAll(async () => {
 afterAll(() => Promise.all([peerB.stop(), peerC.stop()]));
 afterEach(resetPeers);
 
+const reencoded = (pem: string) => toPem(new X509Certificate(pem).raw);
+
+describe('fetch hook: root CA filtering (issue 10 item 4)', () => {
+  it('keeps only the CA certificate of a rootCA that also holds a private key and text, and names the rest', async () => {
+    peerB.publicOverrides = { rootCA: `root of B\n${peerB.rootCA.certPem}${peerB.rootCA.keyPem}` };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    const status = statusOf(after, 'b');
+    expect((status.metadataCache as { public?: { rootCA?: string } }).public?.rootCA).toBe(
+      reencoded(peerB.rootCA.certPem),
+    );
+    expect(JSON.stringify(status)).not.toContain('PRIVATE KEY-----');
+    expect(status.rejectedItems).toEqual([
+      expect.stringMatching(/^rootCA block #2 \(RSA PRIVATE KEY\): a private key/),
+      'rootCA: 1 line(s) of text outside PEM blocks ignored',
+    ]);
+    expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({ status: 'True' });
+  });
+});
+
 describe('fetch hook: happy path against Deckhouse-format peers', () => {
   it('caches both documents with the reference keys and reports Ready', () => {
     const b = statusOf(healthy, 'b');
     expect(b.metadataCache).toEqual({
-      public: { clusterUUID: 'uuid-b', authnKeyPub: peerB.keypair.pub, rootCA: peerB.rootCA.certPem },
+      // rootCA re-encoded from its DER (the peer's forge PEM has CRLF line ends).
+      public: {
+        clusterUUID: 'uuid-b',
+        authnKeyPub: peerB.keypair.pub,
+        rootCA: reencoded(peerB.rootCA.certPem),
+      },
       publicLastFetchTimestamp: started.toISOString().replace('.000Z', 'Z'),
       private: {
         ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
@@ -472,20 +496,82 @@ describe('fetch hook: item-level validation of the private document', () => {
   });
 });
 
-describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
-  it('counts in status.importedServices what the merge imports, not what the peer publishes', async () => {
-    // The merge refuses link-local gateways: nothing of this peer is imported.
-    peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '169.254.169.254', port: 15443 }] };
+describe('fetch hook: refused items never silently empty an import (issue 10 item 5)', () => {
+  it('a document whose every service is refused keeps the last good data and says so', async () => {
+    peerB.privateDocument = {
+      ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+      publicServices: [
+        { hostname: 'foo.xyz.svc.cluster-x.local', ports: [{ name: 'http', port: 80 }] },
+        { hostname: 'big.xyz.svc.cluster-b.local', ports: [{ name: 'http', port: 70000 }] },
+      ],
+    };
     const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
     const after = applyStatusPatches(healthy, result.kubeOperations);
-    expect(statusOf(after, 'b').metadataCache).toMatchObject({
-      private: { ingressGateways: [{ address: '169.254.169.254', port: 15443 }] },
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(statusOf(after, 'b').importedServices).toBe(1);
+    expect(statusOf(after, 'b').rejectedItems).toEqual([
+      'publicServices[0] foo.xyz.svc.cluster-x.local: hostname outside *.svc.cluster-b.local',
+      expect.stringMatching(/^publicServices\[1\] big\.xyz\.svc\.cluster-b\.local: /),
+    ]);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'AllItemsRejected',
+      message: expect.stringContaining('every one of the 2 published service(s) was refused'),
     });
-    expect(statusOf(after, 'b').importedServices).toBe(0);
-    expect(statusOf(healthy, 'b').importedServices).toBe(1);
+    expect(condition(after, 'b', 'Ready')).toMatchObject({ status: 'False', reason: 'AllItemsRejected' });
   });
 
-  it('keeps the previous view on a tick where no cache changed, recomputes it on a federation event', async () => {
+  it('every gateway refused while services are published: the last good data stays', async () => {
+    peerB.privateDocument = { ...privateB, ingressGateways: [{ address: '127.0.0.1', port: 15443 }] };
+    const after = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({
+      status: 'False',
+      reason: 'AllItemsRejected',
+    });
+  });
+
+  it('a well-formed empty list is accepted: the peer stopped exporting', async () => {
+    peerB.privateDocument = { ingressGateways: [{ address: '192.0.2.10', port: 15443 }], publicServices: [] };
+    const after = applyStatusPatches(
+      healthy,
+      (await run(healthy, FETCH_TICK, slotTick('b', at(1)))).kubeOperations,
+    );
+    expect(statusOf(after, 'b').importedServices).toBe(0);
+    expect(condition(after, 'b', 'MetadataFetched')).toMatchObject({ status: 'True' });
+    expect(condition(after, 'b', 'ServicesImported')).toMatchObject({
+      status: 'True',
+      reason: 'NoPublicServices',
+    });
+  });
+});
+
+describe('fetch hook: the merge view (importedServices, import conflicts)', () => {
+  it('refuses a link-local gateway when fetched, imports through the others, and status says so', async () => {
+    peerB.privateDocument = {
+      ...privateB,
+      ingressGateways: [
+        { address: '169.254.169.254', port: 15443 },
+        { address: '192.0.2.10', port: 15443 },
+      ],
+    };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(statusOf(after, 'b').rejectedItems).toEqual([
+      expect.stringMatching(/^ingressGateways\[0\]: address .*169\.254\.169\.254/),
+    ]);
+    expect(statusOf(after, 'b').importedServices).toBe(1);
+    expect(condition(after, 'b', 'ServicesImported')).toMatchObject({
+      status: 'True',
+      message: expect.stringContaining('1 item(s) rejected'),
+    });
+  });
+
+  it('status is a projection of the verdict: an edited importedServices or reason is put right on the next run', async () => {
     const edited = healthy.map((o) => {
       if (o.metadata.name !== 'b') return o;
       const status = o.status as { conditions: Record<string, unknown>[] };
@@ -494,14 +580,11 @@ describe('fetch hook: the merge view (importedServices, import conflicts)', () =
       );
       return { ...o, status: { ...status, conditions, importedServices: 7 } };
     });
-    const requests = peerB.requests.length;
-    const tick = await run(edited, FETCH_TICK, slotTick('b', at(1)));
-    expect(peerB.requests.length).toBeGreaterThan(requests);
-    expect(tick.kubeOperations).toEqual([]);
-
-    const event = applyStatusPatches(edited, (await run(edited, 'federations', at(2))).kubeOperations);
-    expect(statusOf(event, 'b').importedServices).toBe(1);
-    expect(condition(event, 'b', 'ServicesImported')).toMatchObject({ reason: 'Imported' });
+    const fixed = applyStatusPatches(edited, (await run(edited, FETCH_TICK, at(2))).kubeOperations);
+    expect(statusOf(fixed, 'b').importedServices).toBe(1);
+    expect(condition(fixed, 'b', 'ServicesImported')).toMatchObject({ reason: 'Imported' });
+    // And nothing more to write once it is right.
+    expect((await run(fixed, FETCH_TICK, at(3))).kubeOperations).toEqual([]);
   });
 });
 
@@ -528,7 +611,7 @@ describe('fetch hook: identity and refusals', () => {
   });
 
   it('says on status when the merge trusts neither of two peers claiming one clusterUUID, and recovers', async () => {
-    // A hostile peer copying another's public UUID must not take its place (merge.ts).
+    // A hostile peer copying another's public UUID must not take its place (lib/federation/trust/select.ts).
     peerC.clusterUUID = 'uuid-b';
     const cTick = slotTick('c', at(1));
     const clash = applyStatusPatches(healthy, (await run(healthy, FETCH_TICK, cTick)).kubeOperations);
@@ -544,7 +627,7 @@ describe('fetch hook: identity and refusals', () => {
       });
       expect(statusOf(clash, name).importedServices).toBe(0);
     }
-    // A tick that does not recompute the merge keeps the refusal (no flapping, no write).
+    // The next tick reaches the same verdict: no flapping, no write.
     const idle = new Date(cTick.getTime() + 10_000);
     const tick = await run(clash, FETCH_TICK, idle);
     expect(tick.kubeOperations).toEqual([]);
@@ -578,7 +661,7 @@ describe('fetch hook: identity and refusals', () => {
     expect(condition(after, 'z-same-as-b', 'Ready')).toMatchObject({
       status: 'False',
       reason: 'DuplicateTrustDomain',
-      message: expect.stringContaining('already federated by IstioFederation b'),
+      message: expect.stringContaining('already federated by b;'),
     });
     expect(condition(after, 'self', 'MetadataFetched')).toMatchObject({
       status: 'False',
@@ -688,48 +771,49 @@ describe('fetch hook: identity and refusals', () => {
     }
   });
 
-  it('does nothing while federation is disabled', async () => {
+  it('while federation is disabled: fetches nothing, and status and metrics say nothing is imported (issue 10 item 9)', async () => {
     clock = at(6);
+    const requests = peerB.requests.length + peerC.requests.length;
     const result = await harness.run(hook, {
-      cluster: [fedB()],
+      cluster: healthy,
       trigger: FETCH_TICK,
       now: clock,
       configValues: {},
       values: withKeys,
     });
-    expect(result.kubeOperations).toEqual([]);
-    expect(result.metrics).toEqual([{ action: 'expire', group: FETCH_METRICS_GROUP }]);
-  });
-});
-
-describe('slowestFirst', () => {
-  it('starts the peers that timed out last time first, keeping the order otherwise', () => {
-    const entry = (name: string, reason?: string): PlanEntry => ({
-      action: 'fetch',
-      why: 'retry',
-      federation: {
-        name,
-        generation: 1,
-        trustDomain: `${name}.local`,
-        metadataEndpoint: 'https://x/',
-        tls: {},
-        status: reason
-          ? {
-              conditions: [
-                { type: 'MetadataFetched', status: 'False', reason, message: '', lastTransitionTime: 'T' },
-              ],
-            }
-          : {},
-      },
+    expect(peerB.requests.length + peerC.requests.length).toBe(requests);
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    for (const name of ['b', 'c']) {
+      expect(statusOf(after, name).importedServices).toBe(0);
+      for (const type of ['TrustEstablished', 'ServicesImported', 'Ready'])
+        expect(condition(after, name, type)).toMatchObject({ status: 'False', reason: 'FederationDisabled' });
+      // The last good data stays for when federation is enabled again.
+      expect(statusOf(after, name).metadataCache).toEqual(statusOf(healthy, name).metadataCache);
+      expect(metric(result, FETCH_METRICS.ready, { federation_name: name })).toBe(0);
+    }
+    expect(result.metrics.some((m) => 'name' in m && m.name === FETCH_METRICS.fetchError)).toBe(false);
+    // Stable: the next tick writes nothing; enabling again restores the truth at once.
+    const again = await harness.run(hook, {
+      cluster: after,
+      trigger: FETCH_TICK,
+      now: at(16),
+      configValues: {},
+      values: withKeys,
     });
-    const order = slowestFirst([
-      entry('a'),
-      entry('b', 'HTTPError'),
-      entry('c', 'Timeout'),
-      entry('d'),
-      entry('e', 'Timeout'),
-    ]);
-    expect(order.map((e) => e.federation.name)).toEqual(['c', 'e', 'a', 'b', 'd']);
+    expect(again.kubeOperations).toEqual([]);
+    const enabledAgain = applyStatusPatches(after, (await run(after, 'federations', at(17))).kubeOperations);
+    expect(statusOf(enabledAgain, 'b').importedServices).toBe(1);
+    expect(condition(enabledAgain, 'b', 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('a deleted federation leaves no metric series behind', async () => {
+    const onlyC = healthy.filter((o) => o.metadata.name !== 'b');
+    const result = await run(onlyC, 'federations', at(8));
+    const named = (n: string) =>
+      result.metrics.filter((m) => 'labels' in m && m.labels?.federation_name === n);
+    expect(named('b')).toEqual([]);
+    expect(named('c').length).toBeGreaterThan(0);
+    expect(result.metrics[0]).toEqual({ action: 'expire', group: FETCH_METRICS_GROUP });
   });
 });
 

@@ -5,6 +5,8 @@ import { TestPeer, type Behaviour, type TestPeerOptions } from './peer';
 
 interface PeerMainConfig extends TestPeerOptions {
   privateBehaviour?: Behaviour;
+  /** Appended to the peer's rootCA in its public document (hostile bundles). */
+  rootCASuffix?: string;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerMainConfig;
@@ -13,6 +15,7 @@ const peer = new TestPeer({
   onTokenCheck: (tokenCheck) => process.stdout.write(JSON.stringify({ tokenCheck }) + '\n'),
 });
 if (config.privateBehaviour) peer.privateBehaviour = config.privateBehaviour;
+if (config.rootCASuffix) peer.publicOverrides = { rootCA: peer.rootCA.certPem + config.rootCASuffix };
 const endpoint = await peer.start();
 process.stdout.write(
   JSON.stringify({ endpoint, ca: peer.pki.ca.certPem, publicDocument: peer.publicDocument() }) + '\n',

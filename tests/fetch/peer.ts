@@ -9,7 +9,7 @@ import { makeCertificate, makeServerPki, type TestCertificate } from './certs';
  * speaks Deckhouse's formats (PEM labels `ED25519 PUBLIC KEY`/`ED25519 PRIVATE KEY`,
  * Go's JSON: HTML characters escaped, nil slices as `null`) and checks bearer tokens the
  * way the reference exporter does. The token check is written here from scratch with
- * node:crypto on the JWS parts, independently of lib/federation/jwt.ts.
+ * node:crypto on the JWS parts, independently of lib/federation/identity/jwt.ts.
  */
 
 export type Behaviour =

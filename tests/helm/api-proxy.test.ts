@@ -183,9 +183,11 @@ test('the peers Secret lists multicluster peers only, never federation peers', (
   expect(peers).toEqual({
     [PEER.clusterUUID]: { clusterUUID: PEER.clusterUUID, authnKeyPub: PEER.authnKeyPub, rootCA: PEER.rootCA },
   });
-  // The federation peers' Secret is a different one.
-  const federationPeers = must(withFederation, 'Secret', 'd8-remote-clusters-public-metadata');
-  expect(federationPeers.metadata.labels?.app).toBe('metadata-exporter');
+  // Federation peers live in the exporter's own Secret, which the api-proxy never reads.
+  const documents = must(withFederation, 'Secret', 'd8-istio-federation-documents');
+  expect(Object.keys(documents.data as JsonObject)).toContain('remote-public-metadata.json');
+  const deployment = JSON.stringify(must(withFederation, 'Deployment', 'api-proxy'));
+  expect(deployment).not.toContain('d8-istio-federation-documents');
 });
 
 test('Ingress: istio-api-proxy host, HTTPS, only /api, /apis and /version, streaming-friendly', () => {

@@ -1,12 +1,12 @@
 // Imported services as the merge hook emits them (real grouping and naming from
 // lib/federation/service-entries), with realistic names, for tests and the benchmark.
-import type { IngressGateway } from '../../lib/federation/documents';
-import type { Protocol } from '../../lib/federation/protocol';
+import type { IngressGateway } from '../../lib/federation/wire/documents';
+import type { Protocol } from '../../lib/federation/wire/protocol';
 import {
   buildServiceEntries,
   type MergedPort,
   type ServiceEntryValue,
-} from '../../lib/federation/service-entries';
+} from '../../lib/federation/import/service-entries';
 
 type PortShape = { number: number; name: string; protocol: Protocol }[];
 

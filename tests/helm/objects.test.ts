@@ -173,42 +173,57 @@ describe('ingress gateway', () => {
 });
 
 describe('metadata exporter', () => {
-  test('Deployment serves the projected documents without API access', () => {
+  test('Deployment watches the documents Secret through the API, with its own service account', () => {
     const spec = podSpec(findObject(full, 'Deployment', 'metadata-exporter'));
     const [exporter] = spec.containers;
     if (!exporter) throw new Error('no container');
     expect(exporter.args).toEqual([
-      '--documents-dir',
-      '/etc/metadata-exporter/documents',
+      '--documents-secret',
+      'd8-istio/d8-istio-federation-documents',
       '--listen',
       ':8080',
+    ]);
+    // The Secret it names is rendered, with the three documents.
+    const documents = mustFind(full, 'Secret', 'd8-istio-federation-documents');
+    expect(Object.keys(documents.data as object).sort()).toEqual([
+      'federation.json',
+      'public.json',
+      'remote-public-metadata.json',
     ]);
     expect(exporter.readinessProbe.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
     expect(exporter.livenessProbe?.httpGet).toMatchObject({ path: '/livez', port: 8080 });
     expect(exporter.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(spec.securityContext.runAsNonRoot).toBe(true);
-    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.serviceAccountName).toBe('metadata-exporter');
+    expect(spec.automountServiceAccountToken).toBe(true);
+    // Other pods that might use the account get no token.
     expect(mustFind(full, 'ServiceAccount', 'metadata-exporter').automountServiceAccountToken).toBe(false);
-    expect(full.filter((o) => /^(Cluster)?Role(Binding)?$/.test(o.kind))).toEqual([]);
+    expect(spec.volumes ?? []).toEqual([]);
+    expect(exporter.volumeMounts ?? []).toEqual([]);
+  });
 
-    const documents = spec.volumes.find((v) => v.name === 'documents') as {
-      projected: { sources: { secret: { name: string; items: { key: string; path: string }[] } }[] };
-    };
-    const projected = documents.projected.sources.flatMap((s) =>
-      s.secret.items.map((i) => `${s.secret.name}:${i.key}->${i.path}`),
-    );
-    expect(projected.sort()).toEqual([
-      'd8-istio-federation-documents:federation.json->federation.json',
-      'd8-istio-federation-documents:public.json->public.json',
-      'd8-remote-clusters-public-metadata:remote-public-metadata.json->remote-public-metadata.json',
+  test('RBAC: get/list/watch on the documents Secret only, bound to the exporter in its namespace', () => {
+    const rbac = full.filter((o) => /^(Cluster)?Role(Binding)?$/.test(o.kind));
+    expect(rbac.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      'Role/d8-istio/metadata-exporter',
+      'RoleBinding/d8-istio/metadata-exporter',
     ]);
-    // Every projected key exists in the rendered Secrets.
-    for (const source of documents.projected.sources) {
-      const secret = mustFind(full, 'Secret', source.secret.name);
-      for (const item of source.secret.items) expect(Object.keys(secret.data as object)).toContain(item.key);
-    }
-    expect(exporter.volumeMounts).toEqual([
-      { name: 'documents', mountPath: '/etc/metadata-exporter/documents', readOnly: true },
+    expect(mustFind(full, 'Role', 'metadata-exporter').rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['d8-istio-federation-documents'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ]);
+    const binding = mustFind(full, 'RoleBinding', 'metadata-exporter');
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'metadata-exporter',
+    });
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'metadata-exporter', namespace: 'd8-istio' },
     ]);
   });
 
@@ -223,8 +238,7 @@ describe('metadata exporter', () => {
       ingressGateways: [{ address: 'gw.example.com', port: 443 }],
       publicServices: PUBLIC_SERVICES,
     });
-    const remote = mustFind(full, 'Secret', 'd8-remote-clusters-public-metadata');
-    expect(secretJson(remote, 'remote-public-metadata.json')).toEqual(
+    expect(secretJson(documents, 'remote-public-metadata.json')).toEqual(
       Object.fromEntries(
         TRUSTED_PEERS.map((p) => [
           p.clusterUUID,

@@ -2,13 +2,14 @@
 // wrk: the public document and the private document with a valid token (one EdDSA check
 // per request). The exporter is pinned to one core, wrk to another. A figure, not a test.
 //   npm run build && npx bun tools/bench/exporter.ts [--duration 10] [--connections 8]
+// Fails (exit 1) unless every measured response is a 200.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { documentFiles, testCluster, writeKubernetesSecretDir } from '../../tests/exporter/fixtures';
-import { eddsaToken, referenceClaims } from '../../tests/exporter/tokens';
+import { benchPrivateToken, MAX_BENCH_DURATION_SECONDS } from './exporter-token';
 
 const root = resolve(import.meta.dir, '..', '..');
 const binary = join(root, 'dist', 'bin', 'metadata-exporter');
@@ -30,6 +31,7 @@ interface WrkFigures {
   p99: string;
   requests: number;
   non2xx: number;
+  socketErrors: number;
 }
 
 function wrk(url: string, headers: string[]): WrkFigures {
@@ -52,7 +54,32 @@ function wrk(url: string, headers: string[]): WrkFigures {
     p99: match(/^\s+99%\s+(\S+)/m),
     requests: Number(match(/(\d+) requests in/)),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    socketErrors: [...(/Socket errors: (.*)/.exec(out)?.[1] ?? '').matchAll(/(\d+)/g)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    ),
   };
+}
+
+/** One request before measuring: a route that does not answer 200 is not worth timing. */
+async function expect200(url: string, headers: string[]): Promise<void> {
+  const init = { headers: Object.fromEntries(headers.map((h) => h.split(/:\s*/, 2) as [string, string])) };
+  const res = await fetch(url, init);
+  const body = await res.text();
+  if (res.status !== 200) {
+    throw new Error(`${url} answered ${res.status} (${body.slice(0, 200)}), not 200: nothing to measure`);
+  }
+}
+
+/** Every response of the run must be a 200, or the figures are about an error path. */
+function checked(name: string, figures: WrkFigures): WrkFigures {
+  if (figures.requests === 0 || figures.non2xx > 0 || figures.socketErrors > 0) {
+    throw new Error(
+      `${name}: ${figures.non2xx} of ${figures.requests} responses were not 200 and ${figures.socketErrors} ` +
+        'socket errors: the figures would not measure the intended route',
+    );
+  }
+  return figures;
 }
 
 function rssMiB(pid: number): string {
@@ -64,6 +91,8 @@ function rssMiB(pid: number): string {
 async function main(): Promise<void> {
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run build\` first`);
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is missing (apt-get install -y wrk)');
+  if (duration > MAX_BENCH_DURATION_SECONDS)
+    throw new Error(`--duration ${duration}: at most ${MAX_BENCH_DURATION_SECONDS} s (one token per run)`);
 
   const local = testCluster('cluster-local.test');
   const peer = testCluster('cluster-a.local');
@@ -92,16 +121,19 @@ async function main(): Promise<void> {
       });
     });
     const base = `http://127.0.0.1:${port}/metadata`;
-    const now = Math.floor(Date.now() / 1000);
-    // The reference's claims, with a lifetime covering the whole run.
-    const token = eddsaToken(peer.keypair.priv, {
-      ...referenceClaims(local.clusterUUID, peer.clusterUUID, now),
-      exp: now + 3600,
-    });
+    const publicUrl = `${base}/public/public.json`;
+    const privateUrl = `${base}/private/federation.json`;
+    await expect200(publicUrl, []);
 
-    wrk(`${base}/public/public.json`, []); // warm-up, not reported
-    const publicFigures = wrk(`${base}/public/public.json`, []);
-    const privateFigures = wrk(`${base}/private/federation.json`, [`Authorization: Bearer ${token}`]);
+    wrk(publicUrl, []); // warm-up, not reported
+    const publicFigures = checked('public', wrk(publicUrl, []));
+    // The reference's claims, minted right before the run and living just past it: the
+    // exporter refuses tokens over 300 s (a 3,600 s token measured nothing but 401s).
+    const auth = [
+      `Authorization: Bearer ${benchPrivateToken(peer.keypair.priv, local.clusterUUID, peer.clusterUUID, duration)}`,
+    ];
+    await expect200(privateUrl, auth);
+    const privateFigures = checked('private', wrk(privateUrl, auth));
     const rss = rssMiB(proc.pid!);
 
     const row = (name: string, f: WrkFigures) =>
@@ -120,9 +152,6 @@ async function main(): Promise<void> {
           (publicFigures.requestsPerSecond >= BUDGET_PUBLIC_RPS ? 'met' : 'NOT met'),
       ].join('\n'),
     );
-    if (publicFigures.non2xx > 0 || privateFigures.non2xx > 0) {
-      throw new Error('some responses were not 2xx: the figures are not about the intended route');
-    }
   } finally {
     proc.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

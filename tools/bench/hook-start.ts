@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateAuthnKeypair } from '../../lib/federation/authn-keys';
+import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { bindingContextsFor, writeOperatorFiles } from '../../lib/hook-sdk/testing';
 import authnKeypair from '../../hooks/federation/authn-keypair';
 import { app } from '../../hooks/index';

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MERGE_LIMITS, mergeFederations, parseFederationSnapshot } from '../../lib/federation/merge';
+import { DEFAULT_IMPORT_LIMITS } from '../../lib/federation/import/verdict';
+import { FEDERATION_KIND, readFederation, type Federation } from '../../lib/federation/kind';
 import { writeOperatorFiles } from '../../lib/hook-sdk/testing';
 import { testPublicDocument } from '../../tests/support/peer-identity';
 
@@ -20,21 +21,25 @@ function federationFilterResult(f: number, services: number): unknown {
   const td = `cluster-${f}.local`;
   return {
     name: `federation-${String(f).padStart(3, '0')}`,
-    trustDomain: td,
-    // A real key and CA: the merge checks them like the fetcher does.
-    public: testPublicDocument(`00000000-0000-4000-8000-${String(f).padStart(12, '0')}`),
-    private: {
-      ingressGateways: [
-        { address: `198.51.${f % 256}.10`, port: 15443 },
-        { address: `198.51.${f % 256}.11`, port: 15443 },
-      ],
-      publicServices: Array.from({ length: services }, (_, s) => ({
-        hostname: `service-${s}.namespace-${s % 50}.svc.${td}`,
-        ports: [
-          { name: 'http', port: 8080, protocol: 'HTTP' },
-          { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
-        ],
-      })),
+    spec: { trustDomain: td },
+    status: {
+      metadataCache: {
+        // A real key and CA: the merge checks them like the fetcher does.
+        public: testPublicDocument(`00000000-0000-4000-8000-${String(f).padStart(12, '0')}`),
+        private: {
+          ingressGateways: [
+            { address: `198.51.${f % 256}.10`, port: 15443 },
+            { address: `198.51.${f % 256}.11`, port: 15443 },
+          ],
+          publicServices: Array.from({ length: services }, (_, s) => ({
+            hostname: `service-${s}.namespace-${s % 50}.svc.${td}`,
+            ports: [
+              { name: 'http', port: 8080, protocol: 'HTTP' },
+              { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
+            ],
+          })),
+        },
+      },
     },
   };
 }
@@ -43,11 +48,14 @@ function child(federations: number, services: number, limits: string, repeats: n
   const input = Array.from({ length: federations }, (_, f) => federationFilterResult(f, services));
   const run = () => {
     const started = performance.now();
-    const parsed = input.map(parseFederationSnapshot).filter((f) => f !== undefined);
-    const result = mergeFederations(parsed, {
-      localTrustDomain: LOCAL,
-      limits: limits === 'unlimited' ? UNLIMITED : DEFAULT_MERGE_LIMITS,
-    });
+    const parsed = input
+      .map((raw) => readFederation(raw, { ownTrustDomain: LOCAL }))
+      .filter((f): f is Federation => f !== undefined);
+    const result = FEDERATION_KIND.decide(
+      parsed,
+      { trustDomain: LOCAL, now: new Date() },
+      { limits: limits === 'unlimited' ? UNLIMITED : DEFAULT_IMPORT_LIMITS },
+    );
     // Serialising the values is part of what the hook does.
     const bytes = JSON.stringify(result.serviceEntries).length + JSON.stringify(result.trustedPeers).length;
     return { ms: performance.now() - started, entries: result.serviceEntries.length, bytes };

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { REFRESH_SECONDS_ENV } from '../../lib/federation/refresh';
+import { REFRESH_SECONDS_ENV } from '../../lib/federation/fetch/refresh';
 import { httpGet } from './http';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { ManagedProcess } from './processes';

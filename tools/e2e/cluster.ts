@@ -10,8 +10,7 @@ import {
   type IstioSettings,
 } from './addon-operator';
 import { startApiServer, type ApiServer } from './control-plane';
-import { DocumentsSync } from './documents-sync';
-import { Exporter } from './exporter';
+import { DOCUMENTS_SECRET, Exporter, readRenderedDocuments } from './exporter';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { istioCrdsYaml } from '../../tests/support/istio-crds';
 import { moduleCrds } from '../../lib/crds/module-crds';
@@ -21,7 +20,7 @@ import { pollUntil } from './wait';
 /**
  * One local "cluster": kube-apiserver (on the shared etcd), the CRDs a Deckhouse cluster
  * with Istio has, the root CA ConfigMap istiod would write, addon-operator running our
- * module, the metadata exporter fed from the rendered Secrets, and a stand-in cloud
+ * module, the metadata exporter watching the rendered Secret, and a stand-in cloud
  * controller that writes the gateway Service's load-balancer status.
  */
 
@@ -129,7 +128,6 @@ export class Cluster {
   readonly api: KubeApi;
   readonly operator: AddonOperator;
   readonly exporter: Exporter;
-  readonly sync: DocumentsSync;
   readonly rootCAPem: string;
   private lbTimer: NodeJS.Timeout | undefined;
   private lbError: string | undefined;
@@ -142,8 +140,7 @@ export class Cluster {
   ) {
     this.api = apiServer.api;
     this.operator = new AddonOperator(spec.name, tools.addonOperator, dir, apiServer.kubeconfigPath);
-    this.sync = new DocumentsSync(this.api, join(dir, 'documents'));
-    this.exporter = new Exporter(spec.name, dir, this.sync.dir);
+    this.exporter = new Exporter(spec.name, dir, this.api);
     this.rootCAPem = makeCertificate({
       commonName: `${spec.clusterDomain} Istio root CA`,
       isCA: true,
@@ -194,7 +191,6 @@ export class Cluster {
     await cluster.operator.start();
     await waitForCrdsEstablished(cluster.api, moduleCrds(), 60_000, () => cluster.operator.logTail(30));
     log(`${spec.name}: the module installed its CRDs`);
-    cluster.sync.start();
     cluster.startLoadBalancerController();
     log(`${spec.name}: addon-operator started (metrics on 127.0.0.1:${cluster.operator.metricsPort})`);
     return cluster;
@@ -208,10 +204,10 @@ export class Cluster {
 
   /** The exporter starts once the module has rendered its documents. */
   async startExporter(timeoutMs: number): Promise<void> {
-    await pollUntil(async () => ((await this.sync.syncOnce()) || this.sync.hasDocuments ? true : undefined), {
-      what: `${this.spec.name}: documents Secrets rendered and copied to ${this.sync.dir}`,
+    await pollUntil(async () => ((await readRenderedDocuments(this.api)) ? true : undefined), {
+      what: `${this.spec.name}: Secret ${DOCUMENTS_SECRET} rendered`,
       timeoutMs,
-      describe: () => `sync error: ${this.sync.error ?? 'none'}\n${this.operator.logTail(30)}`,
+      describe: () => this.operator.logTail(30),
       abortIf: () => this.operator.describeExit(),
     });
     await this.exporter.start();
@@ -257,7 +253,6 @@ export class Cluster {
 
   async stop(): Promise<void> {
     if (this.lbTimer) clearInterval(this.lbTimer);
-    this.sync.stop();
     await this.exporter.stop();
     await this.operator.stop();
     await this.apiServer.process.stop();

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,15 @@ import { pollUntil } from './wait';
  * the demo. Every wait is a bounded poll of the API that fails with the objects' state
  * and the operators' log tails.
  */
+
+/** The same certificate, whatever the PEM's line endings: the module re-encodes roots it trusts. */
+export function sameCertificate(a: string, b: string): boolean {
+  try {
+    return new X509Certificate(a).raw.equals(new X509Certificate(b).raw);
+  } catch {
+    return false;
+  }
+}
 
 export const STEP_TIMEOUT_MS = 120_000;
 
@@ -566,7 +575,7 @@ export async function waitForImports(run: FederationRun): Promise<ImportResult> 
     pollUntil(
       async () =>
         (await trustedRoots(importer.api)).find(
-          (e) => e.trustDomains.includes(peer.spec.clusterDomain) && e.pem.trim() === peer.rootCAPem.trim(),
+          (e) => e.trustDomains.includes(peer.spec.clusterDomain) && sameCertificate(e.pem, peer.rootCAPem),
         ),
       {
         what: `${importer.spec.name}: mesh trust config holds ${peer.spec.name}'s root CA for ${peer.spec.clusterDomain}`,

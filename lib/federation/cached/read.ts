@@ -1,0 +1,141 @@
+import type { PeerTls } from '../fetch/tls';
+import type { Condition, ConditionStatus } from '../status/conditions';
+import type { FetchRetry, MetadataCache, PeerStatus } from '../status/types';
+import { validatePublicDocument } from '../wire/documents';
+import type { HostnameScope, ValidatedPrivateDocument } from '../wire/validate';
+import type { Validation } from '../wire/documents';
+import { isCount, isRecord, isString, type JsonRecord } from '../../util/guards';
+
+/**
+ * Reading a cached peer: the ONE function both hooks use to turn a peer object's spec and
+ * status (their jqFilter result) into a typed value. The status is ours, but anyone with
+ * write access can edit it: every cached item goes through the same per-item validation as
+ * a fetched one (the peer kind's private-document validator); a bad item is dropped and
+ * named in `rejected`, never trusted and never a hook failure. The rest stays usable.
+ */
+
+export interface CachedPeer<P> {
+  name: string;
+  generation: number | undefined;
+  /** '' when missing: refused as an invalid trust domain (trust/refusals.ts). */
+  trustDomain: string;
+  /** '' when missing (the merge hook's filter leaves it out). */
+  metadataEndpoint: string;
+  tls: PeerTls;
+  status: PeerStatus<P>;
+  /** What was dropped while reading the cached documents, with why. */
+  rejected: string[];
+}
+
+/** Validates a private document of the peer kind (fetched or cached) item by item. */
+export type PrivateDocumentValidator<P> = (
+  raw: unknown,
+  scope: HostnameScope,
+) => Validation<ValidatedPrivateDocument & { document: P }>;
+
+/** Our cluster as far as reading needs it. */
+export interface ReadContext {
+  ownTrustDomain: string;
+}
+
+/** Reads one jqFilter result; never throws. Undefined only when there is no usable name. */
+export function readCachedPeer<P>(
+  raw: unknown,
+  validatePrivate: PrivateDocumentValidator<P>,
+  context: ReadContext,
+): CachedPeer<P> | undefined {
+  if (!isRecord(raw) || !isString(raw.name) || raw.name === '') return undefined;
+  const spec = isRecord(raw.spec) ? raw.spec : {};
+  const trustDomain = isString(spec.trustDomain) ? spec.trustDomain : '';
+  const metadata = isRecord(spec.metadata) ? spec.metadata : {};
+  const rejected: string[] = [];
+  const scope = { peerTrustDomain: trustDomain, ownTrustDomain: context.ownTrustDomain };
+  const status = readStatus(raw.status, (cache) => readCache(cache, validatePrivate, scope, rejected));
+  return {
+    name: raw.name,
+    generation: isCount(raw.generation) ? raw.generation : undefined,
+    trustDomain,
+    metadataEndpoint: isString(spec.metadataEndpoint) ? spec.metadataEndpoint : '',
+    tls: {
+      ...(isString(metadata.ca) ? { ca: metadata.ca } : {}),
+      ...(metadata.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}),
+    },
+    status,
+    rejected,
+  };
+}
+
+function readStatus<P>(
+  raw: unknown,
+  readCacheOf: (raw: JsonRecord) => MetadataCache<P> | undefined,
+): PeerStatus<P> {
+  if (!isRecord(raw)) return {};
+  const status: PeerStatus<P> = {};
+  if (isCount(raw.observedGeneration)) status.observedGeneration = raw.observedGeneration;
+  const cache = isRecord(raw.metadataCache) ? readCacheOf(raw.metadataCache) : undefined;
+  if (cache) status.metadataCache = cache;
+  if (Array.isArray(raw.conditions)) {
+    const conditions = raw.conditions.map(readCondition).filter((c): c is Condition => c !== undefined);
+    if (conditions.length) status.conditions = conditions;
+  }
+  if (isCount(raw.importedServices)) status.importedServices = raw.importedServices;
+  if (isString(raw.services)) status.services = raw.services;
+  if (isString(raw.lastError)) status.lastError = raw.lastError;
+  if (Array.isArray(raw.rejectedItems) && raw.rejectedItems.every(isString)) {
+    status.rejectedItems = raw.rejectedItems;
+  }
+  const retry = readRetry(raw.fetchRetry);
+  if (retry) status.fetchRetry = retry;
+  return status;
+}
+
+function readCache<P>(
+  raw: JsonRecord,
+  validatePrivate: PrivateDocumentValidator<P>,
+  scope: HostnameScope,
+  rejected: string[],
+): MetadataCache<P> | undefined {
+  const cache: MetadataCache<P> = {};
+  if (raw.public !== undefined && raw.public !== null) {
+    const pub = validatePublicDocument(raw.public);
+    if (pub.ok) {
+      const { clusterUUID, authnKeyPub, rootCA } = pub.value;
+      cache.public = { clusterUUID, authnKeyPub, rootCA };
+    } else rejected.push(`metadataCache.public: ${pub.error}`);
+  }
+  if (isString(raw.publicLastFetchTimestamp)) cache.publicLastFetchTimestamp = raw.publicLastFetchTimestamp;
+  if (raw.private !== undefined && raw.private !== null) {
+    const priv = validatePrivate(raw.private, scope);
+    if (priv.ok) {
+      cache.private = priv.value.document;
+      rejected.push(...priv.value.rejected.map((r) => `metadataCache.private.${r}`));
+    } else rejected.push(`metadataCache.private: ${priv.error}`);
+  }
+  if (isString(raw.privateLastFetchTimestamp))
+    cache.privateLastFetchTimestamp = raw.privateLastFetchTimestamp;
+  return Object.keys(cache).length ? cache : undefined;
+}
+
+const CONDITION_STATUSES: readonly string[] = ['True', 'False', 'Unknown'];
+
+function readCondition(raw: unknown): Condition | undefined {
+  if (!isRecord(raw)) return undefined;
+  const { type, status, reason, message, lastTransitionTime, observedGeneration } = raw;
+  if (!isString(type) || !isString(status) || !CONDITION_STATUSES.includes(status)) return undefined;
+  if (!isString(reason) || !isString(lastTransitionTime)) return undefined;
+  return {
+    type,
+    status: status as ConditionStatus,
+    reason,
+    message: isString(message) ? message : '',
+    lastTransitionTime,
+    ...(isCount(observedGeneration) ? { observedGeneration } : {}),
+  };
+}
+
+function readRetry(raw: unknown): FetchRetry | undefined {
+  if (!isRecord(raw)) return undefined;
+  const { failures, notBefore, failedEndpoint } = raw;
+  if (!isCount(failures) || !isString(notBefore)) return undefined;
+  return { failures, notBefore, failedEndpoint: isString(failedEndpoint) ? failedEndpoint : '' };
+}

@@ -1,0 +1,222 @@
+import {
+  buildPublicServices,
+  generatedPortName,
+  parseAllowedTrustDomains,
+  parseServiceSnapshot,
+  type ServiceSnapshot,
+} from './public-services';
+
+const svc = (over: Partial<ServiceSnapshot> = {}): ServiceSnapshot => ({
+  name: 'bar',
+  namespace: 'xyz',
+  ports: [{ name: 'http', port: 8080 }],
+  ...over,
+});
+
+describe('parseServiceSnapshot', () => {
+  test.each([
+    null,
+    'x',
+    [],
+    {},
+    { name: 'a' },
+    { namespace: 'b' },
+    { name: '', namespace: 'b' },
+    { name: 1, namespace: 'b' },
+  ])('unusable %p -> undefined', (raw) => expect(parseServiceSnapshot(raw)).toBeUndefined());
+
+  test('tolerates null lists and odd port items', () => {
+    expect(
+      parseServiceSnapshot({ name: 'a', namespace: 'b', ports: null, allowedTrustDomains: null }),
+    ).toEqual({
+      name: 'a',
+      namespace: 'b',
+      ports: [],
+    });
+    expect(
+      parseServiceSnapshot({
+        name: 'a',
+        namespace: 'b',
+        ports: [null, 7, { name: null, port: 80, protocol: 'TCP', appProtocol: 'http' }],
+        allowedTrustDomains: 'x.local',
+      }),
+    ).toEqual({
+      name: 'a',
+      namespace: 'b',
+      ports: [{ name: undefined, port: 80, transport: 'TCP', appProtocol: 'http' }],
+      allowedTrustDomains: 'x.local',
+    });
+  });
+});
+
+describe('parseAllowedTrustDomains', () => {
+  test.each([
+    ['a.local', ['a.local'], []],
+    [' b.local , a.local,,a.local ', ['a.local', 'b.local'], []],
+    ['a.local, bad domain, c/d', ['a.local'], ['bad domain', 'c/d']],
+    ['', [], []],
+    [' , ', [], []],
+  ])('%p', (annotation, domains, invalid) => {
+    expect(parseAllowedTrustDomains(annotation)).toEqual({ domains, invalid });
+  });
+});
+
+describe('generatedPortName', () => {
+  test('protocol-based and unique', () => {
+    expect(generatedPortName('TCP', 5432, new Set())).toBe('tcp-5432');
+    expect(generatedPortName('HTTP2', 9090, new Set(['http']))).toBe('http2-9090');
+    expect(generatedPortName('TCP', 5432, new Set(['tcp-5432']))).toBe('tcp-5432-2');
+    expect(generatedPortName('TCP', 5432, new Set(['tcp-5432', 'tcp-5432-2']))).toBe('tcp-5432-3');
+  });
+});
+
+describe('buildPublicServices', () => {
+  test('hostname from the cluster domain, ports with protocol, sorted by hostname', () => {
+    const { publicServices, warnings } = buildPublicServices(
+      [
+        svc({
+          name: 'zeta',
+          ports: [
+            { name: 'grpc-api', port: 9090 },
+            { name: 'http', port: 8080 },
+          ],
+        }),
+        svc({ name: 'alpha', namespace: 'ns', ports: [{ name: 'db', port: 5432, appProtocol: 'http' }] }),
+        undefined,
+      ],
+      'cluster-b.local',
+    );
+    expect(warnings).toEqual([]);
+    expect(publicServices).toEqual([
+      { hostname: 'alpha.ns.svc.cluster-b.local', ports: [{ name: 'db', port: 5432, protocol: 'HTTP' }] },
+      {
+        hostname: 'zeta.xyz.svc.cluster-b.local',
+        ports: [
+          { name: 'http', port: 8080, protocol: 'HTTP' },
+          { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
+        ],
+      },
+    ]);
+  });
+
+  test('unnamed ports get stable names that do not collide, with a warning naming the Service', () => {
+    const { publicServices, warnings } = buildPublicServices(
+      [
+        svc({
+          ports: [{ port: 5432 }, { name: 'tcp-5432', port: 6000 }, { port: 8080, appProtocol: 'http' }],
+        }),
+      ],
+      'c.local',
+    );
+    expect(publicServices[0]!.ports).toEqual([
+      { name: 'tcp-5432-2', port: 5432, protocol: 'TCP' },
+      { name: 'tcp-5432', port: 6000, protocol: 'TCP' },
+      { name: 'http-8080', port: 8080, protocol: 'HTTP' },
+    ]);
+    expect(warnings.map((w) => w.service)).toEqual(['xyz/bar', 'xyz/bar']);
+    expect(warnings[0]!.message).toContain('tcp-5432-2');
+  });
+
+  test('invalid ports are skipped; a Service without exportable ports is not exported', () => {
+    const { publicServices, warnings } = buildPublicServices(
+      [
+        svc({
+          name: 'mixed',
+          ports: [
+            { name: 'a', port: 0 },
+            { name: 'b', port: 70000 },
+            { name: 'c', port: '80' },
+            { name: 'dns', port: 53, transport: 'UDP' },
+            { name: 'ok', port: 80 },
+            { name: 'again', port: 80 },
+          ],
+        }),
+        svc({ name: 'empty', ports: [] }),
+        svc({ name: 'udp', ports: [{ name: 'dns', port: 53, transport: 'UDP' }] }),
+      ],
+      'c.local',
+    );
+    expect(publicServices).toEqual([
+      { hostname: 'mixed.xyz.svc.c.local', ports: [{ name: 'ok', port: 80, protocol: 'TCP' }] },
+    ]);
+    expect(warnings.filter((w) => w.service === 'xyz/mixed')).toHaveLength(5);
+    expect(warnings.filter((w) => w.service === 'xyz/empty')).toHaveLength(1);
+    expect(warnings.filter((w) => w.service === 'xyz/udp')).toHaveLength(2);
+  });
+
+  test.each(['-bad-', 'x'.repeat(63), 'grpc_api', 'http.v1'])(
+    'a port name Istio would refuse (%p) is replaced by a generated one',
+    (name) => {
+      // A 63-character name is a valid Kubernetes port name but not a valid Istio one.
+      const { publicServices } = buildPublicServices([svc({ ports: [{ name, port: 81 }] })], 'c.local');
+      expect(publicServices[0]!.ports).toEqual([{ name: 'tcp-81', port: 81, protocol: 'TCP' }]);
+    },
+  );
+
+  test('allowed trust domains: absent = all, invalid entries dropped, none valid = nobody', () => {
+    const { publicServices, warnings } = buildPublicServices(
+      [
+        svc({ name: 'a' }),
+        svc({ name: 'b', allowedTrustDomains: 'peer-2.local, peer-1.local' }),
+        svc({ name: 'c', allowedTrustDomains: 'peer-1.local, not valid!' }),
+        svc({ name: 'd', allowedTrustDomains: '' }),
+      ],
+      'c.local',
+    );
+    expect(publicServices.map((s) => s.allowedTrustDomains)).toEqual([
+      undefined,
+      ['peer-1.local', 'peer-2.local'],
+      ['peer-1.local'],
+      [],
+    ]);
+    expect(warnings.map((w) => w.service)).toEqual(['xyz/c', 'xyz/d']);
+  });
+
+  test('cluster domain case is normalised; an impossible hostname is refused', () => {
+    expect(buildPublicServices([svc()], 'Cluster-B.Local').publicServices[0]!.hostname).toBe(
+      'bar.xyz.svc.cluster-b.local',
+    );
+    const { publicServices, warnings } = buildPublicServices([svc({ name: 'x_y' })], 'c.local');
+    expect(publicServices).toEqual([]);
+    expect(warnings[0]!.message).toContain('not a valid DNS name');
+  });
+});
+
+describe('the public-service label (issue 10 item 12): empty value only, as the reference selects it', () => {
+  test('parseServiceSnapshot keeps the label value', () => {
+    expect(parseServiceSnapshot({ name: 'a', namespace: 'b', ports: [], publicLabel: 'true' })).toMatchObject(
+      {
+        publicLabel: 'true',
+      },
+    );
+    expect(parseServiceSnapshot({ name: 'a', namespace: 'b', ports: [], publicLabel: '' })).toMatchObject({
+      publicLabel: '',
+    });
+  });
+
+  test.each(['true', 'false', 'yes', ' ', '""', 'no'])(
+    'a Service whose label is %p is not exported and is reported as ignored',
+    (value) => {
+      const { publicServices, warnings, ignored } = buildPublicServices(
+        [svc({ publicLabel: '' }), svc({ name: 'other', publicLabel: value })],
+        'c.local',
+      );
+      expect(publicServices.map((s) => s.hostname)).toEqual(['bar.xyz.svc.c.local']);
+      expect(ignored).toEqual([{ service: 'xyz/other', reason: 'LabelValueNotEmpty' }]);
+      expect(warnings).toEqual([
+        { service: 'xyz/other', message: expect.stringMatching(/label .*public-service=.* ignored/) },
+      ]);
+    },
+  );
+
+  test('an ignored Service does not take the hostname of an exported one', () => {
+    const { publicServices, ignored } = buildPublicServices(
+      [svc({ publicLabel: 'true', ports: [{ name: 'tcp', port: 1 }] }), svc({ publicLabel: '' })],
+      'c.local',
+    );
+    expect(publicServices).toEqual([
+      { hostname: 'bar.xyz.svc.c.local', ports: [{ name: 'http', port: 8080, protocol: 'HTTP' }] },
+    ]);
+    expect(ignored).toHaveLength(1);
+  });
+});

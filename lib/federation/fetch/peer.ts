@@ -1,0 +1,221 @@
+import { METADATA_PATHS, metadataUrl } from '../wire/documents';
+import { DEFAULT_FETCH_LIMITS, fetchDocument, type FetchLimits, type FetchResult } from './transport';
+
+export type { FetchLimits } from './transport';
+import { prepareTls, type PeerTls, type PreparedTls } from './tls';
+import { signPeerToken } from '../identity/jwt';
+import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
+import type { PrivateDocumentValidator } from '../cached/read';
+import { checkPublicDocument, parseJsonBody } from '../wire/validate';
+import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
+
+/**
+ * Fetches one peer's metadata (public document, then the private one with a fresh JWT)
+ * and validates it with the peer kind's private-document validator; never throws for
+ * anything the peer does. Each fetch is bounded by its own timeouts, so one slow peer
+ * costs at most one request timeout and never delays the others.
+ */
+
+/**
+ * Cap on the private document as cached in status. Validation adds a generated name and a
+ * protocol to every port, so a body within MAX_DOCUMENT_BYTES can grow ~3.4 times; a
+ * status over the API server's request limit (3 MiB) or etcd's (1.5 MiB) would fail its
+ * patch on every run. Over the cap, the fetch fails like any other: the last good data stays.
+ */
+export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
+
+export interface PeerTarget {
+  name: string;
+  trustDomain: string;
+  metadataEndpoint: string;
+  tls: PeerTls;
+}
+
+export interface FetchEnvironment {
+  local: LocalIdentity;
+  now: Date;
+  limits?: FetchLimits;
+  /**
+   * TLS settings by CA bundle, shared within one run: federations with the same
+   * `spec.metadata.ca` get the same (immutable) secure context; different CAs never mix.
+   */
+  tlsCache?: Map<string, PreparedTls>;
+  /** The OS CA bundles to try (default SYSTEM_CA_BUNDLE_PATHS); for tests. */
+  systemCaPaths?: readonly string[];
+}
+
+function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
+  const cache = env.tlsCache;
+  const key = JSON.stringify([peer.ca?.trim() ?? '', peer.insecureSkipVerify === true]);
+  const cached = cache?.get(key);
+  if (cached) return cached;
+  const prepared = prepareTls(peer, env.systemCaPaths ? { systemCaPaths: env.systemCaPaths } : {});
+  cache?.set(key, prepared);
+  return prepared;
+}
+
+async function fetchPeer<P>(
+  target: PeerTarget,
+  env: FetchEnvironment,
+  validatePrivate: PrivateDocumentValidator<P>,
+): Promise<TimedOutcome<P>> {
+  const started = performance.now();
+  const outcome = await fetchOutcome(target, env, validatePrivate);
+  return { outcome, durationMs: performance.now() - started };
+}
+
+async function fetchOutcome<P>(
+  target: PeerTarget,
+  env: FetchEnvironment,
+  validatePrivate: PrivateDocumentValidator<P>,
+): Promise<FetchOutcome<P>> {
+  const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
+  const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
+  const tls = preparedTlsFor(target.tls, env);
+  const publicBody = await fetchDocument({ url: publicUrl, tls, limits });
+  const publicRaw = parsedBody(publicBody, publicUrl);
+  if (!publicRaw.ok) return { public: publicRaw };
+  const publicDoc = checkPublicDocument(publicRaw.value, env.now);
+  if (!publicDoc.ok) return { public: invalid(publicUrl, publicDoc.error) };
+  const publicResult = { ok: true as const, document: publicDoc.value };
+
+  const privateUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.private);
+  const { clusterUUID, authnPrivateKey } = env.local;
+  if (!clusterUUID || !authnPrivateKey) {
+    // The hook does not fetch at all in this state (see PlanOptions.holdFetches); kept for direct callers.
+    const missing = missingLocalIdentity(env.local).join(' and ');
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'LocalIdentityMissing',
+          message: `private metadata not fetched: ${missing} is not set yet`,
+          endpoint: privateUrl,
+        },
+      },
+    };
+  }
+  let token: string;
+  try {
+    token = await signPeerToken({
+      privateKeyPem: authnPrivateKey,
+      audience: publicDoc.value.clusterUUID,
+      subject: clusterUUID,
+      now: env.now,
+    });
+  } catch (error) {
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'LocalIdentityMissing',
+          message: `private metadata not fetched: cannot sign a token with istio.internal.remoteAuthnKeypair: ${(error as Error).message}`,
+          endpoint: privateUrl,
+        },
+      },
+    };
+  }
+  const privateBody = await fetchDocument({
+    url: privateUrl,
+    tls,
+    headers: { Authorization: `Bearer ${token}` },
+    limits,
+  });
+  const privateRaw = parsedBody(privateBody, privateUrl);
+  if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
+  const privateDoc = validatePrivate(privateRaw.value, {
+    peerTrustDomain: target.trustDomain,
+    ownTrustDomain: env.local.trustDomain,
+  });
+  if (!privateDoc.ok) return { public: publicResult, private: invalid(privateUrl, privateDoc.error) };
+  // Refused rootCA blocks are reported with the private document's refused items.
+  const rejected = [...(publicDoc.rejected ?? []), ...privateDoc.value.rejected];
+  if (privateDoc.value.emptied) {
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'AllItemsRejected',
+          message: `${privateUrl}: ${privateDoc.value.emptied}, see status.rejectedItems; the last good data stays`,
+          endpoint: privateUrl,
+        },
+        rejected,
+      },
+    };
+  }
+  const cachedSize = JSON.stringify(privateDoc.value.document).length;
+  if (cachedSize > MAX_CACHED_PRIVATE_DOCUMENT_CHARS) {
+    return {
+      public: publicResult,
+      private: {
+        ok: false,
+        failure: {
+          reason: 'TooLarge',
+          message: `${privateUrl}: the validated document takes ${cachedSize} characters in status.metadataCache.private, over the limit of ${MAX_CACHED_PRIVATE_DOCUMENT_CHARS} (the peer publishes too many services or ports)`,
+          endpoint: privateUrl,
+        },
+      },
+    };
+  }
+  return {
+    public: publicResult,
+    private: {
+      ok: true,
+      document: privateDoc.value.document,
+      rejected,
+    },
+  };
+}
+
+function invalid(url: string, error: string): { ok: false; failure: FetchFailure } {
+  return { ok: false, failure: { reason: 'InvalidDocument', message: `${url}: ${error}`, endpoint: url } };
+}
+
+function parsedBody(
+  result: FetchResult,
+  url: string,
+): { ok: true; value: unknown } | { ok: false; failure: FetchFailure } {
+  if (!result.ok) {
+    return { ok: false, failure: { reason: result.reason, message: result.message, endpoint: url } };
+  }
+  const parsed = parseJsonBody(result.body);
+  return parsed.ok ? parsed : invalid(url, parsed.error);
+}
+
+const DEFAULT_FETCH_CONCURRENCY = 16;
+
+/** Fetches `targets` (at most DEFAULT_FETCH_CONCURRENCY at a time); outcomes by peer name. */
+export async function fetchAllPeers<P>(
+  targets: readonly PeerTarget[],
+  env: FetchEnvironment,
+  validatePrivate: PrivateDocumentValidator<P>,
+): Promise<Map<string, TimedOutcome<P>>> {
+  const outcomes = new Map<string, TimedOutcome<P>>();
+  // Federations with the same CA share one (immutable) secure context within the run.
+  const shared: FetchEnvironment = { ...env, tlsCache: env.tlsCache ?? new Map() };
+  await mapBounded(targets, DEFAULT_FETCH_CONCURRENCY, async (target) => {
+    outcomes.set(target.name, await fetchPeer(target, shared, validatePrivate));
+  });
+  return outcomes;
+}
+
+/** Maps `items` through `task` with at most `concurrency` tasks in flight; results keep input order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
+  return results;
+}

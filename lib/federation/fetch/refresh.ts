@@ -1,0 +1,103 @@
+/**
+ * When to fetch a federation, decided from its status and the clock alone, so the hook
+ * keeps no state between runs and needs no status write to remember a successful fetch:
+ *  - new federations, spec changes (generation != observedGeneration) and federations
+ *    that were refused before are fetched at once, on any trigger;
+ *  - failing federations wait for `status.fetchRetry.notBefore` (exponential backoff
+ *    with jitter, written together with the failure);
+ *  - healthy federations are fetched on the one schedule tick per refresh interval that
+ *    falls into their slot: a phase derived from the name spreads peers over the interval.
+ */
+
+export interface RefreshPolicy {
+  /** Interval of the schedule binding ("fast tick"). */
+  tickSeconds: number;
+  /** How often a healthy federation is re-fetched. */
+  refreshSeconds: number;
+  backoffBaseSeconds: number;
+  backoffMaxSeconds: number;
+}
+
+export const DEFAULT_REFRESH_POLICY: RefreshPolicy = {
+  tickSeconds: 10,
+  refreshSeconds: 60,
+  backoffBaseSeconds: 10,
+  backoffMaxSeconds: 300,
+};
+
+/** Environment variable (of addon-operator, inherited by hooks) that sets refreshSeconds. */
+export const REFRESH_SECONDS_ENV = 'ISTIO_FEDERATION_REFRESH_SECONDS';
+
+/**
+ * The refresh policy, with `refreshSeconds` taken from the environment when it holds a whole
+ * number of ticks between one tick and one hour; anything else keeps the default (a typo
+ * must not turn the fetcher into a tight loop or a silent stop).
+ */
+export function refreshPolicyFromEnv(env: Record<string, string | undefined>): RefreshPolicy {
+  const raw = env[REFRESH_SECONDS_ENV];
+  if (raw === undefined || !/^\d+$/.test(raw)) return DEFAULT_REFRESH_POLICY;
+  const seconds = Number(raw);
+  const { tickSeconds } = DEFAULT_REFRESH_POLICY;
+  if (seconds < tickSeconds || seconds > 3600 || seconds % tickSeconds !== 0) return DEFAULT_REFRESH_POLICY;
+  return { ...DEFAULT_REFRESH_POLICY, refreshSeconds: seconds };
+}
+
+/** FNV-1a, 32 bit: a stable, well-spread hash for slots and jitter (no crypto needed). */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** A deterministic number in [0, 1) seeded by `seed`: the same failure gets the same delay on every replay. */
+export function seededUnit(seed: string): number {
+  return fnv1a32(seed) / 2 ** 32;
+}
+
+/** Backoff after the `failures`-th consecutive failure: base * 2^(n-1), capped, then "equal jitter" into [d/2, d]. */
+export function backoffSeconds(failures: number, policy: RefreshPolicy, random: number): number {
+  const exponent = Math.min(Math.max(failures, 1) - 1, 30);
+  const ceiling = Math.min(policy.backoffMaxSeconds, policy.backoffBaseSeconds * 2 ** exponent);
+  return Math.max(1, Math.round(ceiling / 2 + (ceiling / 2) * random));
+}
+
+/** Whether `now` is the tick of `name`'s slot within the refresh interval. */
+export function inRefreshSlot(name: string, now: Date, policy: RefreshPolicy): boolean {
+  const phase = fnv1a32(name) % policy.refreshSeconds;
+  const seconds = Math.floor(now.getTime() / 1000);
+  const offset =
+    (((seconds - phase) % policy.refreshSeconds) + policy.refreshSeconds) % policy.refreshSeconds;
+  return offset < policy.tickSeconds;
+}
+
+export type DueReason = 'new' | 'specChanged' | 'retry' | 'refresh';
+
+export interface RefreshState {
+  name: string;
+  generation: number | undefined;
+  observedGeneration: number | undefined;
+  /** No MetadataFetched condition yet, or the federation was refused last time. */
+  needsFirstFetch: boolean;
+  /** Set while failing: the earliest time of the next attempt. */
+  retryNotBefore: string | undefined;
+}
+
+/** Why the federation must be fetched in this run, or undefined when it is not due. */
+export function fetchDueReason(
+  state: RefreshState,
+  now: Date,
+  scheduled: boolean,
+  policy: RefreshPolicy = DEFAULT_REFRESH_POLICY,
+): DueReason | undefined {
+  if (state.observedGeneration === undefined || state.needsFirstFetch) return 'new';
+  if (state.generation !== undefined && state.generation !== state.observedGeneration) return 'specChanged';
+  if (state.retryNotBefore !== undefined) {
+    const notBefore = Date.parse(state.retryNotBefore);
+    // An unreadable time (edited status) must not block retries forever.
+    return !Number.isFinite(notBefore) || notBefore <= now.getTime() ? 'retry' : undefined;
+  }
+  return scheduled && inRefreshSlot(state.name, now, policy) ? 'refresh' : undefined;
+}

@@ -1,0 +1,34 @@
+/**
+ * This cluster's identity, read from values in one place with one default: the trust
+ * domain (`global.discovery.clusterDomain`, Deckhouse's default `cluster.local` when
+ * missing), the clusterUUID and the authn private key (both undefined until their hooks ran).
+ */
+
+const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+export interface LocalIdentity {
+  trustDomain: string;
+  clusterUUID: string | undefined;
+  /** PEM of `istio.internal.remoteAuthnKeypair.priv`. */
+  authnPrivateKey: string | undefined;
+}
+
+export function localIdentity(values: { get<T>(path: string): T | undefined }): LocalIdentity {
+  const text = (path: string) => {
+    const value = values.get<unknown>(path);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  return {
+    trustDomain: text('global.discovery.clusterDomain') ?? DEFAULT_CLUSTER_DOMAIN,
+    clusterUUID: text('global.discovery.clusterUUID'),
+    authnPrivateKey: text('istio.internal.remoteAuthnKeypair.priv'),
+  };
+}
+
+/** The values our identity is read from that are not set yet (start-up: before their hooks ran). */
+export function missingLocalIdentity(local: LocalIdentity): string[] {
+  return [
+    ...(local.clusterUUID ? [] : ['global.discovery.clusterUUID']),
+    ...(local.authnPrivateKey ? [] : ['istio.internal.remoteAuthnKeypair']),
+  ];
+}

@@ -1,0 +1,77 @@
+import type { CachedPeer } from '../cached/read';
+import type { TimedOutcome } from '../fetch/outcome';
+import type { PlanEntry } from '../fetch/plan';
+import type { RefreshPolicy } from '../fetch/refresh';
+import type { ImportLimits, ImportVerdict } from '../import/verdict';
+import type { PeerKind } from '../kind';
+import type { LocalCluster } from '../trust/select';
+import { mergePatchOf } from '../../util/merge-patch';
+import { projectStatus } from './project';
+import { recordFetch, type RecordedFetch } from './record';
+import { OWNED_STATUS_KEYS, type PeerStatus } from './types';
+
+/**
+ * The fetch hook's decision after its fetches, in one direction: record each outcome
+ * (status/record.ts), decide the verdict over all peers with their new caches (the kind's
+ * import step, the same the merge hook runs), project it onto every status
+ * (status/project.ts) and diff against the status read (the patch to write).
+ */
+
+export interface NextStatus<P> {
+  entry: PlanEntry<P>;
+  next: PeerStatus<P>;
+  /** The status merge patch, undefined when nothing changes. */
+  patch: Record<string, unknown> | undefined;
+  /** This run's fetch, if the peer was fetched. */
+  fetch?: { timed: TimedOutcome<P>; recorded: RecordedFetch<P> };
+}
+
+export interface NextStatusOptions {
+  local: LocalCluster;
+  policy?: RefreshPolicy;
+  limits?: ImportLimits | undefined;
+  /** `istio.federation.enabled` is false (import/verdict.ts). */
+  disabled?: boolean;
+}
+
+export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
+  kind: PeerKind<P, V>,
+  plan: readonly PlanEntry<P>[],
+  outcomes: ReadonlyMap<string, TimedOutcome<P>>,
+  options: NextStatusOptions,
+): { statuses: NextStatus<P>[]; verdict: V } {
+  const { now } = options.local;
+  const recorded = plan.map((entry) => {
+    const { peer } = entry;
+    const timed = outcomes.get(peer.name);
+    if (entry.action !== 'fetch' || !timed) return { entry, status: peer.status };
+    const result = recordFetch(peer.status, timed.outcome, {
+      generation: peer.generation,
+      now,
+      seed: peer.name,
+      endpoint: peer.metadataEndpoint,
+      ...(options.policy ? { policy: options.policy } : {}),
+    });
+    return { entry, status: result.status, fetch: { timed, recorded: result } };
+  });
+  const peers: CachedPeer<P>[] = recorded.map(({ entry, status }) => ({ ...entry.peer, status }));
+  const verdict = kind.decide(peers, options.local, { limits: options.limits, disabled: options.disabled });
+  const statuses = recorded.map(({ entry, status, fetch }): NextStatus<P> => {
+    const peerVerdict = verdict.federations.get(entry.peer.name);
+    const next = peerVerdict
+      ? projectStatus(status, peerVerdict, {
+          generation: entry.peer.generation,
+          now,
+          fetched: fetch?.timed.outcome.public.ok === true,
+          clusterUUIDChange: fetch?.recorded.clusterUUIDChange,
+        })
+      : status;
+    return {
+      entry,
+      next,
+      patch: mergePatchOf(entry.peer.status, next, OWNED_STATUS_KEYS),
+      ...(fetch ? { fetch } : {}),
+    };
+  });
+  return { statuses, verdict };
+}

@@ -1,0 +1,181 @@
+import type { PeerVerdict } from '../import/verdict';
+import { isTrustDomainRefusal } from '../trust/refusals';
+import { applyConditions, findCondition, type ConditionInput } from './conditions';
+import type { PeerStatus } from './types';
+
+/**
+ * The one projection from the verdict (import/verdict.ts) onto a peer's status:
+ * TrustEstablished, ServicesImported, Ready and importedServices, on top of what the fetch
+ * recorded (status/record.ts). The merge hook writes values from the same verdict, so the
+ * status says exactly what was imported. Derived every time from the same inputs, it
+ * yields the same status (no write) when nothing changed.
+ */
+
+export interface ProjectionContext {
+  generation: number | undefined;
+  now: Date;
+  /** This run fetched the peer's public document (a kept ClusterUUIDChanged note ends then). */
+  fetched: boolean;
+  /** The peer's clusterUUID changed in this run's fetch. */
+  clusterUUIDChange?: { from: string; to: string } | undefined;
+}
+
+const MAX_CONFLICTS_IN_MESSAGE = 5;
+
+export function projectStatus<P>(
+  status: PeerStatus<P>,
+  verdict: PeerVerdict,
+  context: ProjectionContext,
+): PeerStatus<P> {
+  const { trust } = verdict;
+  if (!trust.trusted && isTrustDomainRefusal(trust.reason)) {
+    // Refused for its trust domain: not fetched, nothing of it kept or imported.
+    const conditions = (['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
+      (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
+    );
+    return {
+      ...(context.generation !== undefined ? { observedGeneration: context.generation } : {}),
+      conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
+      importedServices: 0,
+      services: servicesColumn(verdict),
+      lastError: trust.message,
+    };
+  }
+  if (!trust.trusted && trust.reason === 'FederationDisabled') {
+    // Fetching stops and the cache stays (for when federation is enabled again); what is
+    // trusted and imported is nothing, and status says so.
+    const conditions = (['TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
+      (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
+    );
+    return {
+      ...status,
+      conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
+      importedServices: 0,
+      services: servicesColumn(verdict),
+    };
+  }
+  const fetched = findCondition(status.conditions, 'MetadataFetched');
+  // Not fetched since it was created or refused: nothing to say yet.
+  if (!fetched || isTrustDomainRefusal(fetched.reason)) return status;
+  const trustNow = trustCondition(status, verdict, context);
+  const services = servicesCondition(status, verdict);
+  return {
+    ...status,
+    conditions: applyConditions(
+      status.conditions,
+      [trustNow, services, readyCondition([fetched, trustNow, services])],
+      context.now,
+      context.generation,
+    ),
+    importedServices: verdict.imported,
+    services: servicesColumn(verdict),
+  };
+}
+
+/** The Services printer column: what is imported, and what the import limit dropped. */
+function servicesColumn({ imported, dropped }: PeerVerdict): string {
+  return dropped ? `${imported} (${dropped} dropped)` : `${imported}`;
+}
+
+function trustCondition<P>(
+  status: PeerStatus<P>,
+  verdict: PeerVerdict,
+  context: ProjectionContext,
+): ConditionInput {
+  const { trust } = verdict;
+  if (!trust.trusted)
+    return { type: 'TrustEstablished', status: 'False', reason: trust.reason, message: trust.message };
+  const change = context.clusterUUIDChange;
+  if (change) {
+    return {
+      type: 'TrustEstablished',
+      status: 'True',
+      reason: 'ClusterUUIDChanged',
+      message: `peer clusterUUID changed from ${change.from} to ${change.to} (a rebuilt cluster?); its new root CA and authn key are trusted`,
+    };
+  }
+  const before = findCondition(status.conditions, 'TrustEstablished');
+  if (!context.fetched && before?.status === 'True' && before.reason === 'ClusterUUIDChanged') {
+    return { type: 'TrustEstablished', status: 'True', reason: before.reason, message: before.message };
+  }
+  return {
+    type: 'TrustEstablished',
+    status: 'True',
+    reason: 'PeerTrusted',
+    message: `root CA and authn key of cluster ${status.metadataCache?.public?.clusterUUID ?? ''} are trusted`,
+  };
+}
+
+function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): ConditionInput {
+  const type = 'ServicesImported';
+  const rejected = status.rejectedItems?.length ?? 0;
+  const rejectedNote = rejected ? `; ${rejected} item(s) rejected, see status.rejectedItems` : '';
+  switch (verdict.state) {
+    case 'NotTrusted':
+      return {
+        type,
+        status: 'False',
+        reason: 'PeerNotTrusted',
+        message: 'services of a peer that is not trusted are not imported',
+      };
+    case 'NoPrivateMetadata':
+      return {
+        type,
+        status: 'False',
+        reason: 'NoPrivateMetadata',
+        message: 'the peer private document (services, gateways) has not been fetched yet',
+      };
+    case 'NoGateways':
+      return {
+        type,
+        status: 'False',
+        reason: 'NoGateways',
+        message: `the peer publishes ${verdict.published} service(s) but no ingress gateway${rejectedNote}`,
+      };
+    default: {
+      if (verdict.dropped) {
+        return {
+          type,
+          status: 'False',
+          reason: 'ImportLimitReached',
+          message: `${verdict.imported} of ${verdict.published} service(s) imported; ${verdict.dropped} dropped by the import limit (per federation, and in total shared fairly between federations)${rejectedNote}${conflictNote(verdict)}`,
+        };
+      }
+      const conflicts = verdict.conflicts;
+      const reason = conflicts.length ? 'ImportConflicts' : verdict.state;
+      const message = `${verdict.published} service(s) via ${verdict.gateways} gateway(s)${rejectedNote}${conflictNote(verdict)}`;
+      return { type, status: 'True', reason, message };
+    }
+  }
+}
+
+function conflictNote({ conflicts }: PeerVerdict): string {
+  if (!conflicts.length) return '';
+  const shown = conflicts
+    .slice(0, MAX_CONFLICTS_IN_MESSAGE)
+    .map((c) => `${c.hostname}:${c.port} (${c.message})`)
+    .join(', ');
+  const more =
+    conflicts.length > MAX_CONFLICTS_IN_MESSAGE
+      ? ` and ${conflicts.length - MAX_CONFLICTS_IN_MESSAGE} more`
+      : '';
+  return `; ${conflicts.length} port(s) not imported because they clash with ports already imported: ${shown}${more}`;
+}
+
+function readyCondition(parts: readonly ConditionInput[]): ConditionInput {
+  const blocking = parts.find((c) => c.status !== 'True');
+  if (blocking) {
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: blocking.reason,
+      message: `${blocking.type}: ${blocking.message}`,
+    };
+  }
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Ready',
+    message: 'metadata is current, trust and services are in place',
+  };
+}

@@ -1,0 +1,48 @@
+import type { PublicDocument } from '../wire/documents';
+import type { Condition } from './conditions';
+
+/**
+ * A peer's status as the fetch hook owns it (IstioFederation today; a second peer kind
+ * has the same shape with its own private document `P`).
+ */
+
+export interface MetadataCache<P> {
+  public?: PublicDocument;
+  publicLastFetchTimestamp?: string;
+  private?: P;
+  privateLastFetchTimestamp?: string;
+}
+
+/** Backoff state while a federation fails; absent when the last attempt succeeded. */
+export interface FetchRetry {
+  /** Consecutive failed attempts. */
+  failures: number;
+  /** RFC 3339: no attempt before this time (except on spec changes). */
+  notBefore: string;
+  /** The URL whose fetch failed last (the metric's `endpoint` label). */
+  failedEndpoint: string;
+}
+
+export interface PeerStatus<P> {
+  observedGeneration?: number;
+  metadataCache?: MetadataCache<P>;
+  conditions?: Condition[];
+  importedServices?: number;
+  /** The Services printer column: `importedServices`, and what the import limit dropped. */
+  services?: string;
+  lastError?: string;
+  rejectedItems?: string[];
+  fetchRetry?: FetchRetry;
+}
+
+/** The status keys the fetch hook writes; anything else in status is left alone. */
+export const OWNED_STATUS_KEYS = [
+  'observedGeneration',
+  'metadataCache',
+  'conditions',
+  'importedServices',
+  'services',
+  'lastError',
+  'rejectedItems',
+  'fetchRetry',
+] as const satisfies readonly (keyof PeerStatus<unknown>)[];
