@@ -2,6 +2,7 @@
 //   dist/module/                      module.yaml, Chart.yaml, .helmignore, openapi/, crds/, templates/
 //   dist/module/hooks/batch/istio-federation   all hooks, one self-contained executable
 //   dist/bin/metadata-exporter        the exporter server
+//   dist/bin/api-proxy                the multicluster api-proxy
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -11,6 +12,7 @@ const moduleDir = join(dist, 'module');
 
 export const HOOK_BINARY = join(moduleDir, 'hooks', 'batch', 'istio-federation');
 export const EXPORTER_BINARY = join(dist, 'bin', 'metadata-exporter');
+export const API_PROXY_BINARY = join(dist, 'bin', 'api-proxy');
 
 const MODULE_FILES = ['module.yaml', 'Chart.yaml', '.helmignore', 'openapi', 'crds', 'templates'];
 
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   await compile('hooks/main.ts', HOOK_BINARY, true);
   const exporterEntry = 'images/metadata-exporter/main.ts';
   if (existsSync(join(root, exporterEntry))) await compile(exporterEntry, EXPORTER_BINARY);
+  const apiProxyEntry = 'images/api-proxy/main.ts';
+  if (existsSync(join(root, apiProxyEntry))) await compile(apiProxyEntry, API_PROXY_BINARY);
 }
 
 if (import.meta.main) {

@@ -4,9 +4,13 @@
  */
 import { parseAllDocuments } from 'yaml';
 import istioFederation from '../../crds/istiofederation.yaml' with { type: 'text' };
+import istioMulticluster from '../../crds/istiomulticluster.yaml' with { type: 'text' };
 import type { KubeObject } from '../hook-sdk/types';
 
-const SOURCES: Record<string, string> = { 'crds/istiofederation.yaml': istioFederation };
+const SOURCES: Record<string, string> = {
+  'crds/istiofederation.yaml': istioFederation,
+  'crds/istiomulticluster.yaml': istioMulticluster,
+};
 
 /** The CRDs in `text`; anything that is not a v1 CRD with a name is a build defect, so it throws. */
 export function crdsFromYaml(text: string, source = 'CRD file'): KubeObject[] {

@@ -80,14 +80,21 @@ function describeScenario(s: Scenario): string {
   return JSON.stringify(s);
 }
 
+/** The matrix never enables multicluster: its admission policy is always there. */
+const MULTICLUSTER_DISABLED = [
+  'ValidatingAdmissionPolicy//d8-istio-multicluster-disabled',
+  'ValidatingAdmissionPolicyBinding//d8-istio-multicluster-disabled',
+];
+
 function expectedKeys(s: Scenario): string[] {
   if (!s.enabled) {
     return [
       'ValidatingAdmissionPolicy//d8-istio-federation-disabled',
       'ValidatingAdmissionPolicyBinding//d8-istio-federation-disabled',
-    ];
+      ...MULTICLUSTER_DISABLED,
+    ].sort();
   }
-  const keys = [...ALWAYS_WHEN_ENABLED];
+  const keys = [...ALWAYS_WHEN_ENABLED, ...MULTICLUSTER_DISABLED];
   if (s.httpsMode === 'CertManager') keys.push('Certificate/d8-istio/istio-metadata');
   return keys.sort();
 }

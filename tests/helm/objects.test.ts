@@ -364,10 +364,12 @@ describe('admission and monitoring', () => {
     expect(binding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ['Warn'] });
   });
 
-  test('disabled: only the policy denying IstioFederation creation', () => {
+  test('disabled: only the policies denying IstioFederation and IstioMulticluster creation', () => {
     expect(disabled.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ValidatingAdmissionPolicy/d8-istio-federation-disabled',
+      'ValidatingAdmissionPolicy/d8-istio-multicluster-disabled',
       'ValidatingAdmissionPolicyBinding/d8-istio-federation-disabled',
+      'ValidatingAdmissionPolicyBinding/d8-istio-multicluster-disabled',
     ]);
     const policy = mustFind(disabled, 'ValidatingAdmissionPolicy', 'd8-istio-federation-disabled');
     expect(policy.spec).toMatchObject({

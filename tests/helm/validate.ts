@@ -11,7 +11,12 @@ import {
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { istioCrdSchemas } from '../support/istio-crds';
 import type { JsonObject, KubeObject } from './render';
@@ -29,6 +34,8 @@ const KUBERNETES_MODELS: Record<string, ModelFactory> = {
   'apps/v1/Deployment': (o) => new Deployment(o as never),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),
   'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as never),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o as never),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (o) => new ClusterRoleBinding(o as never),
   'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as never),
   'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as never),
   'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': (o) =>
@@ -194,8 +201,11 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 function metadataProblems(object: KubeObject): string[] {
   const name = object.metadata.name;
   const problems: string[] = [];
-  // Services and most namespaced kinds need DNS labels; all need DNS subdomains.
-  const pattern = object.kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
+  // Services need DNS labels; RBAC objects only path-segment names (the apiserver's
+  // ValidatePathSegmentName: no '/', no '%', not '.' or '..'; Deckhouse uses `d8:...`);
+  // everything else DNS subdomains.
+  const rbac = object.apiVersion === 'rbac.authorization.k8s.io/v1';
+  const pattern = object.kind === 'Service' ? DNS_LABEL : rbac ? /^(?!\.{1,2}$)[^/%]+$/ : DNS_SUBDOMAIN;
   if (!pattern.test(name) || name.length > (object.kind === 'Service' ? 63 : 253)) {
     problems.push(`metadata.name ${JSON.stringify(name)} is not a valid ${object.kind} name`);
   }

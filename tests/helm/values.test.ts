@@ -91,6 +91,7 @@ describe('values rejected by the schema are rejected before rendering', () => {
     expect(internal.images).toEqual({
       proxyv2: 'docker.io/istio/proxyv2:1.30.3',
       metadataExporter: expect.stringContaining('metadata-exporter'),
+      apiProxy: expect.stringContaining('api-proxy'),
     });
     expect(internal.istiodAddress).toBe('istiod.d8-istio.svc:15012');
   });
@@ -124,10 +125,12 @@ describe('globals the templates need', () => {
     await expect(failed).rejects.toThrow(message);
   });
 
-  test('disabled federation needs no globals at all', async () => {
+  test('disabled federation and multicluster need no globals at all', async () => {
     const objects = await render({ global: {}, istio: { federation: { enabled: false } } });
     expect(objects.map((o) => o.kind).sort()).toEqual([
       'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
       'ValidatingAdmissionPolicyBinding',
     ]);
   });

@@ -15,7 +15,7 @@ interface Crd {
 }
 
 /** The CRDs documented in docs/CR.md, in the order they appear there. */
-export const DOCUMENTED_CRDS = ['istiofederation.yaml'];
+export const DOCUMENTED_CRDS = ['istiofederation.yaml', 'istiomulticluster.yaml'];
 
 function yamlBlock(value: unknown): string {
   return ['```yaml', stringify(value, { lineWidth: 0 }).trimEnd(), '```'].join('\n');
