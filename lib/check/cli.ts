@@ -11,6 +11,7 @@ import { localView } from './local';
 import { readPeer } from './peer';
 import { renderJson, renderText } from './render';
 import { exitCode } from './result';
+import { parseConnectTo } from './args';
 import { runChecks, type ConnectTo } from './run';
 import type { CliIo } from '../hook-sdk/cli';
 
@@ -34,25 +35,6 @@ interface CheckFlags extends CommonOptions {
   connectTo: ConnectTo[];
   timeout: number;
   colour?: boolean;
-}
-
-const TARGET = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/;
-
-function parseHostPort(text: string): { address: string; port: number } | undefined {
-  const m = TARGET.exec(text);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return undefined;
-  return { address: m[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/** curl's `--connect-to HOST1:PORT1:HOST2:PORT2` (IPv6 in brackets). Exported for tests. */
-export function parseConnectTo(value: string, previous: ConnectTo[] = []): ConnectTo[] {
-  const m = /^(\[[^\]]+\]|[^:[\]]+:\d{1,5}):(.+)$/.exec(value);
-  const from = m ? parseHostPort(m[1]!) : undefined;
-  const to = m ? parseHostPort(m[2]!) : undefined;
-  if (!from || !to) throw new Error(`--connect-to ${value}: expected HOST:PORT:HOST2:PORT2`);
-  return [...previous, { from, to }];
 }
 
 function common(command: Command): Command {
@@ -138,7 +120,7 @@ async function token(flags: CommonOptions & { peer: string }, io: CliIo): Promis
 export async function runCheckCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code = 0;
   const program = common(
-    new Command('check')
+    new Command('istio-federation check')
       .description(
         'verify the federation of this cluster and its peers; one line per check, hints on failure',
       )
