@@ -40,8 +40,9 @@ describe('check token: the curl command', () => {
       token: 't',
       ca: pem,
     });
-    expect(withCa).toContain(`cat > '/tmp/b_x-metadata-ca.pem' <<'PEM'\n${pem}\nPEM\n`);
-    expect(withCa).toContain(`--cacert '/tmp/b_x-metadata-ca.pem'`);
+    const file = '"${TMPDIR:-/tmp}/b_x-metadata-ca.pem"';
+    expect(withCa).toContain(`cat > ${file} <<'PEM'\n${pem}\nPEM\n`);
+    expect(withCa).toContain(`--cacert ${file}`);
     expect(withCa).toContain(`'https://h/metadata/private/federation.json'`);
     const insecure = curlCommand({
       peerName: 'b',

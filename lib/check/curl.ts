@@ -26,9 +26,10 @@ export function curlCommand(request: CurlRequest): string {
   const args = ['curl', '-sS', '--max-time', '10', '-w', shellQuote('\\nHTTP %{http_code}\\n')];
   const ca = request.ca?.trim();
   if (ca) {
-    const file = `/tmp/${request.peerName.replace(/[^a-zA-Z0-9._-]/g, '_')}-metadata-ca.pem`;
-    lines.push(`cat > ${shellQuote(file)} <<'PEM'`, ca, 'PEM');
-    args.push('--cacert', shellQuote(file));
+    // Only [a-zA-Z0-9._-] in the name: safe inside double quotes, where $TMPDIR expands.
+    const file = `"\${TMPDIR:-/tmp}/${request.peerName.replace(/[^a-zA-Z0-9._-]/g, '_')}-metadata-ca.pem"`;
+    lines.push(`cat > ${file} <<'PEM'`, ca, 'PEM');
+    args.push('--cacert', file);
   } else if (request.insecureSkipVerify) {
     args.push('--insecure');
   }
