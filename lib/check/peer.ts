@@ -5,7 +5,16 @@ import type { CachedPrivateDocument } from '../federation/wire/validate';
 import { federationSni, type ProbeResult } from './gateway-probe';
 import type { LocalView } from './local';
 import { result, type CheckResult } from './result';
-import { at, list, NAMESPACE, text } from './snapshot';
+import {
+  at,
+  list,
+  NAMESPACE,
+  parseJsonRecord,
+  REMOTES_SECRET,
+  secretData,
+  text,
+  type Read,
+} from './snapshot';
 
 /**
  * The checks of one peer (one IstioFederation): its documents fetched now with our token,
@@ -280,4 +289,47 @@ export function checkServiceEntries(peer: Federation, serviceEntries: readonly u
   return result('peer.service-entries', scope, title, 'pass', {
     detail: `${hosts.size} services via ${[...endpoints].sort().join(', ') || 'no endpoint'}`,
   });
+}
+
+/**
+ * The other direction: our exporter accepts this peer's token only when the module rendered
+ * the peer's public document (its authn key) into Secret d8-remote-clusters-public-metadata.
+ */
+export function checkAcceptedByUs(
+  peer: Federation,
+  fetched: PeerFetch | undefined,
+  remotes: Read<unknown>,
+): CheckResult {
+  const scope = peerScope(peer.name);
+  const title = "our exporter accepts this peer's token";
+  const known = fetched?.outcome.public.ok
+    ? fetched.outcome.public.document
+    : peer.status.metadataCache?.public;
+  if (!known) {
+    return result('peer.accepted-by-us', scope, title, 'skip', {
+      detail: "the peer's public document is not known yet",
+    });
+  }
+  if (!remotes.ok) {
+    return result('peer.accepted-by-us', scope, title, 'warn', {
+      detail: `cannot read Secret ${NAMESPACE}/${REMOTES_SECRET}: ${remotes.error}`,
+      hint: 'the check needs get on that Secret to say whether this peer can read our private document',
+    });
+  }
+  const map = parseJsonRecord(secretData(remotes.value, 'remote-public-metadata.json')) ?? {};
+  const entry = map[known.clusterUUID];
+  const key = text(entry, 'authnKeyPub');
+  if (!key) {
+    return result('peer.accepted-by-us', scope, title, 'fail', {
+      detail: `clusterUUID ${known.clusterUUID} is not among the ${Object.keys(map).length} peers in Secret ${REMOTES_SECRET}`,
+      hint: 'the module trusts a peer once its public document is fetched and accepted (TrustEstablished=True); until then the peer gets 401 from us: see this IstioFederation\u2019s conditions',
+    });
+  }
+  if (key.trim() !== known.authnKeyPub.trim()) {
+    return result('peer.accepted-by-us', scope, title, 'fail', {
+      detail: `Secret ${REMOTES_SECRET} holds another authn key for clusterUUID ${known.clusterUUID}`,
+      hint: 'the peer rotated its key pair; the next fetch and Helm run update it (see MetadataFetched)',
+    });
+  }
+  return result('peer.accepted-by-us', scope, title, 'pass', { detail: `clusterUUID ${known.clusterUUID}` });
 }

@@ -82,6 +82,7 @@ describe('runChecks', () => {
     expect(results.filter((r) => r.scope === 'peer cluster-b').map((r) => r.id)).toStrictEqual([
       'peer.public-document',
       'peer.private-document',
+      'peer.accepted-by-us',
       'peer.status',
       'peer.gateway',
       'peer.service-entries',
@@ -198,6 +199,22 @@ describe('runChecks', () => {
     expect(r.get('peer cluster-b/peer.status')!.detail).toContain(
       'ServicesImported=False ImportLimitReached',
     );
+  });
+
+  test('a peer our exporter does not know yet: accepted-by-us fails, saying when it will', async () => {
+    const snapshot = healthySnapshot({
+      remotesSecret: {
+        ok: true,
+        value: { data: { 'remote-public-metadata.json': Buffer.from('{}').toString('base64') } },
+      },
+    });
+    const r = byId(await runChecks(deps({ snapshot })));
+    const accepted = r.get('peer cluster-b/peer.accepted-by-us')!;
+    expect(accepted.status).toBe('fail');
+    expect(accepted.detail).toContain(
+      'is not among the 0 peers in Secret d8-remote-clusters-public-metadata',
+    );
+    expect(accepted.hint).toContain('TrustEstablished=True');
   });
 
   test('--peer limits the peers; an unknown name fails', async () => {

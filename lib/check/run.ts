@@ -13,6 +13,7 @@ import {
 } from './gateway-probe';
 import { localChecks, localView, type LocalView, type ServedDocument } from './local';
 import {
+  checkAcceptedByUs,
   checkGateways,
   checkPrivateDocument,
   checkPublicDocument,
@@ -199,6 +200,7 @@ async function checkPeers(
       const out = [
         checkPublicDocument(peer, fetched),
         checkPrivateDocument(peer, fetched, view),
+        checkAcceptedByUs(peer, fetched, snapshot.remotesSecret),
         checkRecordedStatus(peer),
         ...checkGateways(peer, plan, probes),
         snapshot.serviceEntries.ok

@@ -92,6 +92,13 @@ export function healthySnapshot(overrides: Partial<ClusterSnapshot> = {}): Clust
     exporterIngress: ok({ spec: { rules: [{ host: 'istio-metadata.cluster-a.example.com' }] } }),
     documentsSecret: ok({ data: { 'public.json': b64(JSON.stringify(A_PUBLIC)) } }),
     keypairSecret: ok({ data: { 'priv.pem': b64(KEYPAIR.priv), 'pub.pem': b64(KEYPAIR.pub) } }),
+    remotesSecret: ok({
+      data: {
+        'remote-public-metadata.json': b64(
+          JSON.stringify({ [B_UUID]: { ...B_PUBLIC, trustDomain: 'cluster-b.local' } }),
+        ),
+      },
+    }),
     gatewayDeployment: ok(istiod({ TRUST_DOMAIN: 'cluster-a.local', ISTIO_META_CLUSTER_ID: A_CLUSTER_ID })),
     istiodDeployments: ok([]),
     federations: ok([federationB()]),

@@ -197,6 +197,7 @@ maybe('istio-federation check against two local clusters', () => {
         expect(rs.filter((x) => x.scope === peer).map((x) => x.id)).toStrictEqual([
           'peer.public-document',
           'peer.private-document',
+          'peer.accepted-by-us',
           'peer.status',
           'peer.gateway',
           'peer.service-entries',
