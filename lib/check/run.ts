@@ -6,11 +6,11 @@ import type { TimedOutcome } from '../federation/fetch/outcome';
 import { errorText } from '../util/errors';
 import {
   DEFAULT_PROBE_TIMEOUTS,
-  probeGateway,
   type GatewayTarget,
   type ProbeOptions,
   type ProbeResult,
 } from './gateway-probe';
+import { probeAll, type ProbeTarget } from './gateway-probes';
 import { localChecks, localView, type LocalView, type ServedDocument } from './local';
 import {
   checkAcceptedByUs,
@@ -180,38 +180,40 @@ async function checkPeers(
     },
     now,
   });
-  const probe = deps.probe ?? probeGateway;
-  const timeouts = options.probeTimeouts ?? DEFAULT_PROBE_TIMEOUTS;
   const entries = snapshot.serviceEntries.ok ? (snapshot.serviceEntries.value ?? []) : [];
-  const perPeer = await Promise.all(
-    peers.map(async (peer) => {
-      const fetched: PeerFetch | undefined = outcomes.get(peer.name);
-      const plan = gatewayPlan(peer, fetched);
-      const probes = await Promise.all(
-        plan.gateways.map((g) => {
-          const dialTo = dialTarget(g, options.connectTo);
-          return probe(g, {
-            ...timeouts,
-            ...(plan.sni ? { sni: plan.sni } : {}),
-            ...(dialTo ? { dialTo } : {}),
-          });
-        }),
-      );
-      const out = [
-        checkPublicDocument(peer, fetched),
-        checkPrivateDocument(peer, fetched, view),
-        checkAcceptedByUs(peer, fetched, snapshot.remotesSecret),
-        checkRecordedStatus(peer),
-        ...checkGateways(peer, plan, probes),
-        snapshot.serviceEntries.ok
-          ? checkServiceEntries(peer, entries)
-          : result('peer.service-entries', peerScope(peer.name), 'ServiceEntries readable', 'fail', {
-              detail: snapshot.serviceEntries.error,
-              hint: 'the check needs list on serviceentries.networking.istio.io in d8-istio',
-            }),
-      ];
-      return out;
-    }),
-  );
+  // Gateways from the document fetched now, else the cached one; all dialled at once, bounded.
+  const plans = new Map(peers.map((peer) => [peer.name, gatewayPlan(peer, outcomes.get(peer.name))]));
+  const targets: ProbeTarget[] = peers.flatMap((peer) => {
+    const plan = plans.get(peer.name)!;
+    return plan.gateways.map((gateway) => ({
+      federation: peer.name,
+      gateway,
+      ...(plan.sni ? { sni: plan.sni } : {}),
+    }));
+  });
+  const probes = await probeAll(targets, {
+    timeouts: options.probeTimeouts ?? DEFAULT_PROBE_TIMEOUTS,
+    dialTo: (gateway) => dialTarget(gateway, options.connectTo),
+    ...(deps.probe ? { probe: deps.probe } : {}),
+  });
+  const perPeer = peers.map((peer) => {
+    const fetched: PeerFetch | undefined = outcomes.get(peer.name);
+    const plan = plans.get(peer.name)!;
+    const peerProbes = probes.filter((p) => p.federation === peer.name);
+    const out = [
+      checkPublicDocument(peer, fetched),
+      checkPrivateDocument(peer, fetched, view),
+      checkAcceptedByUs(peer, fetched, snapshot.remotesSecret),
+      checkRecordedStatus(peer),
+      ...checkGateways(peer, plan, peerProbes),
+      snapshot.serviceEntries.ok
+        ? checkServiceEntries(peer, entries)
+        : result('peer.service-entries', peerScope(peer.name), 'ServiceEntries readable', 'fail', {
+            detail: snapshot.serviceEntries.error,
+            hint: 'the check needs list on serviceentries.networking.istio.io in d8-istio',
+          }),
+    ];
+    return out;
+  });
   return [...results, ...perPeer.flat()];
 }
