@@ -22,6 +22,14 @@ export interface ProbeTarget {
   sni?: string;
 }
 
+/**
+ * Documentation ranges (RFC 5737, RFC 3849): never routed, so never dialled by a periodic
+ * probe (they appear in examples and in the e2e scenario, whose tests dial loopback only).
+ */
+export function isDocumentationAddress(address: string): boolean {
+  return /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}$/.test(address) || /^2001:0?db8(:|$)/i.test(address);
+}
+
 /** One target per (federation, gateway address, port), from what status caches. */
 export function probeTargets(peers: readonly Federation[]): ProbeTarget[] {
   const targets: ProbeTarget[] = [];
