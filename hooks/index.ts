@@ -6,6 +6,7 @@ import discoverPublicServices from './federation/discover-public-services';
 import discoverRootCA from './federation/discover-root-ca';
 import fetchMetadata from './federation/fetch-metadata';
 import mergeFederations from './federation/merge-federations';
+import probeGateways from './federation/probe-gateways';
 
 /** Every hook of the module; a hook's index here is its id in `hook run <index>`. */
 export const app: BatchApp = {
@@ -18,5 +19,6 @@ export const app: BatchApp = {
     mergeFederations,
     fetchMetadata,
     ensureCrds,
+    probeGateways,
   ],
 };

@@ -1,0 +1,335 @@
+import type { FetchOutcome, FetchFailure } from '../federation/fetch/outcome';
+import type { PeerTarget } from '../federation/fetch/peer';
+import { readFederation, type Federation } from '../federation/kind';
+import type { CachedPrivateDocument } from '../federation/wire/validate';
+import { federationSni, type ProbeResult } from './gateway-probe';
+import type { LocalView } from './local';
+import { result, type CheckResult } from './result';
+import {
+  at,
+  list,
+  NAMESPACE,
+  parseJsonRecord,
+  REMOTES_SECRET,
+  secretData,
+  text,
+  type Read,
+} from './snapshot';
+
+/**
+ * The checks of one peer (one IstioFederation): its documents fetched now with our token,
+ * the peer's verdict on that token, what the fetch hook recorded, a TLS dial to each of its
+ * gateways and our ServiceEntries against its status. Pure: fetch and probe results in.
+ */
+
+export const peerScope = (name: string): string => `peer ${name}`;
+
+/** An IstioFederation object as the hooks read it (spec, status, cached documents validated). */
+export function readPeer(raw: unknown, ownTrustDomain: string): Federation | undefined {
+  return readFederation(
+    {
+      name: text(raw, 'metadata', 'name'),
+      generation: at(raw, 'metadata', 'generation'),
+      spec: at(raw, 'spec'),
+      status: at(raw, 'status'),
+    },
+    { ownTrustDomain },
+  );
+}
+
+export function peerTarget(peer: Federation): PeerTarget {
+  return {
+    name: peer.name,
+    trustDomain: peer.trustDomain,
+    metadataEndpoint: peer.metadataEndpoint,
+    tls: peer.tls,
+  };
+}
+
+/** The HTTP status of a failed fetch, when the peer answered with one. */
+export function httpStatusOf(failure: FetchFailure): number | undefined {
+  const match = /\bHTTP (\d{3})\b/.exec(failure.message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What the peer's admin must create so that the peer accepts our token. */
+export function tokenRefusedHint(peer: Federation, local: LocalView): string {
+  return (
+    `the peer does not accept our token: in the cluster of ${peer.trustDomain}, its admin must create an IstioFederation ` +
+    `with spec.trustDomain: ${local.trustDomain ?? '<our cluster domain>'} and spec.metadataEndpoint: ` +
+    `${local.metadataEndpoint ?? 'https://istio-metadata.<our public domain>/metadata/'} ` +
+    `(plus spec.metadata.ca if our endpoint's certificate is not publicly trusted), and its fetch of our public ` +
+    `document must succeed (kubectl get istiofederations there). Our clusterUUID is ${local.clusterUUID ?? '?'}; ` +
+    `\`istio-federation check token --peer ${peer.name}\` prints a request to try by hand`
+  );
+}
+
+function fetchFailureHint(failure: FetchFailure, peer: Federation): string {
+  switch (failure.reason) {
+    case 'Unreachable':
+    case 'Timeout':
+      return `the peer's metadata endpoint ${peer.metadataEndpoint} does not answer from here: is its exporter running (peer: kubectl -n ${NAMESPACE} get pods -l app=metadata-exporter), its Ingress and DNS reachable?`;
+    case 'TLSError':
+      return "TLS to the peer's endpoint failed: set spec.metadata.ca to the CA of its certificate (or fix the peer's certificate)";
+    case 'Redirect':
+      return 'the endpoint redirects (redirects are not followed): use the final https URL in spec.metadataEndpoint';
+    case 'InvalidDocument':
+      return "the endpoint answers with something that is not a valid federation document: check spec.metadataEndpoint ends in /metadata/ and points at the peer's exporter";
+    case 'TooLarge':
+      return 'the peer publishes more than the fetch accepts';
+    case 'AllItemsRejected':
+      return 'every item the peer publishes was refused: see status.rejectedItems of this IstioFederation';
+    default:
+      return `see status.lastError of IstioFederation ${peer.name}`;
+  }
+}
+
+export interface PeerFetch {
+  outcome: FetchOutcome<CachedPrivateDocument>;
+  durationMs: number;
+}
+
+export function checkPublicDocument(peer: Federation, fetched: PeerFetch | undefined): CheckResult {
+  const scope = peerScope(peer.name);
+  const title = 'public document fetched';
+  if (!fetched) return result('peer.public-document', scope, title, 'skip', { detail: 'not fetched' });
+  const pub = fetched.outcome.public;
+  if (!pub.ok) {
+    return result('peer.public-document', scope, title, 'fail', {
+      detail: `${pub.failure.reason}: ${pub.failure.message}`,
+      hint: fetchFailureHint(pub.failure, peer),
+    });
+  }
+  const cachedUUID = peer.status.metadataCache?.public?.clusterUUID;
+  const uuid = pub.document.clusterUUID;
+  if (cachedUUID && cachedUUID !== uuid) {
+    return result('peer.public-document', scope, title, 'warn', {
+      detail: `clusterUUID ${uuid}, but status caches ${cachedUUID}`,
+      hint: 'the peer changed identity (or the endpoint now points at another cluster); the next fetch updates status',
+    });
+  }
+  return result('peer.public-document', scope, title, 'pass', { detail: `clusterUUID ${uuid}` });
+}
+
+/** The private document fetched with our token: the peer's verdict on our token. */
+export function checkPrivateDocument(
+  peer: Federation,
+  fetched: PeerFetch | undefined,
+  local: LocalView,
+): CheckResult {
+  const scope = peerScope(peer.name);
+  const title = 'private document fetched with our token';
+  const priv = fetched?.outcome.private;
+  if (!fetched || !fetched.outcome.public.ok || !priv) {
+    return result('peer.private-document', scope, title, 'skip', {
+      detail: 'needs the public document (the token is addressed to its clusterUUID)',
+    });
+  }
+  if (!priv.ok) {
+    const status = httpStatusOf(priv.failure);
+    const refused = status === 401 || status === 403 || String(priv.failure.reason) === 'TokenRejected';
+    return result('peer.private-document', scope, title, 'fail', {
+      detail: refused
+        ? `the peer refused our token (${priv.failure.message})`
+        : `${priv.failure.reason}: ${priv.failure.message}`,
+      hint: refused ? tokenRefusedHint(peer, local) : fetchFailureHint(priv.failure, peer),
+    });
+  }
+  const doc = priv.document;
+  const rejected = priv.rejected?.length ?? 0;
+  return result('peer.private-document', scope, title, rejected ? 'warn' : 'pass', {
+    detail:
+      `${doc.publicServices.length} services, ${doc.ingressGateways.length} gateways (${fetched.durationMs.toFixed(0)} ms)` +
+      (rejected ? `; ${rejected} items refused: ${priv.rejected!.slice(0, 3).join('; ')}` : ''),
+    ...(rejected ? { hint: 'the peer publishes items we refuse; see status.rejectedItems' } : {}),
+  });
+}
+
+/** What the fetch hook recorded: the Ready condition. */
+export function checkRecordedStatus(peer: Federation): CheckResult {
+  const scope = peerScope(peer.name);
+  const title = 'status Ready (as the module recorded it)';
+  const conditions = peer.status.conditions ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  if (!ready) {
+    return result('peer.status', scope, title, 'fail', {
+      detail: 'no Ready condition yet',
+      hint: 'the fetch hook has not processed this IstioFederation: is federation enabled and the module running?',
+    });
+  }
+  if (ready.status === 'True') return result('peer.status', scope, title, 'pass', { detail: ready.reason });
+  const failing = conditions.filter((c) => c.status !== 'True' && c.type !== 'Ready');
+  return result('peer.status', scope, title, 'fail', {
+    detail: [ready, ...failing].map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join('; '),
+    hint: `kubectl get istiofederation ${peer.name} -o yaml: the conditions say which step fails (USAGE: condition reasons)`,
+  });
+}
+
+/** The gateways to dial and the SNI to send: from the fresh document, else the cached one. */
+export function gatewayPlan(
+  peer: Federation,
+  fetched: PeerFetch | undefined,
+): { gateways: { address: string; port: number }[]; sni?: string; source: 'fetched' | 'cached' | 'none' } {
+  const fresh = fetched?.outcome.private?.ok ? fetched.outcome.private.document : undefined;
+  const doc = fresh ?? peer.status.metadataCache?.private;
+  if (!doc) return { gateways: [], source: 'none' };
+  const service = [...doc.publicServices]
+    .filter((s) => s.ports.length > 0)
+    .sort((a, b) => a.hostname.localeCompare(b.hostname))[0];
+  const port = service?.ports[0]?.port;
+  return {
+    gateways: doc.ingressGateways.map((g) => ({ address: g.address, port: g.port })),
+    ...(service && port !== undefined ? { sni: federationSni(service.hostname, port) } : {}),
+    source: fresh ? 'fetched' : 'cached',
+  };
+}
+
+const ms = (value: number | undefined): string => (value === undefined ? '?' : `${value.toFixed(1)} ms`);
+
+function probeHint(probe: ProbeResult, peer: Federation): string {
+  const where = `${probe.target.address}:${probe.target.port}`;
+  switch (probe.stage) {
+    case 'refused':
+      return `nothing listens on ${where}: is the peer's Service ${NAMESPACE}/ingressgateway up, and its address (advertise, LoadBalancer, NodePort) current?`;
+    case 'connect-timeout':
+    case 'unreachable':
+      return `no TCP connection to ${where} from this machine: firewall, load balancer or routing. The check dials from where it runs; sidecars dial from the pods' network`;
+    case 'closed-before-tls':
+    case 'handshake-timeout':
+      return `the gateway took TCP but no TLS for SNI ${probe.sni ?? '?'}: on the peer, is Gateway ${NAMESPACE}/ingressgateway (AUTO_PASSTHROUGH, hosts *.${peer.trustDomain}) there and the service's workload in the mesh?`;
+    default:
+      return `TLS to ${where} failed; the peer's gateway logs (kubectl -n ${NAMESPACE} logs deploy/ingressgateway) say more`;
+  }
+}
+
+export function checkGateways(
+  peer: Federation,
+  plan: ReturnType<typeof gatewayPlan>,
+  probes: readonly ProbeResult[],
+): CheckResult[] {
+  const scope = peerScope(peer.name);
+  if (plan.gateways.length === 0) {
+    return [
+      result('peer.gateway', scope, 'gateways reachable', plan.source === 'none' ? 'skip' : 'warn', {
+        detail: plan.source === 'none' ? 'no private document yet' : 'the peer publishes no gateway',
+        ...(plan.source === 'none'
+          ? {}
+          : { hint: "the peer's gateway addresses are not discovered: see its ingressgateway Service" }),
+      }),
+    ];
+  }
+  return probes.map((probe) => {
+    const via =
+      probe.dialed.address !== probe.target.address || probe.dialed.port !== probe.target.port
+        ? ` via ${probe.dialed.address}:${probe.dialed.port}`
+        : '';
+    const title = `gateway ${probe.target.address}:${probe.target.port} answers TLS${probe.sni ? ` for SNI ${probe.sni}` : ' (TCP only: no service to name)'}`;
+    if (!probe.alive) {
+      return result('peer.gateway', scope, title, 'fail', {
+        detail: `${probe.stage}${via}: ${probe.error ?? ''}`.trim(),
+        hint: probeHint(probe, peer),
+      });
+    }
+    const parts = [`tcp ${ms(probe.connectMs)}`];
+    if (probe.handshakeMs !== undefined) parts.push(`tls ${ms(probe.handshakeMs)}`);
+    if (probe.stage === 'tls-alert')
+      parts.push(`alive, refused without a client certificate (${probe.error ?? 'alert'})`);
+    if (probe.peerCertificate?.subjectAltName) parts.push(probe.peerCertificate.subjectAltName);
+    return result('peer.gateway', scope, title, 'pass', { detail: parts.join(', ') + via });
+  });
+}
+
+/** Imported ServiceEntries of this peer's domain, against status (importedServices, cached hosts). */
+export function checkServiceEntries(peer: Federation, serviceEntries: readonly unknown[]): CheckResult {
+  const scope = peerScope(peer.name);
+  const title = `ServiceEntries in ${NAMESPACE} match what status says was imported`;
+  const suffix = `.svc.${peer.trustDomain}`;
+  const hosts = new Set<string>();
+  const endpoints = new Set<string>();
+  for (const se of serviceEntries) {
+    const mine = list(at(se, 'spec', 'hosts')).filter(
+      (h): h is string => typeof h === 'string' && h.endsWith(suffix),
+    );
+    if (mine.length === 0) continue;
+    mine.forEach((h) => hosts.add(h));
+    for (const e of list(at(se, 'spec', 'endpoints'))) {
+      const address = text(e, 'address');
+      if (address) endpoints.add(address);
+    }
+  }
+  const imported = peer.status.importedServices;
+  const cached = peer.status.metadataCache?.private;
+  if (imported === undefined) {
+    return result('peer.service-entries', scope, title, hosts.size ? 'fail' : 'skip', {
+      detail: `status has no importedServices; ${hosts.size} ServiceEntry hosts in ${peer.trustDomain}`,
+      ...(hosts.size ? { hint: 'ServiceEntries exist for a peer whose status records no import' } : {}),
+    });
+  }
+  const cachedHosts = new Set((cached?.publicServices ?? []).map((s) => s.hostname));
+  const gateways = new Set((cached?.ingressGateways ?? []).map((g) => g.address));
+  const unknownHosts = [...hosts].filter((h) => !cachedHosts.has(h)).sort();
+  const unknownEndpoints = [...endpoints].filter((a) => !gateways.has(a)).sort();
+  const problems = [
+    ...(hosts.size !== imported
+      ? [`${hosts.size} hosts in ServiceEntries, status.importedServices ${imported}`]
+      : []),
+    ...(unknownHosts.length
+      ? [`hosts not in the cached document: ${unknownHosts.slice(0, 5).join(', ')}`]
+      : []),
+    ...(unknownEndpoints.length
+      ? [`endpoints not among the peer's gateways: ${unknownEndpoints.slice(0, 5).join(', ')}`]
+      : []),
+  ];
+  if (problems.length) {
+    return result('peer.service-entries', scope, title, 'fail', {
+      detail: problems.join('; '),
+      hint: 'Helm has not applied the last values yet or failed: look at the istio module in the addon-operator (deckhouse) log; a ServiceEntry the module did not render is someone else\u2019s',
+    });
+  }
+  return result('peer.service-entries', scope, title, 'pass', {
+    detail: `${hosts.size} services via ${[...endpoints].sort().join(', ') || 'no endpoint'}`,
+  });
+}
+
+/**
+ * The other direction: our exporter accepts this peer's token only when the module rendered
+ * the peer's public document (its authn key) into Secret d8-remote-clusters-public-metadata.
+ */
+export function checkAcceptedByUs(
+  peer: Federation,
+  fetched: PeerFetch | undefined,
+  remotes: Read<unknown>,
+): CheckResult {
+  const scope = peerScope(peer.name);
+  const title = "our exporter accepts this peer's token";
+  const known = fetched?.outcome.public.ok
+    ? fetched.outcome.public.document
+    : peer.status.metadataCache?.public;
+  if (!known) {
+    return result('peer.accepted-by-us', scope, title, 'skip', {
+      detail: "the peer's public document is not known yet",
+    });
+  }
+  if (!remotes.ok) {
+    return result('peer.accepted-by-us', scope, title, 'warn', {
+      detail: `cannot read Secret ${NAMESPACE}/${REMOTES_SECRET}: ${remotes.error}`,
+      hint: 'the check needs get on that Secret to say whether this peer can read our private document',
+    });
+  }
+  const map = parseJsonRecord(secretData(remotes.value, 'remote-public-metadata.json')) ?? {};
+  const entry = map[known.clusterUUID];
+  const key = text(entry, 'authnKeyPub');
+  if (!key) {
+    return result('peer.accepted-by-us', scope, title, 'fail', {
+      detail: `clusterUUID ${known.clusterUUID} is not among the ${Object.keys(map).length} peers in Secret ${REMOTES_SECRET}`,
+      hint: 'the module trusts a peer once its public document is fetched and accepted (TrustEstablished=True); until then the peer gets 401 from us: see this IstioFederation\u2019s conditions',
+    });
+  }
+  if (key.trim() !== known.authnKeyPub.trim()) {
+    return result('peer.accepted-by-us', scope, title, 'fail', {
+      detail: `Secret ${REMOTES_SECRET} holds another authn key for clusterUUID ${known.clusterUUID}`,
+      hint: 'the peer rotated its key pair; the next fetch and Helm run update it (see MetadataFetched)',
+    });
+  }
+  return result('peer.accepted-by-us', scope, title, 'pass', { detail: `clusterUUID ${known.clusterUUID}` });
+}
