@@ -10,7 +10,8 @@ import {
   list,
   NAMESPACE,
   parseJsonRecord,
-  REMOTES_SECRET,
+  DOCUMENTS_SECRET,
+  REMOTES_KEY,
   secretData,
   text,
   type Read,
@@ -293,7 +294,7 @@ export function checkServiceEntries(peer: Federation, serviceEntries: readonly u
 
 /**
  * The other direction: our exporter accepts this peer's token only when the module rendered
- * the peer's public document (its authn key) into Secret d8-remote-clusters-public-metadata.
+ * the peer's public document (its authn key) into the documents Secret (remote-public-metadata.json).
  */
 export function checkAcceptedByUs(
   peer: Federation,
@@ -312,22 +313,22 @@ export function checkAcceptedByUs(
   }
   if (!remotes.ok) {
     return result('peer.accepted-by-us', scope, title, 'warn', {
-      detail: `cannot read Secret ${NAMESPACE}/${REMOTES_SECRET}: ${remotes.error}`,
+      detail: `cannot read Secret ${NAMESPACE}/${DOCUMENTS_SECRET}: ${remotes.error}`,
       hint: 'the check needs get on that Secret to say whether this peer can read our private document',
     });
   }
-  const map = parseJsonRecord(secretData(remotes.value, 'remote-public-metadata.json')) ?? {};
+  const map = parseJsonRecord(secretData(remotes.value, REMOTES_KEY)) ?? {};
   const entry = map[known.clusterUUID];
   const key = text(entry, 'authnKeyPub');
   if (!key) {
     return result('peer.accepted-by-us', scope, title, 'fail', {
-      detail: `clusterUUID ${known.clusterUUID} is not among the ${Object.keys(map).length} peers in Secret ${REMOTES_SECRET}`,
+      detail: `clusterUUID ${known.clusterUUID} is not among the ${Object.keys(map).length} peers in ${REMOTES_KEY} of Secret ${DOCUMENTS_SECRET}`,
       hint: 'the module trusts a peer once its public document is fetched and accepted (TrustEstablished=True); until then the peer gets 401 from us: see this IstioFederation\u2019s conditions',
     });
   }
   if (key.trim() !== known.authnKeyPub.trim()) {
     return result('peer.accepted-by-us', scope, title, 'fail', {
-      detail: `Secret ${REMOTES_SECRET} holds another authn key for clusterUUID ${known.clusterUUID}`,
+      detail: `${REMOTES_KEY} of Secret ${DOCUMENTS_SECRET} holds another authn key for clusterUUID ${known.clusterUUID}`,
       hint: 'the peer rotated its key pair; the next fetch and Helm run update it (see MetadataFetched)',
     });
   }

@@ -203,7 +203,7 @@ describe('runChecks', () => {
 
   test('a peer our exporter does not know yet: accepted-by-us fails, saying when it will', async () => {
     const snapshot = healthySnapshot({
-      remotesSecret: {
+      documentsSecret: {
         ok: true,
         value: { data: { 'remote-public-metadata.json': Buffer.from('{}').toString('base64') } },
       },
@@ -212,7 +212,7 @@ describe('runChecks', () => {
     const accepted = r.get('peer cluster-b/peer.accepted-by-us')!;
     expect(accepted.status).toBe('fail');
     expect(accepted.detail).toContain(
-      'is not among the 0 peers in Secret d8-remote-clusters-public-metadata',
+      'is not among the 0 peers in remote-public-metadata.json of Secret d8-istio-federation-documents',
     );
     expect(accepted.hint).toContain('TrustEstablished=True');
   });

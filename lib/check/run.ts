@@ -203,7 +203,7 @@ async function checkPeers(
     const out = [
       checkPublicDocument(peer, fetched),
       checkPrivateDocument(peer, fetched, view),
-      checkAcceptedByUs(peer, fetched, snapshot.remotesSecret),
+      checkAcceptedByUs(peer, fetched, snapshot.documentsSecret),
       checkRecordedStatus(peer),
       ...checkGateways(peer, plan, peerProbes),
       snapshot.serviceEntries.ok

@@ -13,8 +13,8 @@ export const OPERATOR_CONFIGMAP = 'addon-operator';
 export const CRD_NAME = 'istiofederations.deckhouse.io';
 export const DOCUMENTS_SECRET = 'd8-istio-federation-documents';
 export const KEYPAIR_SECRET = 'd8-remote-authn-keypair';
-/** The peers' public documents our exporter checks their tokens with. */
-export const REMOTES_SECRET = 'd8-remote-clusters-public-metadata';
+/** The key of the documents Secret with the peers' public documents our exporter checks their tokens with. */
+export const REMOTES_KEY = 'remote-public-metadata.json';
 export const MESH_CONFIG_MAP = 'd8-istio-federation-mesh-config';
 export const IMPORTED_LABEL = 'federation.istio.deckhouse.io/imported=true';
 
@@ -27,7 +27,6 @@ export interface ClusterSnapshot {
   exporterIngress: Read<unknown>;
   documentsSecret: Read<unknown>;
   keypairSecret: Read<unknown>;
-  remotesSecret: Read<unknown>;
   gatewayDeployment: Read<unknown>;
   /** Deployments labelled app=istiod, in any namespace. */
   istiodDeployments: Read<unknown[]>;

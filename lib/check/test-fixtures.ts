@@ -90,15 +90,15 @@ export function healthySnapshot(overrides: Partial<ClusterSnapshot> = {}): Clust
     }),
     exporterDeployment: ok({ spec: { replicas: 1 }, status: { readyReplicas: 1 } }),
     exporterIngress: ok({ spec: { rules: [{ host: 'istio-metadata.cluster-a.example.com' }] } }),
-    documentsSecret: ok({ data: { 'public.json': b64(JSON.stringify(A_PUBLIC)) } }),
-    keypairSecret: ok({ data: { 'priv.pem': b64(KEYPAIR.priv), 'pub.pem': b64(KEYPAIR.pub) } }),
-    remotesSecret: ok({
+    documentsSecret: ok({
       data: {
+        'public.json': b64(JSON.stringify(A_PUBLIC)),
         'remote-public-metadata.json': b64(
           JSON.stringify({ [B_UUID]: { ...B_PUBLIC, trustDomain: 'cluster-b.local' } }),
         ),
       },
     }),
+    keypairSecret: ok({ data: { 'priv.pem': b64(KEYPAIR.priv), 'pub.pem': b64(KEYPAIR.pub) } }),
     gatewayDeployment: ok(istiod({ TRUST_DOMAIN: 'cluster-a.local', ISTIO_META_CLUSTER_ID: A_CLUSTER_ID })),
     istiodDeployments: ok([]),
     federations: ok([federationB()]),
