@@ -6,7 +6,7 @@ import {
   type ProbeOptions,
   type ProbeResult,
 } from './gateway-probe';
-import { gatewayPlan } from './peer';
+import { gatewayPlan } from './peer-mesh';
 
 /**
  * Probing every peer gateway at once, for `check` today and for a periodic probe hook

@@ -1,4 +1,6 @@
-import { adler32, checkIstiod, istioClusterId, localChecks, localView } from './local';
+import { adler32, istioClusterId } from '../istio/cluster-id';
+import { checkIstiod } from './istiod';
+import { localChecks, localView } from './local';
 import { A_CLUSTER_ID, A_PUBLIC, A_UUID, healthySnapshot, istiod } from './test-fixtures';
 
 const served = { ok: true as const, body: A_PUBLIC, ms: 3 };

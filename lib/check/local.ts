@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
-import { isRecord } from '../util/guards';
+import { checkExporterReady, checkServedPublicDocument, type ServedDocument } from './exporter';
+import { checkIstiod } from './istiod';
 import { result, type CheckResult } from './result';
 import {
   at,
@@ -8,25 +9,23 @@ import {
   DOCUMENTS_SECRET,
   KEYPAIR_SECRET,
   list,
-  MESH_CONFIG_MAP,
+  MODULE,
+  RBAC_HINT,
+  readError,
   NAMESPACE,
-  objectName,
   OPERATOR_CONFIGMAP,
   OPERATOR_NAMESPACE,
   parseJsonRecord,
   secretData,
   text,
   type ClusterSnapshot,
-  type Read,
 } from './snapshot';
 
 /**
- * The checks of this cluster's own side: CRD, settings, identity, exporter, istiod.
+ * The checks of this cluster's own side: CRD, settings, identity (exporter: exporter.ts, istiod:
+ * istiod.ts).
  * Pure: a snapshot (and the exporter's served document) in, result records out.
  */
-
-const MODULE = 'module';
-const ISTIOD = 'istiod';
 
 /** This cluster as the module rendered it; undefined fields were not found. */
 export interface LocalView {
@@ -40,14 +39,6 @@ export interface LocalView {
   /** `https://<Ingress host>/metadata/`, what peers put in spec.metadataEndpoint. */
   metadataEndpoint?: string;
 }
-
-function readError(what: string, read: Read<unknown>): string | undefined {
-  if (read.ok) return undefined;
-  return `cannot read ${what}: ${read.error}`;
-}
-
-const RBAC_HINT =
-  'the check reads with your kubeconfig user; it needs get/list on the objects named (kubectl auth can-i)';
 
 function operatorConfig(snapshot: ClusterSnapshot): { global?: unknown; istio?: unknown; enabled?: string } {
   const cm = snapshot.operatorConfigMap.ok ? snapshot.operatorConfigMap.value : undefined;
@@ -190,147 +181,6 @@ export function checkIdentity(snapshot: ClusterSnapshot, view: LocalView): Check
   return result('identity', MODULE, title, 'pass', {
     detail: `trust domain ${view.trustDomain}, clusterUUID ${view.clusterUUID}`,
   });
-}
-
-export function checkExporterReady(snapshot: ClusterSnapshot): CheckResult {
-  const title = `Deployment ${NAMESPACE}/metadata-exporter ready`;
-  const error = readError('Deployment metadata-exporter', snapshot.exporterDeployment);
-  if (error) return result('exporter.ready', MODULE, title, 'fail', { detail: error, hint: RBAC_HINT });
-  const d = snapshot.exporterDeployment.ok ? snapshot.exporterDeployment.value : undefined;
-  if (!d) {
-    return result('exporter.ready', MODULE, title, 'fail', {
-      detail: 'not found',
-      hint: 'the module renders it when federation is enabled: see the settings line and the module log',
-    });
-  }
-  const ready = at(d, 'status', 'readyReplicas');
-  const wanted = at(d, 'spec', 'replicas');
-  if (typeof ready !== 'number' || ready < 1) {
-    return result('exporter.ready', MODULE, title, 'fail', {
-      detail: `${typeof ready === 'number' ? ready : 0}/${typeof wanted === 'number' ? wanted : '?'} replicas ready`,
-      hint: `kubectl -n ${NAMESPACE} describe deployment metadata-exporter; kubectl -n ${NAMESPACE} logs deploy/metadata-exporter (readiness is /healthz: documents loaded)`,
-    });
-  }
-  return result('exporter.ready', MODULE, title, 'pass', {
-    detail: `${ready}/${typeof wanted === 'number' ? wanted : '?'} replicas ready`,
-  });
-}
-
-export type ServedDocument = { ok: true; body: unknown; ms: number } | { ok: false; error: string };
-
-/** Our exporter serves the public document the module rendered, at the endpoint peers use. */
-export function checkServedPublicDocument(view: LocalView, served: ServedDocument | undefined): CheckResult {
-  const title = 'our metadata endpoint serves our public document';
-  if (!view.metadataEndpoint) {
-    return result('exporter.public-document', MODULE, title, 'fail', {
-      detail: `no metadata endpoint: Ingress ${NAMESPACE}/metadata-exporter not found`,
-      hint: 'pass --metadata-url https://<host>/metadata/ (what peers put in spec.metadataEndpoint)',
-    });
-  }
-  const url = `${view.metadataEndpoint.replace(/\/$/, '')}/public/public.json`;
-  if (!served) return result('exporter.public-document', MODULE, title, 'skip', { detail: url });
-  if (!served.ok) {
-    return result('exporter.public-document', MODULE, title, 'fail', {
-      detail: served.error,
-      hint:
-        'peers fetch this URL: check the Ingress, its TLS certificate and DNS from outside; ' +
-        'from a machine that cannot reach it, pass --metadata-url (and --metadata-ca) for a URL that reaches the exporter',
-    });
-  }
-  const body = served.body;
-  const want = view.publicDocument ?? {};
-  const differing = (['clusterUUID', 'authnKeyPub', 'rootCA'] as const).filter(
-    (k) =>
-      !isRecord(body) || typeof body[k] !== 'string' || (body[k] as string).trim() !== (want[k] ?? '').trim(),
-  );
-  if (differing.length) {
-    return result('exporter.public-document', MODULE, title, 'fail', {
-      detail: `${url} differs from Secret ${DOCUMENTS_SECRET} in ${differing.join(', ')}`,
-      hint: `the endpoint serves another cluster's or stale documents: check the Ingress host and restart the exporter (kubectl -n ${NAMESPACE} rollout restart deploy/metadata-exporter)`,
-    });
-  }
-  return result('exporter.public-document', MODULE, title, 'pass', {
-    detail: `${url} (${served.ms.toFixed(0)} ms)`,
-  });
-}
-
-/** Istio's cluster id the chart gives the gateway: `<domain with dashes>-<adler32 of the UUID>`. */
-export function istioClusterId(trustDomain: string, clusterUUID: string): string {
-  return `${trustDomain.replaceAll('.', '-')}-${adler32(clusterUUID)}`;
-}
-
-/** Adler-32 as Sprig's `adler32sum` prints it (decimal). */
-export function adler32(input: string): number {
-  let a = 1;
-  let b = 0;
-  for (const byte of Buffer.from(input, 'utf8')) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
-/** istiod's settings the federation depends on (README "Configuration"); skipped without istiod. */
-export function checkIstiod(snapshot: ClusterSnapshot, view: LocalView): CheckResult[] {
-  const read = snapshot.istiodDeployments;
-  if (!read.ok) {
-    return [
-      result('istiod', ISTIOD, 'istiod settings', 'warn', {
-        detail: `cannot list Deployments labelled app=istiod: ${read.error}`,
-        hint: RBAC_HINT,
-      }),
-    ];
-  }
-  const deployments = read.value ?? [];
-  if (deployments.length === 0) {
-    return [
-      result('istiod', ISTIOD, 'istiod settings', 'skip', {
-        detail: 'no Deployment labelled app=istiod in this cluster: not verified',
-      }),
-    ];
-  }
-  const expectedId =
-    view.gatewayClusterId ??
-    (view.trustDomain && view.clusterUUID ? istioClusterId(view.trustDomain, view.clusterUUID) : undefined);
-  const results: CheckResult[] = [];
-  for (const d of deployments) {
-    const name = objectName(d);
-    const env = containerEnv(d, 'discovery');
-    const ns = text(d, 'metadata', 'namespace');
-    const check = (id: string, title: string, ok: boolean, detail: string, hint: string): void => {
-      results.push(result(id, ISTIOD, `${name}: ${title}`, ok ? 'pass' : 'fail', { detail, hint }));
-    };
-    check(
-      'istiod.shared-mesh-config',
-      `SHARED_MESH_CONFIG=${MESH_CONFIG_MAP}`,
-      env.SHARED_MESH_CONFIG === MESH_CONFIG_MAP,
-      `SHARED_MESH_CONFIG=${env.SHARED_MESH_CONFIG ?? '(unset)'}`,
-      `set env SHARED_MESH_CONFIG=${MESH_CONFIG_MAP} on istiod's discovery container: peers' root CAs reach istiod only through it`,
-    );
-    if (ns !== NAMESPACE) {
-      results.push(
-        result('istiod.namespace', ISTIOD, `${name}: runs in ${NAMESPACE}`, 'warn', {
-          detail: `namespace ${ns ?? '?'}`,
-          hint: `istiod reads SHARED_MESH_CONFIG from its own namespace; the module renders it in ${NAMESPACE}`,
-        }),
-      );
-    }
-    check(
-      'istiod.multiroot',
-      'ISTIO_MULTIROOT_MESH=true',
-      env.ISTIO_MULTIROOT_MESH === 'true',
-      `ISTIO_MULTIROOT_MESH=${env.ISTIO_MULTIROOT_MESH ?? '(unset)'}`,
-      'set env ISTIO_MULTIROOT_MESH=true on istiod: without it istiod ignores the peers\u2019 roots (caCertificates)',
-    );
-    check(
-      'istiod.cluster-id',
-      `CLUSTER_ID matches the module's cluster id`,
-      expectedId !== undefined && env.CLUSTER_ID === expectedId,
-      `CLUSTER_ID=${env.CLUSTER_ID ?? '(unset, Kubernetes)'}, module: ${expectedId ?? '(unknown)'}`,
-      `set env CLUSTER_ID=${expectedId ?? '<cluster domain with dashes>-<adler32 of the cluster UUID>'} on istiod: otherwise it refuses the gateway's xDS connection and certificate requests`,
-    );
-  }
-  return results;
 }
 
 export function localChecks(

@@ -11,15 +11,14 @@ import {
   type ProbeResult,
 } from './gateway-probe';
 import { probeAll, type ProbeTarget } from './gateway-probes';
-import { localChecks, localView, type LocalView, type ServedDocument } from './local';
+import type { ServedDocument } from './exporter';
+import { localChecks, localView, type LocalView } from './local';
+import { checkGateways, checkServiceEntries, gatewayPlan } from './peer-mesh';
 import {
   checkAcceptedByUs,
-  checkGateways,
   checkPrivateDocument,
   checkPublicDocument,
   checkRecordedStatus,
-  checkServiceEntries,
-  gatewayPlan,
   peerScope,
   peerTarget,
   readPeer,

@@ -34,6 +34,17 @@ export interface ClusterSnapshot {
   serviceEntries: Read<unknown[]>;
 }
 
+/** The scope of the checks of this cluster's own side. */
+export const MODULE = 'module';
+
+export const RBAC_HINT =
+  'the check reads with your kubeconfig user; it needs get/list on the objects named (kubectl auth can-i)';
+
+export function readError(what: string, read: Read<unknown>): string | undefined {
+  if (read.ok) return undefined;
+  return `cannot read ${what}: ${read.error}`;
+}
+
 // ------------------------------------------------------------------ small readers
 
 export function at(value: unknown, ...path: (string | number)[]): unknown {

@@ -36,7 +36,7 @@ import {
 } from '../../tools/e2e/scenario';
 import { ensureUpstreamTools, HOOK_BINARY } from '../../tools/e2e/tools';
 import { pollUntil } from '../../tools/e2e/wait';
-import { istioClusterId } from '../../lib/check/local';
+import { istioClusterId } from '../../lib/istio/cluster-id';
 import type { CheckResult } from '../../lib/check/result';
 import { startGatewayStandIn, type GatewayStandIn } from '../support/gateway-stand-in';
 

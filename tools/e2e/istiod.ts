@@ -8,6 +8,7 @@ import { httpGet } from './http';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { ManagedProcess } from './processes';
 import { freePort, lostBindRace, pollUntil } from './wait';
+import { istioClusterId } from '../../lib/istio/cluster-id';
 
 /**
  * A real istiod (pilot-discovery, tools/upstream/istiod.sh) per local cluster, run the way
@@ -24,21 +25,8 @@ export const SHARED_MESH_CONFIG = 'd8-istio-federation-mesh-config';
 const READY_TIMEOUT_MS = 120_000;
 const BIND_ATTEMPTS = 3;
 
-/** adler32 as Sprig's `adler32sum` computes it (decimal string of the checksum). */
-export function adler32(text: string): string {
-  let a = 1;
-  let b = 0;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  return String(((b << 16) | a) >>> 0);
-}
-
 /** The cluster ID the chart's gateway claims (`istio.federation.clusterId`); istiod's CLUSTER_ID must equal it. */
-export function federationClusterId(clusterDomain: string, clusterUUID: string): string {
-  return `${clusterDomain.replace(/\./g, '-')}-${adler32(clusterUUID)}`;
-}
+export const federationClusterId = istioClusterId;
 
 /** The network the chart's gateway is in (`istio.federation.network`). */
 export function federationNetwork(clusterId: string): string {
