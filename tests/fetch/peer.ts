@@ -1,6 +1,6 @@
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { makeCertificate, makeServerPki, type TestCertificate } from './certs';
 
@@ -71,6 +71,15 @@ export class TestPeer {
   publicOverrides: Record<string, unknown> = {};
   readonly tokenChecks: TokenCheck[] = [];
   readonly requests: string[] = [];
+  /** The headers of every request, in order (same index as `requests`). */
+  readonly requestHeaders: IncomingHttpHeaders[] = [];
+  /**
+   * Send an ETag with documents and answer 304 to a matching If-None-Match, as our
+   * exporter does; false: as Deckhouse's exporter, no validators at all.
+   */
+  etags = false;
+  /** Responses by status code, counted (200, 304, 401...). */
+  readonly responses = new Map<number, number>();
   /** Bytes of streamed bodies actually written before the client went away, and whether the stream ended. */
   readonly streams: { written: number; completed: boolean }[] = [];
   private server?: https.Server;
@@ -138,8 +147,12 @@ export class TestPeer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '').replace(/\?.*$/, '');
     this.requests.push(path);
+    this.requestHeaders.push(req.headers);
+    res.once('finish', () =>
+      this.responses.set(res.statusCode, (this.responses.get(res.statusCode) ?? 0) + 1),
+    );
     if (path === '/metadata/public/public.json')
-      return this.respond(res, this.publicBehaviour, () => this.publicDocument());
+      return this.respond(res, this.publicBehaviour, () => this.publicDocument(), req);
     if (path === '/metadata/private/federation.json') {
       if (this.privateBehaviour.kind === 'document') {
         const check = this.checkToken(req.headers.authorization);
@@ -150,17 +163,31 @@ export class TestPeer {
           return;
         }
       }
-      return this.respond(res, this.privateBehaviour, () => this.options.privateDocument ?? {});
+      return this.respond(res, this.privateBehaviour, () => this.options.privateDocument ?? {}, req);
     }
     res.writeHead(404).end('not found\n');
   }
 
-  private respond(res: ServerResponse, behaviour: Behaviour, document: () => unknown): void {
+  private respond(
+    res: ServerResponse,
+    behaviour: Behaviour,
+    document: () => unknown,
+    req: IncomingMessage,
+  ): void {
     switch (behaviour.kind) {
       case 'document': {
         const doc = document();
         const body = typeof doc === 'string' ? doc : goJson(doc);
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+        if (!this.etags) {
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+          return;
+        }
+        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { ETag: etag }).end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json', ETag: etag }).end(body);
         return;
       }
       case 'raw':
