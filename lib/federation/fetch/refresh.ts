@@ -25,6 +25,12 @@ export const DEFAULT_REFRESH_POLICY: RefreshPolicy = {
   backoffMaxSeconds: 300,
 };
 
+/**
+ * `*LastFetchTimestamp` moves when the data changes or when it is this old (status/record.ts);
+ * a fetch at that age is sent without If-None-Match so that it can (fetch/peer.ts).
+ */
+export const TIMESTAMP_HEARTBEAT_SECONDS = 600;
+
 /** Environment variable (of addon-operator, inherited by hooks) that sets refreshSeconds. */
 export const REFRESH_SECONDS_ENV = 'ISTIO_FEDERATION_REFRESH_SECONDS';
 
