@@ -58,6 +58,14 @@ export interface TestPeerOptions {
   now?: () => Date;
   /** Called with every token check, before the response is sent. */
   onTokenCheck?: (check: TokenCheck) => void;
+  /** Called when a response has been sent. */
+  onResponse?: (response: PeerResponse) => void;
+}
+
+export interface PeerResponse {
+  path: string;
+  status: number;
+  ifNoneMatch: string | null;
 }
 
 export class TestPeer {
@@ -148,9 +156,14 @@ export class TestPeer {
     const path = (req.url ?? '').replace(/\?.*$/, '');
     this.requests.push(path);
     this.requestHeaders.push(req.headers);
-    res.once('finish', () =>
-      this.responses.set(res.statusCode, (this.responses.get(res.statusCode) ?? 0) + 1),
-    );
+    res.once('finish', () => {
+      this.responses.set(res.statusCode, (this.responses.get(res.statusCode) ?? 0) + 1);
+      this.options.onResponse?.({
+        path,
+        status: res.statusCode,
+        ifNoneMatch: req.headers['if-none-match'] ?? null,
+      });
+    });
     if (path === '/metadata/public/public.json')
       return this.respond(res, this.publicBehaviour, () => this.publicDocument(), req);
     if (path === '/metadata/private/federation.json') {
