@@ -92,6 +92,8 @@ describe('conditional fetches (ETag, If-None-Match, 304)', () => {
     expect(await fed.run(at(20))).toBeUndefined();
     expect(JSON.stringify(fed.status)).toBe(before);
     expect(peer.responses.get(304)).toBe(4);
+    // Both documents of a run over one connection: three runs, three TLS handshakes.
+    expect(peer.connections).toBe(3);
     expect(sent(peer, 'public.json')).toEqual([null, fed.cache.publicETag, fed.cache.publicETag]);
     expect(sent(peer, 'federation.json')).toEqual([null, fed.cache.privateETag, fed.cache.privateETag]);
   });

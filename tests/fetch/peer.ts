@@ -86,6 +86,8 @@ export class TestPeer {
    * exporter does; false: as Deckhouse's exporter, no validators at all.
    */
   etags = false;
+  /** TCP connections accepted. */
+  connections = 0;
   /** Responses by status code, counted (200, 304, 401...). */
   readonly responses = new Map<number, number>();
   /** Bytes of streamed bodies actually written before the client went away, and whether the stream ended. */
@@ -122,6 +124,7 @@ export class TestPeer {
       (req, res) => this.handle(req, res),
     );
     server.on('connection', (socket: Socket) => {
+      this.connections++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });

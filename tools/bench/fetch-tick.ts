@@ -28,13 +28,16 @@ const { values: args } = parseArgs({
   options: {
     remotes: { type: 'string', default: '100' },
     ticks: { type: 'string', default: '5' },
+    // Another build of the executable (e.g. an older commit's), and the refresh to give it.
+    binary: { type: 'string' },
+    refresh: { type: 'string' },
     serve: { type: 'boolean', default: false },
   },
 });
 const remotes = Number(args.remotes);
 const ticks = Number(args.ticks);
 const root = resolve(import.meta.dir, '..', '..');
-const binary = join(root, 'dist', 'module', 'hooks', 'batch', 'istio-federation');
+const binary = args.binary ?? join(root, 'dist', 'module', 'hooks', 'batch', 'istio-federation');
 
 interface Counters {
   connections: number;
@@ -175,7 +178,11 @@ async function runTick(federations: Federation[], trigger: string, controlPort: 
     });
     const started = performance.now();
     const proc = Bun.spawnSync([binary, 'hook', 'run', String(hookIndex)], {
-      env: { PATH: '/usr/bin:/bin', ...files },
+      env: {
+        PATH: '/usr/bin:/bin',
+        ...files,
+        ...(args.refresh ? { ISTIO_FEDERATION_REFRESH_SECONDS: args.refresh } : {}),
+      },
       stdout: 'ignore',
       stderr: 'pipe',
     });

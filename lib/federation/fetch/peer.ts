@@ -1,5 +1,12 @@
 import { METADATA_PATHS, metadataUrl } from '../wire/documents';
-import { DEFAULT_FETCH_LIMITS, fetchDocument, type FetchLimits, type FetchResult } from './transport';
+import {
+  DEFAULT_FETCH_LIMITS,
+  fetchDocument,
+  peerConnection,
+  type FetchLimits,
+  type FetchResult,
+  type PeerConnection,
+} from './transport';
 
 export type { FetchLimits } from './transport';
 import { prepareTls, type PeerTls, type PreparedTls } from './tls';
@@ -98,20 +105,33 @@ async function fetchPeer<P>(
   validatePrivate: PrivateDocumentValidator<P>,
 ): Promise<TimedOutcome<P>> {
   const started = performance.now();
-  const outcome = await fetchOutcome(target, env, validatePrivate);
-  return { outcome, durationMs: performance.now() - started };
+  // Both documents of this peer over one connection of its own.
+  const connection = peerConnection();
+  try {
+    const outcome = await fetchOutcome(target, env, validatePrivate, connection);
+    return { outcome, durationMs: performance.now() - started };
+  } finally {
+    connection.close();
+  }
 }
 
 async function fetchOutcome<P>(
   target: PeerTarget<P>,
   env: FetchEnvironment,
   validatePrivate: PrivateDocumentValidator<P>,
+  connection?: PeerConnection,
 ): Promise<FetchOutcome<P>> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
   const tls = preparedTlsFor(target.tls, env);
   const held = heldValidators(target, env.now);
-  const publicBody = await fetchDocument({ url: publicUrl, tls, limits, ifNoneMatch: held.public?.etag });
+  const publicBody = await fetchDocument({
+    url: publicUrl,
+    tls,
+    limits,
+    ifNoneMatch: held.public?.etag,
+    connection,
+  });
   const publicUnchanged = publicBody.ok && publicBody.notModified === true && held.public !== undefined;
   // Not modified: the held document, checked again (a certificate may have expired since).
   const publicRaw = publicUnchanged
@@ -177,6 +197,7 @@ async function fetchOutcome<P>(
     headers: { Authorization: `Bearer ${token}` },
     limits,
     ifNoneMatch: privateValidator?.etag,
+    connection,
   });
   if (privateBody.ok && privateBody.notModified && privateValidator) {
     return {

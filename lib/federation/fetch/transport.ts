@@ -13,7 +13,8 @@ import { errorText } from '../../util/errors';
 /**
  * One bounded GET of a remote metadata document. Every request gets its own TLS
  * settings (the reference cached one client globally and so ignored per-federation CAs)
- * and its own connection (`agent: false`): nothing is shared between federations.
+ * and its own connection (`agent: false`, or one keep-alive connection per peer fetch,
+ * peerConnection()): nothing is shared between federations.
  * Implemented with axios (loaded lazily, on the first remote fetch) over node:https, which
  * behaves the same under Node (tests) and Bun (the compiled hook): socket events, destroy()
  * on a timer, streaming size checks. Bounds: the timers below, the size cap while the body
@@ -57,6 +58,23 @@ export interface FetchRequest {
   limits?: FetchLimits;
   /** The ETag of the document we hold: sent as If-None-Match (https only). */
   ifNoneMatch?: string | undefined;
+  /** One peer's connection (peerConnection()), reused by its requests; default: a new one per request. */
+  connection?: PeerConnection | undefined;
+}
+
+/**
+ * A keep-alive connection of ONE peer's fetch: its public and private documents travel
+ * over one TLS connection (one handshake instead of two). Never shared between peers;
+ * close() it when the peer's fetch is done.
+ */
+export interface PeerConnection {
+  agent: https.Agent;
+  close(): void;
+}
+
+export function peerConnection(): PeerConnection {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  return { agent, close: () => agent.destroy() };
 }
 
 export async function fetchDocument(request: FetchRequest): Promise<FetchResult> {
@@ -73,7 +91,14 @@ export async function fetchDocument(request: FetchRequest): Promise<FetchResult>
   }
   const tls = isPrepared(request.tls) ? request.tls : prepareTls(request.tls);
   if (!tls.ok) return { ok: false, reason: 'TLSError', message: `GET ${url.href}: ${tls.message}` };
-  return httpsGet(url, tls, request.headers ?? {}, limits, entityTagOf(request.ifNoneMatch));
+  return httpsGet(
+    url,
+    tls,
+    request.headers ?? {},
+    limits,
+    entityTagOf(request.ifNoneMatch),
+    request.connection,
+  );
 }
 
 /**
@@ -165,6 +190,7 @@ async function httpsGet(
   headers: Record<string, string>,
   limits: FetchLimits,
   ifNoneMatch: string | undefined,
+  connection: PeerConnection | undefined,
 ): Promise<FetchResult> {
   const axios = loadAxios();
   const controller = new AbortController();
@@ -196,7 +222,7 @@ async function httpsGet(
       const req = https.request(
         {
           ...options,
-          agent: false,
+          agent: connection?.agent ?? false,
           rejectUnauthorized: tls.rejectUnauthorized,
           ...(tls.secureContext ? { secureContext: tls.secureContext } : {}),
         },
@@ -250,7 +276,7 @@ async function httpsGet(
     };
     if (status === 304) {
       if (!ifNoneMatch) return refuse('HTTPError', 'HTTP 304 to a request without If-None-Match');
-      body.destroy();
+      body.resume(); // no body; drained, the connection can carry the peer's next request
       return { ok: true, body: Buffer.alloc(0), notModified: true };
     }
     if (status >= 300 && status < 400) {
