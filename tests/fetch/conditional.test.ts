@@ -2,6 +2,7 @@ import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { fetchAllPeers } from '../../lib/federation/fetch/peer';
 import type { PlanEntry } from '../../lib/federation/fetch/plan';
 import { FEDERATION_KIND, readFederation } from '../../lib/federation/kind';
+import { fetchLogEvents, type LogEvent } from '../../lib/federation/status/log';
 import { nextStatuses } from '../../lib/federation/status/next';
 import type { CachedPrivateDocument } from '../../lib/federation/wire/validate';
 import { TestPeer } from './peer';
@@ -31,6 +32,8 @@ function makePeer(): TestPeer {
 class Federation {
   status: unknown = {};
   generation = 1;
+  /** The hook's log events of the last run. */
+  log: LogEvent[] = [];
   constructor(private readonly peer: TestPeer) {}
 
   /** One fetch run of this federation; the status patch it would write (undefined: none). */
@@ -56,6 +59,7 @@ class Federation {
     );
     const { statuses } = nextStatuses(FEDERATION_KIND, plan, outcomes, { local: { ...OWN, now } });
     const [{ next, patch }] = statuses as [(typeof statuses)[number]];
+    this.log = fetchLogEvents(statuses[0]!);
     this.status = JSON.parse(JSON.stringify(next));
     return patch;
   }
@@ -92,6 +96,12 @@ describe('conditional fetches (ETag, If-None-Match, 304)', () => {
     expect(await fed.run(at(20))).toBeUndefined();
     expect(JSON.stringify(fed.status)).toBe(before);
     expect(peer.responses.get(304)).toBe(4);
+    expect(fed.log).toContainEqual(
+      expect.objectContaining({
+        message: 'remote metadata fetched',
+        fields: expect.objectContaining({ notModified: true }),
+      }),
+    );
     // Both documents of a run over one connection: three runs, three TLS handshakes.
     expect(peer.connections).toBe(3);
     expect(sent(peer, 'public.json')).toEqual([null, fed.cache.publicETag, fed.cache.publicETag]);
@@ -107,6 +117,9 @@ describe('conditional fetches (ETag, If-None-Match, 304)', () => {
     const patch = await fed.run(at(10));
     expect(patch).toMatchObject({ metadataCache: { privateETag: expect.any(String) } });
     expect(fed.cache.privateETag).not.toBe(firstETag);
+    expect(fed.log).toContainEqual(
+      expect.objectContaining({ fields: expect.objectContaining({ notModified: false }) }),
+    );
     expect(JSON.stringify(fed.cache.private)).toContain('9090');
     expect(await fed.run(at(20))).toBeUndefined();
     expect(peer.responses.get(304)).toBe(3); // public at 10 and 20, private at 20
