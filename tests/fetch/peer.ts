@@ -16,6 +16,7 @@ export type Behaviour =
   | { kind: 'document' }
   | { kind: 'raw'; status?: number; body: string; headers?: Record<string, string> }
   | { kind: 'hang' }
+  | { kind: 'delayed'; ms: number }
   | { kind: 'redirect'; location: string }
   | { kind: 'stream'; bytes: number; declareLength: boolean };
 
@@ -211,6 +212,14 @@ export class TestPeer {
         return;
       case 'hang':
         return; // headers never sent; the socket stays open until the client gives up
+      case 'delayed': {
+        const doc = document();
+        setTimeout(
+          () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(goJson(doc)),
+          behaviour.ms,
+        );
+        return;
+      }
       case 'redirect':
         res.writeHead(302, { Location: behaviour.location }).end();
         return;

@@ -1,6 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
-import { entityTagOf, fetchDocument, type FetchLimits } from '../../lib/federation/fetch/transport';
+import {
+  entityTagOf,
+  fetchDocument,
+  peerConnection,
+  type FetchLimits,
+} from '../../lib/federation/fetch/transport';
 import { TestPeer } from './peer';
 
 // The axios transport's own bounds and the conditional request, on a real HTTPS peer on
@@ -102,6 +107,40 @@ describe('the remote fetch transport (axios)', () => {
     const result = await get();
     expect(result.ok).toBe(true);
     expect(result.ok && result.etag).toBeUndefined();
+  });
+});
+
+describe('one keep-alive connection per peer fetch', () => {
+  const peer = new TestPeer({ clusterUUID: 'peer-uuid', trustDomain: 'cluster-b.local' });
+  beforeAll(() => peer.start());
+  afterAll(() => peer.stop());
+
+  it('carries both requests, and a slow answer on it is bounded by the request timeout, not the connect timeout', async () => {
+    const connection = peerConnection();
+    const limits = { ...LIMITS, connectTimeoutMs: 300, requestTimeoutMs: 10_000 };
+    try {
+      const tls = { ca: peer.pki.ca.certPem };
+      const first = await fetchDocument({
+        url: `${peer.endpoint}public/public.json`,
+        tls,
+        limits,
+        connection,
+      });
+      expect(first.ok).toBe(true);
+      // Answered after three connect timeouts: a connect timer left running would abort it.
+      peer.publicBehaviour = { kind: 'delayed', ms: 900 };
+      const second = await fetchDocument({
+        url: `${peer.endpoint}public/public.json`,
+        tls,
+        limits,
+        connection,
+      });
+      expect(second.ok).toBe(true);
+      expect(peer.connections).toBe(1);
+    } finally {
+      connection.close();
+      peer.publicBehaviour = { kind: 'document' };
+    }
   });
 });
 

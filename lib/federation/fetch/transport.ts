@@ -215,8 +215,9 @@ async function httpsGet(
     abort('Timeout', `TCP connect timed out after ${limits.connectTimeoutMs} ms`),
   );
   // axios's own transport would be node:https as well; this one adds what axios has no
-  // option for: the federation's TLS settings on a connection of its own (no agent, so
-  // nothing is pooled or shared between federations) and the connect and handshake timers.
+  // option for: the federation's TLS settings on a connection of its own (no agent, or the
+  // one peer's keep-alive agent: nothing is shared between federations) and the connect and
+  // handshake timers.
   const transport = {
     request(options: https.RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
       const req = https.request(
@@ -230,6 +231,11 @@ async function httpsGet(
       );
       request = req;
       req.on('socket', (socket: Socket) => {
+        // The peer's kept-alive connection: connected and through its handshake already.
+        if (req.reusedSocket) {
+          clearTimeout(connectTimer);
+          return;
+        }
         socket.once('connect', () => {
           clearTimeout(connectTimer);
           const handshakeTimer = after(limits.tlsHandshakeTimeoutMs, () =>
