@@ -14,6 +14,8 @@ module.exports = {
     '<rootDir>/tests/schemas/**/*.test.ts',
     '<rootDir>/tests/docs/**/*.test.ts',
     '<rootDir>/tests/fetch/fetch.test.ts',
+    '<rootDir>/tests/fetch/transport.test.ts',
+    '<rootDir>/tests/fetch/conditional.test.ts',
     '<rootDir>/tests/helm/validate.test.ts',
   ],
 };

@@ -36,7 +36,7 @@ export function readPeer(raw: unknown, ownTrustDomain: string): Federation | und
   );
 }
 
-export function peerTarget(peer: Federation): PeerTarget {
+export function peerTarget(peer: Federation): PeerTarget<CachedPrivateDocument> {
   return {
     name: peer.name,
     trustDomain: peer.trustDomain,

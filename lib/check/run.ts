@@ -57,7 +57,7 @@ export interface CheckDeps {
   snapshot: () => Promise<ClusterSnapshot>;
   fetchServed?: (url: string, ca: string | undefined) => Promise<ServedDocument>;
   fetchPeers?: (
-    targets: readonly PeerTarget[],
+    targets: readonly PeerTarget<CachedPrivateDocument>[],
     env: FetchEnvironment,
   ) => Promise<Map<string, TimedOutcome<CachedPrivateDocument>>>;
   probe?: (target: GatewayTarget, options: ProbeOptions) => Promise<ProbeResult>;
@@ -169,7 +169,7 @@ async function checkPeers(
   const identityReady = Boolean(view.clusterUUID && view.authnPrivateKey);
   const fetchPeers =
     deps.fetchPeers ??
-    ((targets: readonly PeerTarget[], env: FetchEnvironment) =>
+    ((targets: readonly PeerTarget<CachedPrivateDocument>[], env: FetchEnvironment) =>
       fetchAllPeers(targets, env, FEDERATION_KIND.codec));
   const outcomes = await fetchPeers(peers.map(peerTarget), {
     local: {

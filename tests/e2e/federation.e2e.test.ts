@@ -105,6 +105,19 @@ async function barInSidecarOfA(r: FederationRun) {
   return waitForImportInSidecar(r.a, A_SIDECAR, BAR.hostname, BAR_PORTS, barGateway, STEP_TIMEOUT_MS);
 }
 
+/** Label changes measured in step 6 (each: remove, then add back). */
+const LABEL_ROUNDS = 5;
+
+/** `<name>P50Ms`, `MinMs`, `MaxMs` of some durations (ms); the p50 of an even count is the lower middle. */
+function spread(name: string, values: readonly number[]): Record<string, number> {
+  const sorted = [...values].sort((x, y) => x - y);
+  return {
+    [`${name}P50Ms`]: sorted[Math.floor((sorted.length - 1) / 2)]!,
+    [`${name}MinMs`]: sorted[0]!,
+    [`${name}MaxMs`]: sorted.at(-1)!,
+  };
+}
+
 const servicePath = resourcePath('v1', 'services', { namespace: BAR.namespace, name: BAR.name });
 const labelPointer = `/metadata/labels/${PUBLIC_LABEL.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
@@ -450,6 +463,31 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(restored.spec.hosts).toContain(BAR.hostname);
       const { views } = await barInSidecarOfA(r);
       expect(views.map((v) => v.endpoints)).toEqual(BAR_PORTS.map(() => [barGateway]));
+
+      // Convergence with the DEFAULT settings (the harness sets no refresh): more rounds of
+      // remove/add, reported as figures (p50, min, max over every change), not asserted.
+      const removed = [figures.labelRemovedToServiceEntryGoneMs];
+      const added = [figures.labelAddedToServiceEntryMs];
+      for (let round = 2; round <= LABEL_ROUNDS; round++) {
+        const offAt = Date.now();
+        await r.b.api.jsonPatch(servicePath, [{ op: 'remove', path: labelPointer }]);
+        await waitForServiceEntryGone(r, r.a, BAR.hostname);
+        removed.push(Date.now() - offAt);
+        const onAt = Date.now();
+        await r.b.api.mergePatch(servicePath, { metadata: { labels: { [PUBLIC_LABEL]: '' } } });
+        const back = await waitForImportedService(r, r.a, importOfBar);
+        added.push(Date.now() - onAt);
+        expect(back.spec.hosts).toContain(BAR.hostname);
+      }
+      Object.assign(
+        figures,
+        spread('labelAddedToServiceEntry', added),
+        spread('labelRemovedToServiceEntryGone', removed),
+      );
+      log(
+        `label -> ServiceEntry over ${added.length} additions: ${JSON.stringify(added)} ms; ` +
+          `removals: ${JSON.stringify(removed)} ms`,
+      );
     },
     STEP_TEST_TIMEOUT_MS,
   );

@@ -6,10 +6,10 @@ import { app } from '../../hooks/index';
 import { FETCH_METRICS } from '../../lib/federation/status/metrics';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
 import { toPem } from '../../lib/pki/ca-certificates';
-import fetchHook from '../../hooks/federation/fetch-metadata';
+import fetchHook, { FETCH_TICK } from '../../hooks/federation/fetch-metadata';
 import { CLUSTER_A_GLOBAL, clusterAHarness, hookBinary, MODULE_ROOT } from '../support/module';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
-import { deckhouseKeypair, type Behaviour, type TokenCheck } from './peer';
+import { deckhouseKeypair, type Behaviour, type PeerResponse, type TokenCheck } from './peer';
 
 /**
  * The compiled executable (Bun) drives the same fetch code as the jest runs (Node): this
@@ -27,6 +27,8 @@ interface RunningPeer {
   publicDocument: Record<string, unknown>;
   tokenChecks: TokenCheck[];
   waiters: { count: number; resolve: (checks: TokenCheck[]) => void }[];
+  responses: PeerResponse[];
+  responseWaiters: { count: number; resolve: (responses: PeerResponse[]) => void }[];
   process: ChildProcess;
 }
 
@@ -37,9 +39,11 @@ function startPeer(
   clusterUUID: string,
   privateBehaviour?: Behaviour,
   rootCASuffix?: string,
+  etags = false,
 ): Promise<RunningPeer> {
   const config = {
     ...(rootCASuffix ? { rootCASuffix } : {}),
+    etags,
     clusterUUID,
     trustDomain,
     privateDocument: {
@@ -67,8 +71,16 @@ function startPeer(
         ca?: string;
         publicDocument?: Record<string, unknown>;
         tokenCheck?: TokenCheck;
+        response?: PeerResponse;
       };
-      if (message.tokenCheck && peer) {
+      if (message.response && peer) {
+        peer.responses.push(message.response);
+        const responses = peer.responses;
+        for (const waiter of peer.responseWaiters.filter((w) => responses.length >= w.count)) {
+          waiter.resolve(responses.slice(0, waiter.count));
+        }
+        peer.responseWaiters = peer.responseWaiters.filter((w) => responses.length < w.count);
+      } else if (message.tokenCheck && peer) {
         peer.tokenChecks.push(message.tokenCheck);
         const checks = peer.tokenChecks;
         for (const waiter of peer.waiters.filter((w) => checks.length >= w.count)) {
@@ -82,6 +94,8 @@ function startPeer(
           publicDocument: message.publicDocument,
           tokenChecks: [],
           waiters: [],
+          responses: [],
+          responseWaiters: [],
           process: child,
         };
         running.push(peer);
@@ -97,6 +111,12 @@ function tokenChecks(peer: RunningPeer, count: number): Promise<TokenCheck[]> {
   return new Promise((resolve) => peer.waiters.push({ count, resolve }));
 }
 
+/** Resolves with the peer's first `count` responses, as its process reports them (event-driven). */
+function peerResponses(peer: RunningPeer, count: number): Promise<PeerResponse[]> {
+  if (peer.responses.length >= count) return Promise.resolve(peer.responses.slice(0, count));
+  return new Promise((resolve) => peer.responseWaiters.push({ count, resolve }));
+}
+
 /** The public document as cached: rootCA re-encoded from its DER, CA certificates only (issue 10 item 4). */
 function cached(publicDocument: Record<string, unknown>): Record<string, unknown> {
   const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(
@@ -109,13 +129,13 @@ afterAll(() => {
   for (const peer of running) peer.process.kill('SIGTERM');
 });
 
-function runBinary(cluster: ReturnType<typeof istioFederation>[]) {
+function runBinary(cluster: ReturnType<typeof istioFederation>[], trigger = 'federations') {
   const { values, configValues } = clusterAHarness().initialValues({
     configValues: { federation: { enabled: true } },
     values: { internal: { remoteAuthnKeypair: ourKeys } },
   });
   return runCompiledHook(hookBinary(), hookIndex, {
-    contexts: bindingContextsFor(fetchHook, cluster, 'federations'),
+    contexts: bindingContextsFor(fetchHook, cluster, trigger),
     values,
     configValues,
   });
@@ -227,5 +247,29 @@ describe('fetch hook in the compiled binary', () => {
     expect((statusOf(after, 'd').conditions as { reason: string }[])[0]).toMatchObject({
       reason: 'TLSError',
     });
+  });
+  it('asks an ETag-sending peer conditionally on the next tick: two 304s and no status write', async () => {
+    const peer = await startPeer('cluster-e.local', 'uuid-e', undefined, undefined, true);
+    const cluster = [
+      istioFederation('e', { trustDomain: 'cluster-e.local', metadataEndpoint: peer.endpoint, ca: peer.ca }),
+    ];
+    const first = runBinary(cluster);
+    expect(first.exitCode).toBe(0);
+    const after = applyStatusPatches(cluster, first.kubeOperations);
+    const cache = statusOf(after, 'e').metadataCache as Record<string, string>;
+    expect(cache.publicETag).toMatch(/^"[\w-]+"$/);
+    expect(cache.privateETag).toMatch(/^"[\w-]+"$/);
+    // The default refresh re-fetches a healthy federation on every schedule tick.
+    const tick = runBinary(after, FETCH_TICK);
+    expect(tick.stderr).toBe('');
+    expect(tick.exitCode).toBe(0);
+    expect(tick.kubeOperations).toEqual([]);
+    const responses = await peerResponses(peer, 4);
+    expect(responses.map((r) => [r.path.replace(/^.*\//, ''), r.status, r.ifNoneMatch])).toEqual([
+      ['public.json', 200, null],
+      ['federation.json', 200, null],
+      ['public.json', 304, cache.publicETag],
+      ['federation.json', 304, cache.privateETag],
+    ]);
   });
 });

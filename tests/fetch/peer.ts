@@ -1,6 +1,6 @@
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { makeCertificate, makeServerPki, type TestCertificate } from './certs';
 
@@ -16,6 +16,7 @@ export type Behaviour =
   | { kind: 'document' }
   | { kind: 'raw'; status?: number; body: string; headers?: Record<string, string> }
   | { kind: 'hang' }
+  | { kind: 'delayed'; ms: number }
   | { kind: 'redirect'; location: string }
   | { kind: 'stream'; bytes: number; declareLength: boolean };
 
@@ -58,6 +59,14 @@ export interface TestPeerOptions {
   now?: () => Date;
   /** Called with every token check, before the response is sent. */
   onTokenCheck?: (check: TokenCheck) => void;
+  /** Called when a response has been sent. */
+  onResponse?: (response: PeerResponse) => void;
+}
+
+export interface PeerResponse {
+  path: string;
+  status: number;
+  ifNoneMatch: string | null;
 }
 
 export class TestPeer {
@@ -71,6 +80,17 @@ export class TestPeer {
   publicOverrides: Record<string, unknown> = {};
   readonly tokenChecks: TokenCheck[] = [];
   readonly requests: string[] = [];
+  /** The headers of every request, in order (same index as `requests`). */
+  readonly requestHeaders: IncomingHttpHeaders[] = [];
+  /**
+   * Send an ETag with documents and answer 304 to a matching If-None-Match, as our
+   * exporter does; false: as Deckhouse's exporter, no validators at all.
+   */
+  etags = false;
+  /** TCP connections accepted. */
+  connections = 0;
+  /** Responses by status code, counted (200, 304, 401...). */
+  readonly responses = new Map<number, number>();
   /** Bytes of streamed bodies actually written before the client went away, and whether the stream ended. */
   readonly streams: { written: number; completed: boolean }[] = [];
   private server?: https.Server;
@@ -105,6 +125,7 @@ export class TestPeer {
       (req, res) => this.handle(req, res),
     );
     server.on('connection', (socket: Socket) => {
+      this.connections++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -138,8 +159,17 @@ export class TestPeer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '').replace(/\?.*$/, '');
     this.requests.push(path);
+    this.requestHeaders.push(req.headers);
+    res.once('finish', () => {
+      this.responses.set(res.statusCode, (this.responses.get(res.statusCode) ?? 0) + 1);
+      this.options.onResponse?.({
+        path,
+        status: res.statusCode,
+        ifNoneMatch: req.headers['if-none-match'] ?? null,
+      });
+    });
     if (path === '/metadata/public/public.json')
-      return this.respond(res, this.publicBehaviour, () => this.publicDocument());
+      return this.respond(res, this.publicBehaviour, () => this.publicDocument(), req);
     if (path === '/metadata/private/federation.json') {
       if (this.privateBehaviour.kind === 'document') {
         const check = this.checkToken(req.headers.authorization);
@@ -150,17 +180,31 @@ export class TestPeer {
           return;
         }
       }
-      return this.respond(res, this.privateBehaviour, () => this.options.privateDocument ?? {});
+      return this.respond(res, this.privateBehaviour, () => this.options.privateDocument ?? {}, req);
     }
     res.writeHead(404).end('not found\n');
   }
 
-  private respond(res: ServerResponse, behaviour: Behaviour, document: () => unknown): void {
+  private respond(
+    res: ServerResponse,
+    behaviour: Behaviour,
+    document: () => unknown,
+    req: IncomingMessage,
+  ): void {
     switch (behaviour.kind) {
       case 'document': {
         const doc = document();
         const body = typeof doc === 'string' ? doc : goJson(doc);
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+        if (!this.etags) {
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+          return;
+        }
+        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { ETag: etag }).end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json', ETag: etag }).end(body);
         return;
       }
       case 'raw':
@@ -168,6 +212,14 @@ export class TestPeer {
         return;
       case 'hang':
         return; // headers never sent; the socket stays open until the client gives up
+      case 'delayed': {
+        const doc = document();
+        setTimeout(
+          () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(goJson(doc)),
+          behaviour.ms,
+        );
+        return;
+      }
       case 'redirect':
         res.writeHead(302, { Location: behaviour.location }).end();
         return;

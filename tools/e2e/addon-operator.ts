@@ -134,9 +134,9 @@ export class AddonOperator {
       env: {
         // The embedded Helm reads its own kubeconfig variable.
         KUBECONFIG: this.kubeconfigPath,
-        // Re-fetch healthy peers every tick rather than every minute, so label changes and a
-        // stopped exporter show up within seconds (inherited by the hook executable).
-        [REFRESH_SECONDS_ENV]: '10',
+        // The default refresh (what the convergence figures are about), whatever the caller's
+        // environment says (inherited by the hook executable).
+        [REFRESH_SECONDS_ENV]: undefined,
         // Helm's own cache/config/data: inside the run's directory, not the user's home.
         XDG_CACHE_HOME: join(this.dirs.helm, 'cache'),
         XDG_CONFIG_HOME: join(this.dirs.helm, 'config'),

@@ -1,4 +1,5 @@
 import type { PeerTls } from '../fetch/tls';
+import { entityTagOf } from '../fetch/transport';
 import type { Condition, ConditionStatus } from '../status/conditions';
 import type { FetchRetry, MetadataCache, PeerStatus, TrustedIdentity } from '../status/types';
 import { validatePublicDocument } from '../wire/documents';
@@ -120,6 +121,9 @@ function readCache<P>(
     } else rejected.push(`metadataCache.public: ${pub.error}`);
   }
   if (isString(raw.publicLastFetchTimestamp)) cache.publicLastFetchTimestamp = raw.publicLastFetchTimestamp;
+  // An ETag is kept only beside its document, and only if it could be sent back as is.
+  const publicETag = cache.public ? entityTagOf(raw.publicETag) : undefined;
+  if (publicETag) cache.publicETag = publicETag;
   if (raw.private !== undefined && raw.private !== null) {
     const priv = codec.validate(codec.fromStatus(raw.private, scope.peerTrustDomain), scope);
     if (priv.ok) {
@@ -129,6 +133,8 @@ function readCache<P>(
   }
   if (isString(raw.privateLastFetchTimestamp))
     cache.privateLastFetchTimestamp = raw.privateLastFetchTimestamp;
+  const privateETag = cache.private !== undefined ? entityTagOf(raw.privateETag) : undefined;
+  if (privateETag) cache.privateETag = privateETag;
   return Object.keys(cache).length ? cache : undefined;
 }
 

@@ -16,7 +16,12 @@ export interface FetchFailure {
   endpoint: string;
 }
 
-export type DocumentResult<T> = { ok: true; document: T } | { ok: false; failure: FetchFailure };
+/**
+ * `etag`: the peer's validator of a document received in full. `notModified`: the peer
+ * answered 304 to our If-None-Match, and `document` is the one we held.
+ */
+export type DocumentResult<T> =
+  { ok: true; document: T; etag?: string; notModified?: boolean } | { ok: false; failure: FetchFailure };
 
 /** `P`: the private document of the peer kind, as cached. */
 export interface FetchOutcome<P> {

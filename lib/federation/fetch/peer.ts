@@ -1,5 +1,12 @@
 import { METADATA_PATHS, metadataUrl } from '../wire/documents';
-import { DEFAULT_FETCH_LIMITS, fetchDocument, type FetchLimits, type FetchResult } from './transport';
+import {
+  DEFAULT_FETCH_LIMITS,
+  fetchDocument,
+  peerConnection,
+  type FetchLimits,
+  type FetchResult,
+  type PeerConnection,
+} from './transport';
 
 export type { FetchLimits } from './transport';
 import { prepareTls, type PeerTls, type PreparedTls } from './tls';
@@ -7,7 +14,10 @@ import { signPeerToken } from '../identity/jwt';
 import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
 import type { PrivateCodec } from '../cached/read';
 import { checkPublicDocument, parseJsonBody } from '../wire/validate';
-import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
+import type { DocumentResult, FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
+import { TIMESTAMP_HEARTBEAT_SECONDS } from './refresh';
+import type { PublicDocument } from '../wire/documents';
+import type { PeerStatus } from '../status/types';
 
 /**
  * Fetches one peer's metadata (public document, then the private one with a fresh JWT)
@@ -24,11 +34,46 @@ import type { FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
  */
 export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
 
-export interface PeerTarget {
+export interface PeerTarget<P = unknown> {
   name: string;
   trustDomain: string;
   metadataEndpoint: string;
   tls: PeerTls;
+  /** With the status read: the cached documents and their ETags make the requests conditional. */
+  generation?: number | undefined;
+  status?: Pick<PeerStatus<P>, 'observedGeneration' | 'metadataCache'>;
+}
+
+/**
+ * The ETags to send as If-None-Match, each only with the document it validates, fetched
+ * under the current spec (a spec change may point at another server), and not older than
+ * the timestamp heartbeat: that fetch goes unconditional, so `*LastFetchTimestamp` (and the
+ * last-success metric) still move every TIMESTAMP_HEARTBEAT_SECONDS, as without ETags.
+ */
+export function heldValidators<P>(
+  target: PeerTarget<P>,
+  now: Date,
+): { public?: { etag: string; document: PublicDocument }; private?: { etag: string; document: P } } {
+  const status = target.status;
+  const cache = status?.metadataCache;
+  if (!cache || target.generation === undefined || status?.observedGeneration !== target.generation)
+    return {};
+  const fresh = (at: string | undefined): boolean => {
+    const time = Date.parse(at ?? '');
+    return (
+      Number.isFinite(time) &&
+      time <= now.getTime() &&
+      now.getTime() - time < TIMESTAMP_HEARTBEAT_SECONDS * 1000
+    );
+  };
+  return {
+    ...(cache.public && cache.publicETag && fresh(cache.publicLastFetchTimestamp)
+      ? { public: { etag: cache.publicETag, document: cache.public } }
+      : {}),
+    ...(cache.private !== undefined && cache.privateETag && fresh(cache.privateLastFetchTimestamp)
+      ? { private: { etag: cache.privateETag, document: cache.private } }
+      : {}),
+  };
 }
 
 export interface FetchEnvironment {
@@ -55,29 +100,58 @@ function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
 }
 
 async function fetchPeer<P>(
-  target: PeerTarget,
+  target: PeerTarget<P>,
   env: FetchEnvironment,
   codec: PrivateCodec<P>,
 ): Promise<TimedOutcome<P>> {
   const started = performance.now();
-  const outcome = await fetchOutcome(target, env, codec);
-  return { outcome, durationMs: performance.now() - started };
+  // Both documents of this peer over one connection of its own.
+  const connection = peerConnection();
+  try {
+    const outcome = await fetchOutcome(target, env, codec, connection);
+    return { outcome, durationMs: performance.now() - started };
+  } finally {
+    connection.close();
+  }
 }
 
 async function fetchOutcome<P>(
-  target: PeerTarget,
+  target: PeerTarget<P>,
   env: FetchEnvironment,
   codec: PrivateCodec<P>,
+  connection?: PeerConnection,
 ): Promise<FetchOutcome<P>> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
   const tls = preparedTlsFor(target.tls, env);
-  const publicBody = await fetchDocument({ url: publicUrl, tls, limits });
-  const publicRaw = parsedBody(publicBody, publicUrl);
+  const held = heldValidators(target, env.now);
+  const publicBody = await fetchDocument({
+    url: publicUrl,
+    tls,
+    limits,
+    ifNoneMatch: held.public?.etag,
+    connection,
+  });
+  const publicUnchanged = publicBody.ok && publicBody.notModified === true && held.public !== undefined;
+  // Not modified: the held document, checked again (a certificate may have expired since).
+  const publicRaw = publicUnchanged
+    ? { ok: true as const, value: held.public!.document as unknown }
+    : parsedBody(publicBody, publicUrl);
   if (!publicRaw.ok) return { public: publicRaw };
   const publicDoc = checkPublicDocument(publicRaw.value, env.now);
   if (!publicDoc.ok) return { public: invalid(publicUrl, publicDoc.error) };
-  const publicResult = { ok: true as const, document: publicDoc.value };
+  const publicResult: DocumentResult<PublicDocument> = {
+    ok: true,
+    document: publicDoc.value,
+    ...(publicUnchanged
+      ? { notModified: true }
+      : publicBody.ok && publicBody.etag
+        ? { etag: publicBody.etag }
+        : {}),
+  };
+  // The private document is asked conditionally only when nothing changed on the public
+  // side: its refused items (status.rejectedItems, the rootCA's included) then stay exact.
+  const privateValidator = publicUnchanged && !publicDoc.rejected ? held.private : undefined;
 
   const privateUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.private);
   const { clusterUUID, authnPrivateKey } = env.local;
@@ -122,7 +196,15 @@ async function fetchOutcome<P>(
     tls,
     headers: { Authorization: `Bearer ${token}` },
     limits,
+    ifNoneMatch: privateValidator?.etag,
+    connection,
   });
+  if (privateBody.ok && privateBody.notModified && privateValidator) {
+    return {
+      public: publicResult,
+      private: { ok: true, document: privateValidator.document, notModified: true },
+    };
+  }
   const privateRaw = parsedBody(privateBody, privateUrl);
   if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
   const privateDoc = codec.validate(privateRaw.value, {
@@ -166,6 +248,7 @@ async function fetchOutcome<P>(
       ok: true,
       document: privateDoc.value.document,
       rejected,
+      ...(privateBody.ok && privateBody.etag ? { etag: privateBody.etag } : {}),
     },
   };
 }
@@ -191,7 +274,7 @@ function parsedBody(
  * many peers are silent (a pool of N made every N silent peers cost one more timeout).
  */
 export async function fetchAllPeers<P>(
-  targets: readonly PeerTarget[],
+  targets: readonly PeerTarget<P>[],
   env: FetchEnvironment,
   codec: PrivateCodec<P>,
 ): Promise<Map<string, TimedOutcome<P>>> {

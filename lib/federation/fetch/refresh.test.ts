@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {
   backoffSeconds,
-  DEFAULT_REFRESH_POLICY as policy,
+  DEFAULT_REFRESH_POLICY,
   REFRESH_SECONDS_ENV,
   refreshPolicyFromEnv,
   fetchDueReason,
@@ -10,6 +10,8 @@ import {
 } from './refresh';
 
 const T0 = Date.parse('2026-11-21T06:00:00Z');
+// A refresh interval of several ticks, as ISTIO_FEDERATION_REFRESH_SECONDS=60 sets it.
+const policy = { ...DEFAULT_REFRESH_POLICY, refreshSeconds: 60 };
 
 describe('inRefreshSlot', () => {
   it('selects exactly one tick per refresh interval for any name (property)', () => {
@@ -63,27 +65,41 @@ describe('fetchDueReason', () => {
   });
 
   it('refreshes healthy federations only on schedule ticks in their slot', () => {
-    const ticks = Array.from({ length: 6 }, (_, i) => new Date(T0 + i * 10_000));
-    expect(ticks.filter((t) => fetchDueReason(healthy, t, true) === 'refresh')).toHaveLength(1);
-    expect(ticks.filter((t) => fetchDueReason(healthy, t, false) !== undefined)).toHaveLength(0);
+    const ticks = Array.from(
+      { length: policy.refreshSeconds / policy.tickSeconds },
+      (_, i) => new Date(T0 + i * policy.tickSeconds * 1000),
+    );
+    expect(ticks.filter((t) => fetchDueReason(healthy, t, true, policy) === 'refresh')).toHaveLength(1);
+    expect(ticks.filter((t) => fetchDueReason(healthy, t, false, policy) !== undefined)).toHaveLength(0);
+  });
+
+  it('by default refreshes a healthy federation on every schedule tick (conditional requests make it cheap)', () => {
+    const ticks = Array.from(
+      { length: 10 },
+      (_, i) => new Date(T0 + i * DEFAULT_REFRESH_POLICY.tickSeconds * 1000),
+    );
+    expect(ticks.filter((t) => fetchDueReason(healthy, t, true) === 'refresh')).toHaveLength(10);
+    expect(DEFAULT_REFRESH_POLICY.refreshSeconds).toBe(DEFAULT_REFRESH_POLICY.tickSeconds);
   });
 });
 
 describe('refreshPolicyFromEnv', () => {
   it.each([
-    [undefined, 60],
+    [undefined, 2],
+    ['4', 4],
     ['10', 10],
+    ['60', 60],
     ['120', 120],
     ['3600', 3600],
-    ['0', 60],
-    ['5', 60],
-    ['15', 60],
-    ['7200', 60],
-    ['1e3', 60],
-    [' 30', 60],
-    ['-10', 60],
+    ['0', 2],
+    ['5', 2],
+    ['15', 2],
+    ['7200', 2],
+    ['1e3', 2],
+    [' 30', 2],
+    ['-10', 2],
   ])('%p -> refresh every %d s', (raw, seconds) => {
     const policy = refreshPolicyFromEnv(raw === undefined ? {} : { [REFRESH_SECONDS_ENV]: raw });
-    expect(policy).toEqual({ ...policy, refreshSeconds: seconds, tickSeconds: 10 });
+    expect(policy).toEqual({ ...policy, refreshSeconds: seconds, tickSeconds: 2 });
   });
 });

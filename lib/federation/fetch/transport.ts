@@ -1,7 +1,10 @@
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { AxiosStatic } from 'axios';
 import { fileURLToPath } from 'node:url';
 import { MAX_DOCUMENT_BYTES } from '../wire/documents';
 import { isPrepared, prepareTls, type PeerTls, type PreparedTls } from './tls';
@@ -10,9 +13,14 @@ import { errorText } from '../../util/errors';
 /**
  * One bounded GET of a remote metadata document. Every request gets its own TLS
  * settings (the reference cached one client globally and so ignored per-federation CAs)
- * and its own connection (`agent: false`): nothing is shared between federations.
- * Implemented on node:https because it behaves the same under Node (tests) and Bun
- * (the compiled hook): socket events, destroy() on a timer, streaming size checks.
+ * and its own connection (`agent: false`, or one keep-alive connection per peer fetch,
+ * peerConnection()): nothing is shared between federations.
+ * Implemented with axios (loaded lazily, on the first remote fetch) over node:https, which
+ * behaves the same under Node (tests) and Bun (the compiled hook): socket events, destroy()
+ * on a timer, streaming size checks. Bounds: the timers below, the size cap while the body
+ * streams, no redirects, no proxy from the environment, no content encoding (none asked
+ * for, none decoded, an encoded body refused). Conditional: with `ifNoneMatch` a 304 means
+ * the held document is current; a 304 to an unconditional request is an error.
  */
 
 export interface FetchLimits {
@@ -35,14 +43,38 @@ export const DEFAULT_FETCH_LIMITS: FetchLimits = {
 export type FetchFailureReason =
   'Unreachable' | 'TLSError' | 'HTTPError' | 'Timeout' | 'TooLarge' | 'Redirect' | 'InvalidDocument';
 
+/**
+ * `etag`: the peer's validator for this body, when it sent a usable one. `notModified`: the
+ * peer answered 304 to our If-None-Match, so the document we hold is current (body empty).
+ */
 export type FetchResult =
-  { ok: true; body: Buffer } | { ok: false; reason: FetchFailureReason; message: string };
+  | { ok: true; body: Buffer; etag?: string; notModified?: boolean }
+  | { ok: false; reason: FetchFailureReason; message: string };
 
 export interface FetchRequest {
   url: string;
   tls?: PeerTls | PreparedTls;
   headers?: Record<string, string>;
   limits?: FetchLimits;
+  /** The ETag of the document we hold: sent as If-None-Match (https only). */
+  ifNoneMatch?: string | undefined;
+  /** One peer's connection (peerConnection()), reused by its requests; default: a new one per request. */
+  connection?: PeerConnection | undefined;
+}
+
+/**
+ * A keep-alive connection of ONE peer's fetch: its public and private documents travel
+ * over one TLS connection (one handshake instead of two). Never shared between peers;
+ * close() it when the peer's fetch is done.
+ */
+export interface PeerConnection {
+  agent: https.Agent;
+  close(): void;
+}
+
+export function peerConnection(): PeerConnection {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  return { agent, close: () => agent.destroy() };
 }
 
 export async function fetchDocument(request: FetchRequest): Promise<FetchResult> {
@@ -59,7 +91,14 @@ export async function fetchDocument(request: FetchRequest): Promise<FetchResult>
   }
   const tls = isPrepared(request.tls) ? request.tls : prepareTls(request.tls);
   if (!tls.ok) return { ok: false, reason: 'TLSError', message: `GET ${url.href}: ${tls.message}` };
-  return httpsGet(url, tls, request.headers ?? {}, limits);
+  return httpsGet(
+    url,
+    tls,
+    request.headers ?? {},
+    limits,
+    entityTagOf(request.ifNoneMatch),
+    request.connection,
+  );
 }
 
 /**
@@ -129,91 +168,200 @@ function tooLarge(where: string, maxBytes: number): FetchResult {
   return { ok: false, reason: 'TooLarge', message: `${where}: response exceeds ${maxBytes} bytes` };
 }
 
-function httpsGet(
+/** axios, loaded on the first remote fetch only: the hook executable's other runs never pay for it. */
+let axiosInstance: AxiosStatic | undefined;
+function loadAxios(): AxiosStatic {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  axiosInstance ??= (require('axios') as { default: AxiosStatic }).default;
+  return axiosInstance;
+}
+
+/** What a validator may look like to be stored and sent back (RFC 9110 entity-tag, bounded). */
+const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7e]{0,200}"$/;
+
+/** The peer's ETag if it is a well-formed entity tag we may send back; anything else: none. */
+export function entityTagOf(header: unknown): string | undefined {
+  return typeof header === 'string' && ENTITY_TAG.test(header) ? header : undefined;
+}
+
+async function httpsGet(
   url: URL,
   tls: PreparedTls & { ok: true },
   headers: Record<string, string>,
   limits: FetchLimits,
+  ifNoneMatch: string | undefined,
+  connection: PeerConnection | undefined,
 ): Promise<FetchResult> {
-  return new Promise((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
-    let settled = false;
-    const finish = (result: FetchResult): void => {
-      if (settled) return;
-      settled = true;
-      timers.forEach(clearTimeout);
-      resolve(result);
-    };
-    const req = https.request(url, {
-      method: 'GET',
-      agent: false,
-      headers: { Accept: 'application/json', ...headers },
-      rejectUnauthorized: tls.rejectUnauthorized,
-      ...(tls.secureContext ? { secureContext: tls.secureContext } : {}),
-    });
-    const abort = (reason: FetchFailureReason, message: string): void => {
-      finish({ ok: false, reason, message: `GET ${url.href}: ${message}` });
-      // Closing the socket stops the transfer (and the peer's write) at once.
-      req.destroy();
-    };
-    const after = (ms: number, onTimeout: () => void): NodeJS.Timeout => {
-      const timer = setTimeout(onTimeout, ms);
-      timers.push(timer);
-      return timer;
-    };
-    after(limits.requestTimeoutMs, () =>
-      abort('Timeout', `no complete response within ${limits.requestTimeoutMs} ms`),
-    );
-    const connectTimer = after(limits.connectTimeoutMs, () =>
-      abort('Timeout', `TCP connect timed out after ${limits.connectTimeoutMs} ms`),
-    );
-    req.on('socket', (socket: Socket) => {
-      socket.once('connect', () => {
-        clearTimeout(connectTimer);
-        const handshakeTimer = after(limits.tlsHandshakeTimeoutMs, () =>
-          abort('Timeout', `TLS handshake timed out after ${limits.tlsHandshakeTimeoutMs} ms`),
-        );
-        socket.once('secureConnect', () => clearTimeout(handshakeTimer));
-      });
-    });
-    req.on('error', (error) => finish(classifyRequestError(url, error)));
-    req.on('response', (res) => {
-      // The handshake is necessarily done once a response arrives, whatever events the runtime emitted.
-      clearTimeout(connectTimer);
-      const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400) {
-        const location = (res.headers.location ?? 'nowhere').slice(0, 200);
-        abort('Redirect', `redirects are not followed (HTTP ${status} to ${location})`);
-        return;
-      }
-      if (status !== 200) {
-        abort('HTTPError', `HTTP ${status}`);
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limits.maxBytes) {
-        abort('TooLarge', `response of ${declared} bytes exceeds ${limits.maxBytes} bytes`);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let received = 0;
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > limits.maxBytes) {
-          abort('TooLarge', `response exceeds ${limits.maxBytes} bytes (cut off)`);
-          chunks.length = 0;
+  const axios = loadAxios();
+  const controller = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  let request: ClientRequest | undefined;
+  let failure: (FetchResult & { ok: false }) | undefined;
+  const abort = (reason: FetchFailureReason, message: string): void => {
+    failure ??= { ok: false, reason, message: `GET ${url.href}: ${message}` };
+    controller.abort();
+    // Closing the socket stops the transfer (and the peer's write) at once.
+    request?.destroy();
+  };
+  const after = (ms: number, onTimeout: () => void): NodeJS.Timeout => {
+    const timer = setTimeout(onTimeout, ms);
+    timers.push(timer);
+    return timer;
+  };
+  after(limits.requestTimeoutMs, () =>
+    abort('Timeout', `no complete response within ${limits.requestTimeoutMs} ms`),
+  );
+  const connectTimer = after(limits.connectTimeoutMs, () =>
+    abort('Timeout', `TCP connect timed out after ${limits.connectTimeoutMs} ms`),
+  );
+  // axios's own transport would be node:https as well; this one adds what axios has no
+  // option for: the federation's TLS settings on a connection of its own (no agent, or the
+  // one peer's keep-alive agent: nothing is shared between federations) and the connect and
+  // handshake timers.
+  const transport = {
+    request(options: https.RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+      const req = https.request(
+        {
+          ...options,
+          agent: connection?.agent ?? false,
+          rejectUnauthorized: tls.rejectUnauthorized,
+          ...(tls.secureContext ? { secureContext: tls.secureContext } : {}),
+        },
+        onResponse,
+      );
+      request = req;
+      req.on('socket', (socket: Socket) => {
+        // The peer's kept-alive connection: connected and through its handshake already.
+        if (req.reusedSocket) {
+          clearTimeout(connectTimer);
           return;
         }
-        if (settled) return;
-        chunks.push(chunk);
+        socket.once('connect', () => {
+          clearTimeout(connectTimer);
+          const handshakeTimer = after(limits.tlsHandshakeTimeoutMs, () =>
+            abort('Timeout', `TLS handshake timed out after ${limits.tlsHandshakeTimeoutMs} ms`),
+          );
+          socket.once('secureConnect', () => clearTimeout(handshakeTimer));
+        });
       });
-      res.on('end', () => {
-        finish({ ok: true, body: Buffer.concat(chunks) });
-      });
-      res.on('error', (error) => finish(classifyRequestError(url, error)));
+      if (failure) req.destroy();
+      return req;
+    },
+  };
+  try {
+    const response = await axios.request<Readable>({
+      url: url.href,
+      method: 'GET',
+      headers: {
+        Accept: 'application/json',
+        // `false` keeps axios from adding its default Accept-Encoding: we ask for no encoding.
+        'Accept-Encoding': false,
+        ...(ifNoneMatch ? { 'If-None-Match': ifNoneMatch } : {}),
+        ...headers,
+      } as unknown as Record<string, string>,
+      adapter: 'http',
+      transport,
+      proxy: false,
+      maxRedirects: 0,
+      decompress: false,
+      responseType: 'stream',
+      maxContentLength: limits.maxBytes,
+      maxBodyLength: limits.maxBytes,
+      validateStatus: () => true,
+      signal: controller.signal,
     });
-    req.end();
+    // The handshake is necessarily done once a response arrives, whatever events the runtime emitted.
+    clearTimeout(connectTimer);
+    if (failure) return failure;
+    const body = response.data;
+    const status = response.status;
+    const refuse = (reason: FetchFailureReason, message: string): FetchResult => {
+      abort(reason, message);
+      body.destroy();
+      return failure!;
+    };
+    if (status === 304) {
+      if (!ifNoneMatch) return refuse('HTTPError', 'HTTP 304 to a request without If-None-Match');
+      body.resume(); // no body; drained, the connection can carry the peer's next request
+      return { ok: true, body: Buffer.alloc(0), notModified: true };
+    }
+    if (status >= 300 && status < 400) {
+      const location = String(response.headers.location ?? 'nowhere').slice(0, 200);
+      return refuse('Redirect', `redirects are not followed (HTTP ${status} to ${location})`);
+    }
+    if (status !== 200) return refuse('HTTPError', `HTTP ${status}`);
+    const encoding = String(response.headers['content-encoding'] ?? 'identity')
+      .trim()
+      .toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      return refuse(
+        'InvalidDocument',
+        `encoded bodies are refused (Content-Encoding: ${encoding.slice(0, 50)})`,
+      );
+    }
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limits.maxBytes) {
+      return refuse('TooLarge', `response of ${declared} bytes exceeds ${limits.maxBytes} bytes`);
+    }
+    const read = await readCapped(body, limits.maxBytes);
+    if (failure) return failure;
+    if (!read.ok) return refuse('TooLarge', `response exceeds ${limits.maxBytes} bytes (cut off)`);
+    const etag = entityTagOf(response.headers.etag);
+    return { ok: true, body: read.body, ...(etag ? { etag } : {}) };
+  } catch (error) {
+    if (failure) return failure;
+    if (isCapError(error)) {
+      abort('TooLarge', `response exceeds ${limits.maxBytes} bytes (cut off)`);
+      return failure!;
+    }
+    return classifyRequestError(url, error);
+  } finally {
+    timers.forEach(clearTimeout);
+  }
+}
+
+/**
+ * Reads a body chunk by chunk and stops at the first byte past the cap: at most the cap
+ * is ever held, however much the peer sends (axios's maxContentLength on the stream is a
+ * second guard; it errors the stream, which ends up here too).
+ */
+function readCapped(body: Readable, maxBytes: number): Promise<{ ok: true; body: Buffer } | { ok: false }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let done = false;
+    body.on('data', (chunk: Buffer) => {
+      if (done) return;
+      received += chunk.length;
+      if (received > maxBytes) {
+        done = true;
+        chunks.length = 0;
+        body.destroy();
+        resolve({ ok: false });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve({ ok: true, body: Buffer.concat(chunks) });
+    });
+    body.on('error', (error) => {
+      if (done) return;
+      done = true;
+      reject(error);
+    });
+    body.on('close', () => {
+      if (done) return;
+      done = true;
+      reject(new Error('response stream closed before its end'));
+    });
   });
+}
+
+function isCapError(error: unknown): boolean {
+  return error instanceof Error && /maxContentLength size of \d+ exceeded/.test(error.message);
 }
 
 const TLS_ERROR_CODE =

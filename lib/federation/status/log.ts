@@ -53,7 +53,16 @@ export function fetchLogEvents<P>({ entry, next, fetch }: NextStatus<P>): LogEve
     events.push({
       level: 'debug',
       message: 'remote metadata fetched',
-      fields: { ...fields, durationMs: duration, importedServices: next.importedServices },
+      fields: {
+        ...fields,
+        durationMs: duration,
+        importedServices: next.importedServices,
+        // Both documents answered 304 to If-None-Match: nothing new, nothing written.
+        notModified:
+          outcome.public.ok && outcome.public.notModified === true && outcome.private?.ok
+            ? outcome.private.notModified === true
+            : false,
+      },
     });
   }
   const identity = next.trustedIdentity;

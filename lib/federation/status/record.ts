@@ -1,6 +1,12 @@
 import { jsonEqual } from '../../util/deep-equal';
 import { outcomeFailure, type FetchFailure, type FetchOutcome } from '../fetch/outcome';
-import { backoffSeconds, DEFAULT_REFRESH_POLICY, seededUnit, type RefreshPolicy } from '../fetch/refresh';
+import {
+  backoffSeconds,
+  DEFAULT_REFRESH_POLICY,
+  seededUnit,
+  TIMESTAMP_HEARTBEAT_SECONDS,
+  type RefreshPolicy,
+} from '../fetch/refresh';
 import { isTrustDomainRefusal } from '../trust/refusals';
 import { applyConditions, findCondition, rfc3339, truncateMessage, type ConditionInput } from './conditions';
 import type { FetchRetry, MetadataCache, PeerStatus } from './types';
@@ -28,8 +34,6 @@ export interface FetchContext {
   timestampHeartbeatSeconds?: number;
 }
 
-const DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS = 600;
-
 export interface RecordedFetch<P> {
   status: PeerStatus<P>;
 }
@@ -40,9 +44,15 @@ export function recordFetch<P>(
   context: FetchContext,
 ): RecordedFetch<P> {
   const { now } = context;
-  const heartbeat = context.timestampHeartbeatSeconds ?? DEFAULT_TIMESTAMP_HEARTBEAT_SECONDS;
+  const heartbeat = context.timestampHeartbeatSeconds ?? TIMESTAMP_HEARTBEAT_SECONDS;
   const cache: MetadataCache<P> = { ...previous.metadataCache };
-  if (outcome.public.ok) {
+  // ETags validate what one endpoint served: a spec change (maybe another server) drops them.
+  if (previous.observedGeneration !== context.generation) {
+    delete cache.publicETag;
+    delete cache.privateETag;
+  }
+  // Not modified (304): the held document, its timestamp and ETag stay as they are.
+  if (outcome.public.ok && !outcome.public.notModified) {
     const before = cache.public;
     cache.public = outcome.public.document;
     cache.publicLastFetchTimestamp = timestamp(
@@ -51,9 +61,10 @@ export function recordFetch<P>(
       now,
       heartbeat,
     );
+    setETag(cache, 'publicETag', outcome.public.etag);
   }
   let rejectedItems = previous.rejectedItems;
-  if (outcome.private?.ok) {
+  if (outcome.private?.ok && !outcome.private.notModified) {
     const before = cache.private;
     cache.private = outcome.private.document;
     cache.privateLastFetchTimestamp = timestamp(
@@ -62,9 +73,13 @@ export function recordFetch<P>(
       now,
       heartbeat,
     );
+    setETag(cache, 'privateETag', outcome.private.etag);
   }
-  // What the peer's last private document had refused, also when that emptied it.
-  if (outcome.private?.ok || outcome.private?.rejected) rejectedItems = outcome.private.rejected ?? [];
+  // What the peer's last private document had refused, also when that emptied it (a 304
+  // is asked only when the public side did not change either: the list stays exact).
+  if ((outcome.private?.ok && !outcome.private.notModified) || outcome.private?.rejected) {
+    rejectedItems = outcome.private.rejected ?? [];
+  }
   const failure = outcomeFailure(outcome);
   const { lastError: _lastError, fetchRetry: _fetchRetry, rejectedItems: _rejected, ...kept } = previous;
   const status: PeerStatus<P> = {
@@ -82,6 +97,15 @@ export function recordFetch<P>(
     ...(failure ? { fetchRetry: nextRetry(retryBefore(previous, context), failure, context) } : {}),
   };
   return { status };
+}
+
+function setETag<P>(
+  cache: MetadataCache<P>,
+  key: 'publicETag' | 'privateETag',
+  etag: string | undefined,
+): void {
+  if (etag) cache[key] = etag;
+  else delete cache[key];
 }
 
 function timestamp(

@@ -9,8 +9,12 @@ import type { Condition } from './conditions';
 export interface MetadataCache<P> {
   public?: PublicDocument;
   publicLastFetchTimestamp?: string;
+  /** The peer's ETag of `public`, sent back as If-None-Match; absent for peers that send none. */
+  publicETag?: string;
   private?: P;
   privateLastFetchTimestamp?: string;
+  /** The peer's ETag of `private` as the peer sent it. */
+  privateETag?: string;
 }
 
 /** Backoff state while a federation fails; absent when the last attempt succeeded. */
