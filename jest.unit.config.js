@@ -15,5 +15,6 @@ module.exports = {
     '<rootDir>/tests/docs/**/*.test.ts',
     '<rootDir>/tests/fetch/fetch.test.ts',
     '<rootDir>/tests/helm/validate.test.ts',
+    '<rootDir>/tests/e2e/kube-api.test.ts',
   ],
 };
