@@ -15,7 +15,9 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(jose|fast-check|pure-rand|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)',
+    // @kubernetes/client-node ships ESM only, and so do openid-client and oauth4webapi,
+    // which it imports (jose is already listed).
+    '/node_modules/(?!(jose|fast-check|pure-rand|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex|@kubernetes/client-node|openid-client|oauth4webapi)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json', 'yaml'],
   resolver: '<rootDir>/tests/helm/esm-exports-resolver.cjs',

@@ -17,5 +17,6 @@ module.exports = {
     '<rootDir>/tests/fetch/transport.test.ts',
     '<rootDir>/tests/fetch/conditional.test.ts',
     '<rootDir>/tests/helm/validate.test.ts',
+    '<rootDir>/tests/e2e/kube-api.test.ts',
   ],
 };

@@ -1,9 +1,17 @@
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
 
 /**
- * A small JSON client for one kube-apiserver on 127.0.0.1: bearer token, the run's CA,
- * bounded request time. Plain HTTPS keeps the harness identical under Node (jest) and
- * Bun (the demo).
+ * A small JSON client for one kube-apiserver on 127.0.0.1, bounded in request time.
+ * @kubernetes/client-node holds the connection as a KubeConfig and supplies the TLS trust
+ * and credentials of every request (applyToHTTPSOptions: its CA, bearer token, agent);
+ * requests are node:https, which Node (jest) and Bun (the demo) both run.
+ *
+ * Requests stay by path: callers name resources by path (subresources, dryRun, label
+ * selectors, a Table Accept header) and hand plain JSON. client-node's KubernetesObjectApi
+ * would route by apiVersion/kind through discovery and round-trip bodies through its typed
+ * models, which drops what the models do not spell (e.g. `x-kubernetes-*` schema keys of
+ * a CRD sent as JSON) and turns timestamps into Dates. The harness does not watch.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -52,41 +60,49 @@ export function resourcePath(
 }
 
 export class KubeApi {
+  private readonly config = new KubeConfig();
+
   constructor(
     readonly connection: ApiConnection,
     private readonly timeoutMs = 15_000,
-  ) {}
+  ) {
+    this.config.loadFromClusterAndUser(
+      {
+        name: 'e2e',
+        server: connection.server,
+        caData: Buffer.from(connection.caPem).toString('base64'),
+        skipTLSVerify: false,
+      },
+      { name: 'e2e-admin', token: connection.token },
+    );
+  }
 
-  raw(
+  async raw(
     method: string,
     path: string,
     body?: string,
     headers: Record<string, string> = {},
   ): Promise<RawResponse> {
-    const url = new URL(path, this.connection.server);
+    const url = new URL(path, this.config.getCurrentCluster()!.server);
+    const options: RequestOptions = {
+      method,
+      headers: {
+        Accept: 'application/json',
+        ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body).toString() } : {}),
+        ...headers,
+      },
+      timeout: this.timeoutMs,
+    };
+    await this.config.applyToHTTPSOptions(options);
     return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          ca: this.connection.caPem,
-          headers: {
-            Authorization: `Bearer ${this.connection.token}`,
-            Accept: 'application/json',
-            ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body).toString() } : {}),
-            ...headers,
-          },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
+      const req = request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${this.timeoutMs} ms`)));
       req.on('error', reject);
       if (body !== undefined) req.write(body);
