@@ -106,8 +106,9 @@ async function binaryRun(
       contexts: [
         { binding: 'federations', type: 'Group', groupName: 'main', snapshots: { federations: items } },
       ],
-      values: { global, istio: { internal: { federation: {} } } },
-      configValues: { global, istio: {} },
+      // Federation enabled: a disabled module imports nothing (FederationDisabled).
+      values: { global, istio: { federation: { enabled: true }, internal: { federation: {} } } },
+      configValues: { global, istio: { federation: { enabled: true } } },
     });
     const measured = timed([binary, 'hook', 'run', String(index)], files);
     const patch = readFileSync(files.VALUES_JSON_PATCH_PATH, 'utf8');
