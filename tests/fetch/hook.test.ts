@@ -277,11 +277,12 @@ const failureCases: FailureCase[] = [
     message: /within 700 ms/,
   },
   {
-    name: 'HTTP 403 on the private document',
+    name: 'HTTP 403 on the private document: the peer rejects our token',
     setup: () => void (peerB.privateBehaviour = raw('forbidden', 403)),
-    reason: 'HTTPError',
+    reason: 'TokenRejected',
     failed: 'private',
-    message: /HTTP 403/,
+    message:
+      /HTTP 403: the peer rejected our token; its admin must create an IstioFederation with spec\.trustDomain: /,
   },
   {
     name: 'HTTP 500 on the public document',

@@ -153,13 +153,18 @@ function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): Cond
         reason: 'PeerNotTrusted',
         message: 'services of a peer that is not trusted are not imported',
       };
-    case 'NoPrivateMetadata':
+    case 'NoPrivateMetadata': {
+      const fetched = findCondition(status.conditions, 'MetadataFetched');
+      if (fetched?.status === 'False' && fetched.reason === 'TokenRejected') {
+        return { type, status: 'False', reason: 'TokenRejected', message: fetched.message };
+      }
       return {
         type,
         status: 'False',
         reason: 'NoPrivateMetadata',
         message: 'the peer private document (services, gateways) has not been fetched yet',
       };
+    }
     case 'NoGateways':
       return {
         type,
