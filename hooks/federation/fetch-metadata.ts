@@ -8,6 +8,7 @@ import {
   type RefreshPolicy,
 } from '../../lib/federation/fetch/refresh';
 import type { ImportLimits } from '../../lib/federation/import/verdict';
+import { MAX_EVENTS_PER_RUN, transitionEvents } from '../../lib/federation/status/events';
 import { fetchLogEvents } from '../../lib/federation/status/log';
 import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/status/metrics';
 import { nextStatuses } from '../../lib/federation/status/next';
@@ -79,9 +80,21 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         limits: options.importLimits,
         disabled: !enabled,
       });
+      let events = 0;
+      let eventsDropped = 0;
       for (const status of statuses) {
         for (const event of fetchLogEvents(status)) log[event.level](event.message, event.fields);
         if (!status.patch) continue;
+        // An Event per condition that appeared or flipped, bounded per run (status/events.ts).
+        const { peer } = status.entry;
+        const subject = { ...FEDERATION_KIND.ref, name: peer.name, uid: peer.uid, created: peer.created };
+        for (const event of transitionEvents(subject, peer.status.conditions, status.next.conditions, now)) {
+          if (events >= MAX_EVENTS_PER_RUN) eventsDropped++;
+          else {
+            events++;
+            kube.createIfNotExists(event);
+          }
+        }
         kube.mergePatch(
           { ...FEDERATION_KIND.ref, name: status.entry.peer.name },
           { status: status.patch },
@@ -89,6 +102,12 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
           // missing object must not fail the task (the queue would retry it forever).
           { subresource: 'status', ignoreMissingObject: true },
         );
+      }
+      if (eventsDropped) {
+        log.info('condition transitions without an Event (per-run limit)', {
+          limit: MAX_EVENTS_PER_RUN,
+          dropped: eventsDropped,
+        });
       }
       const samples = fetchMetricSamples(
         statuses.map(({ entry, next, fetch }) => ({
