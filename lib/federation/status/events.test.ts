@@ -1,5 +1,6 @@
 import { applyConditions, type ConditionInput } from './conditions';
 import { EVENTS_NAMESPACE, transitionEvents } from './events';
+import type { ConditionReason } from './reasons';
 
 const T0 = new Date('2026-11-22T06:00:00Z');
 const T1 = new Date('2026-11-22T06:05:00Z');
@@ -10,7 +11,7 @@ const subject = {
   uid: '0b4c7e0e-1111-2222-3333-444455556666',
   created: '2026-11-22T05:00:00Z',
 };
-const fetched = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({
+const fetched = (status: 'True' | 'False', reason: ConditionReason, message: string): ConditionInput => ({
   type: 'MetadataFetched',
   status,
   reason,

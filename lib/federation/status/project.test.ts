@@ -425,7 +425,7 @@ describe('applyConditions', () => {
     });
     const third = applyConditions(
       second,
-      [{ type: 'Ready', status: 'False', reason: 'X', message: 'c' }],
+      [{ type: 'Ready', status: 'False', reason: 'Timeout', message: 'c' }],
       at(9),
       2,
     );
