@@ -425,6 +425,22 @@ describe('fetch hook: Events on condition transitions (issue 13)', () => {
     }
   });
 
+  it('at most 40 per run, all after the status patches', async () => {
+    // Eleven federations refused for their trust domain: four conditions each appear at once.
+    const refused = Array.from({ length: 11 }, (_, i) =>
+      istioFederation(`bad-${String(i).padStart(2, '0')}`, {
+        trustDomain: 'Not_A_Domain',
+        metadataEndpoint: peerB.endpoint,
+      }),
+    );
+    const result = await run(refused, 'federations', started);
+    expect(eventsOf(result)).toHaveLength(40);
+    const kinds = result.kubeOperations.map((op) => op.operation);
+    expect(kinds.filter((k) => k === 'MergePatch')).toHaveLength(11);
+    expect(kinds.lastIndexOf('MergePatch')).toBeLessThan(kinds.indexOf('CreateIfNotExists'));
+    expect(eventsOf(result).every((e) => e.type === 'Warning')).toBe(true);
+  });
+
   it('Warning Events when the peer rejects our token; none when nothing flips', async () => {
     const cluster = healthy.filter((o) => o.metadata.name === 'b');
     peerB.privateBehaviour = raw('unknown peer', 401);
