@@ -1,6 +1,7 @@
 import type { PeerVerdict } from '../import/verdict';
 import { isTrustDomainRefusal } from '../trust/refusals';
-import { applyConditions, findCondition, rfc3339, type ConditionInput } from './conditions';
+import { applyConditions, findCondition, rfc3339, type Condition, type ConditionInput } from './conditions';
+import type { ConditionReason } from './reasons';
 import type { PeerStatus, TrustedIdentity } from './types';
 
 /**
@@ -153,13 +154,18 @@ function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): Cond
         reason: 'PeerNotTrusted',
         message: 'services of a peer that is not trusted are not imported',
       };
-    case 'NoPrivateMetadata':
+    case 'NoPrivateMetadata': {
+      const fetched = findCondition(status.conditions, 'MetadataFetched');
+      if (fetched?.status === 'False' && fetched.reason === 'TokenRejected') {
+        return { type, status: 'False', reason: 'TokenRejected', message: fetched.message };
+      }
       return {
         type,
         status: 'False',
         reason: 'NoPrivateMetadata',
         message: 'the peer private document (services, gateways) has not been fetched yet',
       };
+    }
     case 'NoGateways':
       return {
         type,
@@ -197,13 +203,20 @@ function conflictNote({ conflicts }: PeerVerdict): string {
   return `; ${conflicts.length} port(s) not imported because they clash with ports already imported: ${shown}${more}`;
 }
 
-function readyCondition(parts: readonly ConditionInput[]): ConditionInput {
+/**
+ * Ready: True when the others are; else the first blocking condition's reason. MetadataFetched
+ * comes from status as recorded (status/record.ts writes only vocabulary reasons); a reason
+ * someone else wrote there is passed on as it is.
+ */
+function readyCondition(
+  parts: readonly Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[],
+): ConditionInput {
   const blocking = parts.find((c) => c.status !== 'True');
   if (blocking) {
     return {
       type: 'Ready',
       status: 'False',
-      reason: blocking.reason,
+      reason: blocking.reason as ConditionReason,
       message: `${blocking.type}: ${blocking.message}`,
     };
   }
