@@ -9,7 +9,11 @@ import {
 } from '../../lib/federation/fetch/refresh';
 import type { ImportLimits } from '../../lib/federation/import/verdict';
 import { fetchLogEvents } from '../../lib/federation/status/log';
-import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/status/metrics';
+import {
+  FETCH_DURATION_GROUP,
+  FETCH_METRICS_GROUP,
+  fetchMetricSamples,
+} from '../../lib/federation/status/metrics';
 import { nextStatuses } from '../../lib/federation/status/next';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 
@@ -100,7 +104,11 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         })),
         now,
       );
-      for (const s of samples) metrics.set(s.name, s.value, s.labels, FETCH_METRICS_GROUP);
+      for (const s of samples) {
+        // Histograms go to a group that is never expired (see FETCH_DURATION_GROUP).
+        if (s.buckets) metrics.observe(s.name, s.value, [...s.buckets], s.labels, FETCH_DURATION_GROUP);
+        else metrics.set(s.name, s.value, s.labels, FETCH_METRICS_GROUP);
+      }
     },
   });
 }
