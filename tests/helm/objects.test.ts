@@ -410,16 +410,21 @@ describe('admission and monitoring', () => {
 });
 
 describe('optional APIs', () => {
-  test('a cluster without prometheus-operator and cert-manager renders without their objects', async () => {
+  test('a cluster without prometheus-operator, cert-manager and Grafana dashboards renders without their objects', async () => {
     const bare = await render(scenarioValues(FULL_SCENARIO), []);
     expect(findObject(bare, 'PrometheusRule', 'istio-federation')).toBeUndefined();
+    expect(findObject(bare, 'GrafanaDashboardDefinition', 'd8-istio-federation')).toBeUndefined();
+    expect(findObject(full, 'GrafanaDashboardDefinition', 'd8-istio-federation')).toBeDefined();
     expect(findObject(bare, 'Certificate', 'istio-metadata')).toBeUndefined();
     expect(bare.filter((o) => o.kind === 'PodMonitor')).toEqual([]);
     expect(bare.flatMap(validationProblems)).toEqual([]);
     // Everything else is the same as on a cluster that has them.
     const rest = (objects: KubeObject[]) =>
       objects
-        .filter((o) => !['PrometheusRule', 'PodMonitor', 'Certificate'].includes(o.kind))
+        .filter(
+          (o) =>
+            !['PrometheusRule', 'PodMonitor', 'Certificate', 'GrafanaDashboardDefinition'].includes(o.kind),
+        )
         .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
         .sort();
     expect(rest(bare)).toEqual(rest(full));
