@@ -3,7 +3,11 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { app } from '../../hooks/index';
-import { FETCH_METRICS } from '../../lib/federation/status/metrics';
+import {
+  FETCH_DURATION_BUCKETS,
+  FETCH_DURATION_GROUP,
+  FETCH_METRICS,
+} from '../../lib/federation/status/metrics';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
 import { toPem } from '../../lib/pki/ca-certificates';
 import fetchHook from '../../hooks/federation/fetch-metadata';
@@ -163,6 +167,15 @@ describe('fetch hook in the compiled binary', () => {
         labels: { federation_name: 'b', endpoint: `${peer.endpoint}private/federation.json` },
       }),
     );
+    // The duration reaches METRICS_PATH as a histogram observation in its never-expired group.
+    expect(result.metrics).toContainEqual({
+      name: FETCH_METRICS.fetchDuration,
+      action: 'observe',
+      value: expect.any(Number),
+      buckets: [...FETCH_DURATION_BUCKETS],
+      labels: { federation_name: 'b' },
+      group: FETCH_DURATION_GROUP,
+    });
   });
 
   it('keeps only the CA certificate of a rootCA bundle that carries a private key, and names the key block', async () => {
