@@ -10,8 +10,8 @@ import {
 import type { ImportLimits } from '../../lib/federation/import/verdict';
 import { fetchLogEvents } from '../../lib/federation/status/log';
 import {
-  FETCH_DURATION_GROUP,
   FETCH_METRICS_GROUP,
+  fetchDurationGroup,
   fetchMetricSamples,
 } from '../../lib/federation/status/metrics';
 import { nextStatuses } from '../../lib/federation/status/next';
@@ -105,8 +105,16 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         now,
       );
       for (const s of samples) {
-        // Histograms go to a group that is never expired (see FETCH_DURATION_GROUP).
-        if (s.buckets) metrics.observe(s.name, s.value, [...s.buckets], s.labels, FETCH_DURATION_GROUP);
+        // A histogram per federation in its own group: addon-operator expires every group a
+        // run writes to (see fetchDurationGroup), so it holds that federation's last fetch.
+        if (s.buckets)
+          metrics.observe(
+            s.name,
+            s.value,
+            [...s.buckets],
+            s.labels,
+            fetchDurationGroup(s.labels.federation_name!),
+          );
         else metrics.set(s.name, s.value, s.labels, FETCH_METRICS_GROUP);
       }
     },

@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline';
 import { app } from '../../hooks/index';
 import {
   FETCH_DURATION_BUCKETS,
-  FETCH_DURATION_GROUP,
   FETCH_METRICS,
+  fetchDurationGroup,
 } from '../../lib/federation/status/metrics';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
 import { toPem } from '../../lib/pki/ca-certificates';
@@ -167,14 +167,14 @@ describe('fetch hook in the compiled binary', () => {
         labels: { federation_name: 'b', endpoint: `${peer.endpoint}private/federation.json` },
       }),
     );
-    // The duration reaches METRICS_PATH as a histogram observation in its never-expired group.
+    // The duration reaches METRICS_PATH as a histogram observation in the federation's own group.
     expect(result.metrics).toContainEqual({
       name: FETCH_METRICS.fetchDuration,
       action: 'observe',
       value: expect.any(Number),
       buckets: [...FETCH_DURATION_BUCKETS],
       labels: { federation_name: 'b' },
-      group: FETCH_DURATION_GROUP,
+      group: fetchDurationGroup('b'),
     });
   });
 

@@ -10,9 +10,9 @@ import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS } from '../../lib/federation/fetch/pe
 import { missingLocalIdentity } from '../../lib/federation/identity/local';
 import {
   FETCH_DURATION_BUCKETS,
-  FETCH_DURATION_GROUP,
   FETCH_METRICS,
   FETCH_METRICS_GROUP,
+  fetchDurationGroup,
 } from '../../lib/federation/status/metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
@@ -239,15 +239,20 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
     expect(peerB.requests.length).toBe(requests + 2);
     expect(result.kubeOperations).toEqual([]);
     expect(metric(result, FETCH_METRICS.fetchDuration, { federation_name: 'b' })).toBeGreaterThan(0);
-    // A histogram observation in its own, never expired group (only the gauges' group is expired).
-    expect(result.metrics).toContainEqual(
-      expect.objectContaining({
-        name: FETCH_METRICS.fetchDuration,
-        action: 'observe',
-        group: FETCH_DURATION_GROUP,
-        buckets: [...FETCH_DURATION_BUCKETS],
-      }),
-    );
+    // A histogram observation in the federation's own group (addon-operator expires every
+    // group a run writes to: a shared group would drop the other peers' histograms).
+    const observations = result.metrics.filter((m) => m.action === 'observe');
+    for (const o of observations) expect(o.group).toBe(fetchDurationGroup(o.labels!.federation_name!));
+    expect(observations).toContainEqual({
+      name: FETCH_METRICS.fetchDuration,
+      action: 'observe',
+      value: expect.any(Number),
+      buckets: [...FETCH_DURATION_BUCKETS],
+      labels: { federation_name: 'b' },
+      group: fetchDurationGroup('b'),
+    });
+    expect(fetchDurationGroup('b')).not.toBe(fetchDurationGroup('c'));
+    expect(fetchDurationGroup('b')).not.toBe(FETCH_METRICS_GROUP);
     expect(result.metrics.filter((m) => m.action === 'expire')).toEqual([
       { action: 'expire', group: FETCH_METRICS_GROUP },
     ]);

@@ -11,14 +11,20 @@ import type { PeerStatus } from './types';
 export const FETCH_METRICS_GROUP = 'federation_fetch';
 
 /**
- * The fetch duration histogram lives in its own group that is never expired: addon-operator's
- * metric storage (deckhouse pkg/metrics-storage, ConstHistogramCollector.ExpireGroupMetrics)
- * deletes a histogram's buckets, sum and count when its group is expired, so in the gauges'
- * group every run would restart it from zero and rate()/histogram_quantile() would see
- * nothing but resets. Cost: the series of a deleted federation stay until the operator
- * restarts (one histogram per federation name ever fetched).
+ * The fetch duration histogram: one group per federation (fetchDurationGroup). A histogram
+ * emitted by a hook cannot accumulate across runs in addon-operator v1.23: an operation
+ * without a group gets the hook's name as its group (shell-operator MetricOperationsFromFile),
+ * every group a run writes to is expired before the run's operations are applied (deckhouse
+ * pkg/metrics-storage v0.3.0, applyGroupedOperations), and expiring deletes a histogram's
+ * buckets, sum and count. So each federation's histogram holds its LAST fetch (count 1) and
+ * stays until that federation is fetched again: runs that fetch nothing, or fetch other
+ * peers, leave it alone. Prometheus averages it over time (avg_over_time of the buckets, see
+ * the dashboard) for quantiles. Cost: a deleted federation's histogram stays until the
+ * operator restarts.
  */
-export const FETCH_DURATION_GROUP = 'federation_fetch_duration';
+export function fetchDurationGroup(federationName: string): string {
+  return `${FETCH_METRICS_GROUP}_duration/${federationName}`;
+}
 
 /** Seconds; a request is bounded by 10 s (transport limits), connect and TLS by 5 s each. */
 export const FETCH_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20] as const;
@@ -26,7 +32,7 @@ export const FETCH_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20] 
 export const FETCH_METRICS = {
   /** The reference's gauge: 1 when the last fetch of that URL failed, else 0. */
   fetchError: 'd8_istio_federation_metadata_endpoints_fetch_error_count',
-  /** Histogram (FETCH_DURATION_GROUP): one observation per fetch of a peer (both documents). */
+  /** Histogram of the last fetch of a peer (both documents), see fetchDurationGroup. */
   fetchDuration: 'd8_istio_federation_metadata_fetch_duration_seconds',
   /**
    * 0 while fetches succeed; otherwise seconds since the data in force was last confirmed.
