@@ -18,5 +18,7 @@ module.exports = {
     '<rootDir>/tests/fetch/conditional.test.ts',
     '<rootDir>/tests/helm/validate.test.ts',
     '<rootDir>/tests/e2e/kube-api.test.ts',
+    // Parses the dashboard and checks metric names; promtool.test.ts (next to it) needs promtool.
+    '<rootDir>/tests/monitoring/dashboard.test.ts',
   ],
 };

@@ -22,5 +22,6 @@ function upstreamTool(envName: string, script: string): void {
 export default function globalSetup(): void {
   upstreamTool('GOJQ_BIN', 'gojq.sh');
   upstreamTool('HELM_BIN', 'helm.sh');
+  upstreamTool('PROMTOOL_BIN', 'promtool.sh');
   process.env.HOOK_BINARY ??= join(root, 'dist', 'module', 'hooks', 'batch', 'istio-federation');
 }

@@ -10,7 +10,11 @@ import {
 import type { ImportLimits } from '../../lib/federation/import/verdict';
 import { MAX_EVENTS_PER_RUN, transitionEvents, type KubeEvent } from '../../lib/federation/status/events';
 import { fetchLogEvents } from '../../lib/federation/status/log';
-import { FETCH_METRICS_GROUP, fetchMetricSamples } from '../../lib/federation/status/metrics';
+import {
+  FETCH_METRICS_GROUP,
+  fetchDurationGroup,
+  fetchMetricSamples,
+} from '../../lib/federation/status/metrics';
 import { nextStatuses } from '../../lib/federation/status/next';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 
@@ -115,7 +119,19 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         })),
         now,
       );
-      for (const s of samples) metrics.set(s.name, s.value, s.labels, FETCH_METRICS_GROUP);
+      for (const s of samples) {
+        // A histogram per federation in its own group: addon-operator expires every group a
+        // run writes to (see fetchDurationGroup), so it holds that federation's last fetch.
+        if (s.buckets)
+          metrics.observe(
+            s.name,
+            s.value,
+            [...s.buckets],
+            s.labels,
+            fetchDurationGroup(s.labels.federation_name!),
+          );
+        else metrics.set(s.name, s.value, s.labels, FETCH_METRICS_GROUP);
+      }
     },
   });
 }

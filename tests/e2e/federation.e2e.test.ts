@@ -9,6 +9,7 @@
 //
 // Set ISTIO_FED_E2E=0 to skip (e.g. for a quick local unit-test run).
 import { X509Certificate } from 'node:crypto';
+import { FETCH_DURATION_BUCKETS, FETCH_METRICS } from '../../lib/federation/status/metrics';
 import { toPem } from '../../lib/pki/ca-certificates';
 import { parseMetrics } from '../../tools/e2e/addon-operator';
 import type { Cluster } from '../../tools/e2e/cluster';
@@ -81,6 +82,13 @@ const log = (line: string): void => {
 };
 
 const FETCH_ERROR_METRIC = 'd8_istio_federation_metadata_endpoints_fetch_error_count';
+
+/** Samples of one metric (or one histogram series) of one federation on /metrics/hooks. */
+async function hookSamples(cluster: Cluster, name: string, federation: string) {
+  return parseMetrics(await cluster.operator.hookMetrics()).filter(
+    (s) => s.name.endsWith(name) && s.labels.federation_name === federation,
+  );
+}
 
 const importOfBar = {
   hostname: BAR.hostname,
@@ -551,6 +559,15 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
         },
       );
       expect(gauge).toBe(1);
+      // Staleness is dated by the condition's transition (what the stale alert reads).
+      const failingSince = Date.parse(condition(failing, 'MetadataFetched')!.lastTransitionTime) / 1000;
+      const staleSince = await pollUntil(
+        async () => (await hookSamples(r.a, FETCH_METRICS.staleSince, 'cluster-b'))[0]?.value,
+        { what: `${FETCH_METRICS.staleSince}{federation_name="cluster-b"}`, timeoutMs: STEP_TIMEOUT_MS },
+      );
+      expect(staleSince).toBe(failingSince);
+      const countSeries = `${FETCH_METRICS.fetchDuration}_count`;
+      const countWhileDown = (await hookSamples(r.a, countSeries, 'cluster-b'))[0]?.value ?? 0;
 
       const restartedAt = Date.now();
       await r.b.exporter.start();
@@ -561,6 +578,15 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
         timeoutMs: STEP_TIMEOUT_MS,
       });
       expect((await serviceEntryFor(r.a.api, BAR.hostname))?.spec).toEqual(before?.spec);
+      expect(await hookSamples(r.a, FETCH_METRICS.staleSince, 'cluster-b')).toEqual([]);
+      // The duration histogram holds the federation's last fetch: addon-operator expires every
+      // group a hook run writes to (ungrouped operations get the hook's name as group), so a
+      // hook histogram cannot accumulate across runs (lib/federation/status/metrics.ts).
+      expect(countWhileDown).toBe(1);
+      expect((await hookSamples(r.a, countSeries, 'cluster-b'))[0]?.value).toBe(1);
+      expect((await hookSamples(r.a, `${FETCH_METRICS.fetchDuration}_bucket`, 'cluster-b')).length).toBe(
+        FETCH_DURATION_BUCKETS.length + 1,
+      );
       const { views } = await barInSidecarOfA(r);
       expect(views.map((v) => v.endpoints)).toEqual(BAR_PORTS.map(() => [barGateway]));
     },

@@ -3,7 +3,11 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { app } from '../../hooks/index';
-import { FETCH_METRICS } from '../../lib/federation/status/metrics';
+import {
+  FETCH_DURATION_BUCKETS,
+  FETCH_METRICS,
+  fetchDurationGroup,
+} from '../../lib/federation/status/metrics';
 import { bindingContextsFor, runCompiledHook } from '../../lib/hook-sdk/testing';
 import { toPem } from '../../lib/pki/ca-certificates';
 import fetchHook, { FETCH_TICK } from '../../hooks/federation/fetch-metadata';
@@ -183,6 +187,15 @@ describe('fetch hook in the compiled binary', () => {
         labels: { federation_name: 'b', endpoint: `${peer.endpoint}private/federation.json` },
       }),
     );
+    // The duration reaches METRICS_PATH as a histogram observation in the federation's own group.
+    expect(result.metrics).toContainEqual({
+      name: FETCH_METRICS.fetchDuration,
+      action: 'observe',
+      value: expect.any(Number),
+      buckets: [...FETCH_DURATION_BUCKETS],
+      labels: { federation_name: 'b' },
+      group: fetchDurationGroup('b'),
+    });
   });
 
   it('keeps only the CA certificate of a rootCA bundle that carries a private key, and names the key block', async () => {

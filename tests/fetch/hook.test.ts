@@ -8,7 +8,12 @@ import { createFetchMetadataHook, FETCH_TICK } from '../../hooks/federation/fetc
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
 import { MAX_CACHED_PRIVATE_DOCUMENT_CHARS } from '../../lib/federation/fetch/peer';
 import { missingLocalIdentity } from '../../lib/federation/identity/local';
-import { FETCH_METRICS, FETCH_METRICS_GROUP } from '../../lib/federation/status/metrics';
+import {
+  FETCH_DURATION_BUCKETS,
+  FETCH_METRICS,
+  FETCH_METRICS_GROUP,
+  fetchDurationGroup,
+} from '../../lib/federation/status/metrics';
 import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
 import type { KubeObject } from '../../lib/hook-sdk';
 import { toPem } from '../../lib/pki/ca-certificates';
@@ -224,6 +229,7 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
     ).toBe(0);
     expect(metric(result, FETCH_METRICS.ready, { federation_name: 'b' })).toBe(1);
     expect(metric(result, FETCH_METRICS.dataAge, { federation_name: 'b' })).toBe(0);
+    expect(metric(result, FETCH_METRICS.staleSince, { federation_name: 'b' })).toBeUndefined();
   });
 
   it('re-fetches a healthy peer on its refresh tick without writing when nothing changed', async () => {
@@ -233,6 +239,23 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
     expect(peerB.requests.length).toBe(requests + 2);
     expect(result.kubeOperations).toEqual([]);
     expect(metric(result, FETCH_METRICS.fetchDuration, { federation_name: 'b' })).toBeGreaterThan(0);
+    // A histogram observation in the federation's own group (addon-operator expires every
+    // group a run writes to: a shared group would drop the other peers' histograms).
+    const observations = result.metrics.filter((m) => m.action === 'observe');
+    for (const o of observations) expect(o.group).toBe(fetchDurationGroup(o.labels!.federation_name!));
+    expect(observations).toContainEqual({
+      name: FETCH_METRICS.fetchDuration,
+      action: 'observe',
+      value: expect.any(Number),
+      buckets: [...FETCH_DURATION_BUCKETS],
+      labels: { federation_name: 'b' },
+      group: fetchDurationGroup('b'),
+    });
+    expect(fetchDurationGroup('b')).not.toBe(fetchDurationGroup('c'));
+    expect(fetchDurationGroup('b')).not.toBe(FETCH_METRICS_GROUP);
+    expect(result.metrics.filter((m) => m.action === 'expire')).toEqual([
+      { action: 'expire', group: FETCH_METRICS_GROUP },
+    ]);
   });
 });
 
@@ -495,6 +518,10 @@ describe('fetch hook: bad remote input keeps the last good data', () => {
     );
     expect(metric(result, FETCH_METRICS.lastSuccess, { federation_name: 'b' })).toBe(
       started.getTime() / 1000,
+    );
+    // Stale since the condition's transition (this run), not since the last heartbeat.
+    expect(metric(result, FETCH_METRICS.staleSince, { federation_name: 'b' })).toBe(
+      Date.parse(condition(after, 'b', 'MetadataFetched')!.lastTransitionTime as string) / 1000,
     );
     expect(result.logs).toContainEqual(
       expect.objectContaining({

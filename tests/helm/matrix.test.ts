@@ -59,6 +59,7 @@ const ALWAYS_WHEN_ENABLED = [
   'PrometheusRule/d8-istio/istio-federation',
   'PodMonitor/d8-istio/metadata-exporter',
   'PodMonitor/d8-istio/ingressgateway',
+  'GrafanaDashboardDefinition//d8-istio-federation',
 ];
 
 type Outcome = { scenario: Scenario; objects: KubeObject[] } | { scenario: Scenario; error: Error };

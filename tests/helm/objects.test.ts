@@ -384,7 +384,7 @@ describe('admission and monitoring', () => {
     expect(binding.spec).toEqual({ policyName: 'd8-istio-federation-disabled', validationActions: ['Deny'] });
   });
 
-  test('PrometheusRule alerts on fetch errors, stale metadata, conflicts, dropped and refused imports', () => {
+  test('PrometheusRule alerts on fetch errors, stale metadata, readiness, conflicts, dropped and refused imports', () => {
     const rule = mustFind(full, 'PrometheusRule', 'istio-federation');
     const rules = (
       rule.spec as { groups: { rules: { alert: string; expr: string; for: string }[] }[] }
@@ -394,8 +394,13 @@ describe('admission and monitoring', () => {
       expr: expect.stringContaining('== 1'),
       for: '5m',
     });
-    expect(byMetric('d8_istio_federation_metadata_age_seconds')?.expr).toMatch(/> 900$/);
-    expect(byMetric('d8_istio_federation_import_conflicts')?.expr).toMatch(/> 0$/);
+    // Staleness from the condition's transition time (behaviour: tests/monitoring, promtool).
+    expect(byMetric('d8_istio_federation_metadata_stale_since_timestamp_seconds')?.expr).toMatch(/> 600$/);
+    expect(byMetric('d8_istio_federation_metadata_age_seconds')).toBeUndefined();
+    expect(byMetric('d8_istio_federation_ready')?.expr).toMatch(/== 0\)$/);
+    expect(byMetric('d8_istio_federation_import_conflicts')?.expr).toMatch(
+      /^sum by \(federation_name\).*> 0$/,
+    );
     expect(byMetric('d8_istio_federation_dropped_services')?.expr).toMatch(/> 0$/);
     expect(byMetric('d8_istio_federation_refused')?.expr).toMatch(/> 0$/);
     expect(new Set(rules.map((r) => r.alert)).size).toBe(rules.length);
@@ -405,16 +410,21 @@ describe('admission and monitoring', () => {
 });
 
 describe('optional APIs', () => {
-  test('a cluster without prometheus-operator and cert-manager renders without their objects', async () => {
+  test('a cluster without prometheus-operator, cert-manager and Grafana dashboards renders without their objects', async () => {
     const bare = await render(scenarioValues(FULL_SCENARIO), []);
     expect(findObject(bare, 'PrometheusRule', 'istio-federation')).toBeUndefined();
+    expect(findObject(bare, 'GrafanaDashboardDefinition', 'd8-istio-federation')).toBeUndefined();
+    expect(findObject(full, 'GrafanaDashboardDefinition', 'd8-istio-federation')).toBeDefined();
     expect(findObject(bare, 'Certificate', 'istio-metadata')).toBeUndefined();
     expect(bare.filter((o) => o.kind === 'PodMonitor')).toEqual([]);
     expect(bare.flatMap(validationProblems)).toEqual([]);
     // Everything else is the same as on a cluster that has them.
     const rest = (objects: KubeObject[]) =>
       objects
-        .filter((o) => !['PrometheusRule', 'PodMonitor', 'Certificate'].includes(o.kind))
+        .filter(
+          (o) =>
+            !['PrometheusRule', 'PodMonitor', 'Certificate', 'GrafanaDashboardDefinition'].includes(o.kind),
+        )
         .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
         .sort();
     expect(rest(bare)).toEqual(rest(full));

@@ -92,12 +92,13 @@ export function parseManifest(manifest: string): KubeObject[] {
  * The optional APIs the chart renders objects for only where the cluster serves them
  * (`.Capabilities.APIVersions.Has`). addon-operator's Helm discovers them from the cluster;
  * `helm template` knows only the built-in ones, so tests name them like a cluster that has
- * prometheus-operator and cert-manager. Pass `[]` to render for a cluster without them.
+ * prometheus-operator, cert-manager and Deckhouse's Grafana dashboards. Pass `[]` to render for a cluster without them.
  */
 export const OPTIONAL_APIS = [
   'monitoring.coreos.com/v1/PrometheusRule',
   'monitoring.coreos.com/v1/PodMonitor',
   'cert-manager.io/v1/Certificate',
+  'deckhouse.io/v1/GrafanaDashboardDefinition',
 ];
 
 /** Runs `helm template` on already prepared values; returns Helm's stdout (the manifest). */

@@ -266,6 +266,20 @@ function structuralProblems(object: KubeObject): string[] {
       ? []
       : ['Certificate needs spec.dnsNames'];
   }
+  if (object.apiVersion === 'deckhouse.io/v1' && object.kind === 'GrafanaDashboardDefinition') {
+    // Deckhouse's CRD: spec.folder and spec.definition (the dashboard JSON as a string).
+    if (typeof spec?.folder !== 'string' || spec.folder === '')
+      return ['GrafanaDashboardDefinition needs spec.folder'];
+    if (typeof spec.definition !== 'string') return ['GrafanaDashboardDefinition needs spec.definition'];
+    try {
+      const dashboard = JSON.parse(spec.definition) as JsonObject;
+      return Array.isArray(dashboard.panels) && typeof dashboard.title === 'string'
+        ? []
+        : ['GrafanaDashboardDefinition definition has no title or panels'];
+    } catch (error) {
+      return [`GrafanaDashboardDefinition definition is not JSON: ${(error as Error).message}`];
+    }
+  }
   return [`no validator for ${object.apiVersion} ${object.kind}`];
 }
 

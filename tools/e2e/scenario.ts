@@ -39,6 +39,7 @@ export interface Condition {
   status: string;
   reason: string;
   message: string;
+  lastTransitionTime: string;
 }
 
 export interface FederationObject extends KubeObject {

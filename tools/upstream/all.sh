@@ -7,8 +7,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-declare -a names=(GOJQ ETCD KUBE_APISERVER HELM ADDON_OPERATOR ISTIOD XDS_CLIENT)
-declare -a scripts=(gojq.sh etcd.sh kube-apiserver.sh helm.sh addon-operator.sh istiod.sh xds-client.sh)
+declare -a names=(GOJQ ETCD KUBE_APISERVER HELM ADDON_OPERATOR ISTIOD XDS_CLIENT PROMTOOL)
+declare -a scripts=(gojq.sh etcd.sh kube-apiserver.sh helm.sh addon-operator.sh istiod.sh xds-client.sh promtool.sh)
 declare -a lines=()
 for i in "${!names[@]}"; do
   path="$(bash "$here/${scripts[$i]}" | tail -n 1)"

@@ -3,20 +3,48 @@ import { METADATA_PATHS, metadataUrl } from '../wire/documents';
 import type { PeerStatus } from './types';
 
 /**
- * The fetch hook's metrics, all in one group that the hook expires on every run, so a
+ * The fetch hook's gauges, all in one group that the hook expires on every run, so a
  * deleted federation loses its series. Values derive from the (next) status, so they are
- * the same whether or not the federation was fetched in this run; only the duration of a
- * fetch exists just for the run that performed it. Imported-service counts and import
- * conflicts are the merge hook's metrics (it is the one that imports).
+ * the same whether or not the federation was fetched in this run. Imported-service counts
+ * and import conflicts are the merge hook's metrics (it is the one that imports).
  */
 export const FETCH_METRICS_GROUP = 'federation_fetch';
+
+/**
+ * The fetch duration histogram: one group per federation (fetchDurationGroup). A histogram
+ * emitted by a hook cannot accumulate across runs in addon-operator v1.23: an operation
+ * without a group gets the hook's name as its group (shell-operator MetricOperationsFromFile),
+ * every group a run writes to is expired before the run's operations are applied (deckhouse
+ * pkg/metrics-storage v0.3.0, applyGroupedOperations), and expiring deletes a histogram's
+ * buckets, sum and count. So each federation's histogram holds its LAST fetch (count 1) and
+ * stays until that federation is fetched again: runs that fetch nothing, or fetch other
+ * peers, leave it alone. Prometheus averages it over time (avg_over_time of the buckets, see
+ * the dashboard) for quantiles. Cost: a deleted federation's histogram stays until the
+ * operator restarts.
+ */
+export function fetchDurationGroup(federationName: string): string {
+  return `${FETCH_METRICS_GROUP}_duration/${federationName}`;
+}
+
+/** Seconds; a request is bounded by 10 s (transport limits), connect and TLS by 5 s each. */
+export const FETCH_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20] as const;
 
 export const FETCH_METRICS = {
   /** The reference's gauge: 1 when the last fetch of that URL failed, else 0. */
   fetchError: 'd8_istio_federation_metadata_endpoints_fetch_error_count',
+  /** Histogram of the last fetch of a peer (both documents), see fetchDurationGroup. */
   fetchDuration: 'd8_istio_federation_metadata_fetch_duration_seconds',
-  /** 0 while fetches succeed; otherwise seconds since the data in force was last confirmed. */
+  /**
+   * 0 while fetches succeed; otherwise seconds since the data in force was last confirmed.
+   * Only moves by up to 10 minutes at a time when data is unchanged (the timestamp heartbeat
+   * of status/record.ts), so alert on staleSince, not on this.
+   */
   dataAge: 'd8_istio_federation_metadata_age_seconds',
+  /**
+   * While MetadataFetched is False: its lastTransitionTime (Unix seconds), i.e. when fetches
+   * started failing; absent while it is True. `time() - this` is how long data has been stale.
+   */
+  staleSince: 'd8_istio_federation_metadata_stale_since_timestamp_seconds',
   lastSuccess: 'd8_istio_federation_metadata_last_success_timestamp_seconds',
   ready: 'd8_istio_federation_ready',
   /** When the peer last changed its identity (clusterUUID or authn key); absent if it never did. */
@@ -27,6 +55,8 @@ export interface MetricSample {
   name: string;
   value: number;
   labels: Record<string, string>;
+  /** Set for histogram observations (`observe` with these buckets), absent for gauges. */
+  buckets?: readonly number[];
 }
 
 export interface FederationMetricsInput {
@@ -70,8 +100,13 @@ export function fetchMetricSamples(
         name: FETCH_METRICS.fetchDuration,
         value: f.durationMs / 1000,
         labels: { federation_name },
+        buckets: FETCH_DURATION_BUCKETS,
       });
     }
+    const fetched = findCondition(f.status.conditions, 'MetadataFetched');
+    const staleSince = fetched?.status === 'False' ? Date.parse(fetched.lastTransitionTime) : NaN;
+    if (Number.isFinite(staleSince))
+      samples.push({ name: FETCH_METRICS.staleSince, value: staleSince / 1000, labels: { federation_name } });
     const cache = f.status.metadataCache;
     const lastSuccess = Date.parse(cache?.privateLastFetchTimestamp ?? cache?.publicLastFetchTimestamp ?? '');
     if (Number.isFinite(lastSuccess)) {
