@@ -361,7 +361,7 @@ export function buildPublicServices(
     const value = toPublicService(service, clusterDomain, (message) =>
       warnings.push({ service: ref, message }),
     );
-    if (value && mesh.identities) value.identities = mesh.identities;
+    if (value && mesh.identities?.length) value.identities = mesh.identities;
     if (value && !byHostname.has(value.hostname)) byHostname.set(value.hostname, value);
   }
   const publicServices = [...byHostname.values()].sort((a, b) => compareStrings(a.hostname, b.hostname));
