@@ -206,8 +206,29 @@ describe('public-service discovery hook', () => {
     b.status = { phase: 'Pending', podIP: '10.0.0.9' };
     b.spec.nodeName = 'node-2';
     const [ra, rb] = applyJqFilter(POD_JQ_FILTER, [a, b]);
-    expect(ra).toEqual({ namespace: 'xyz', labels: a.metadata.labels, serviceAccount: 'bar' });
+    expect(ra).toEqual({
+      namespace: 'xyz',
+      labels: a.metadata.labels,
+      serviceAccount: 'bar',
+      finished: false,
+    });
     expect(rb).toEqual(ra);
+    const done = structuredClone(a) as KubeObject & { status: Record<string, unknown> };
+    done.status = { phase: 'Succeeded' };
+    expect(applyJqFilter(POD_JQ_FILTER, [done])[0]).toMatchObject({ finished: true });
+  });
+
+  it('a finished pod (a completed Job) does not keep a Service in the mesh', async () => {
+    const bar = cluster[0]!;
+    const completed = pod('xyz', 'bar', { serviceAccount: 'bar' }) as KubeObject & {
+      status: Record<string, unknown>;
+    };
+    completed.status = { phase: 'Succeeded' };
+    const result = await harness.run(hook, { cluster: [bar, completed] });
+    expect(
+      (result.moduleValues.internal as { federation: { publicServices: unknown } }).federation.publicServices,
+    ).toEqual([]);
+    expect(result.logs.map((l) => l.msg)).toEqual([expect.stringMatching(/selects no pod/)]);
   });
 
   it('a Service whose pods all leave the mesh (or go) stops being exported; it comes back with an injected pod', async () => {

@@ -38,13 +38,15 @@ export const SIDECAR_LABEL = 'security.istio.io/tlsMode';
 export const SIDECAR_LABEL_VALUE = 'istio';
 
 /**
- * What the Pod jqFilter keeps: what selects a pod (namespace, labels) and its identity
- * (service account). Status, IPs and the rest never re-run the hook.
+ * What the Pod jqFilter keeps: what selects a pod (namespace, labels), its identity
+ * (service account) and whether it finished (Succeeded/Failed). Other status changes, IPs
+ * and the rest never re-run the hook.
  */
 export const POD_JQ_FILTER = `{
   namespace: .metadata.namespace,
   labels: (.metadata.labels // {}),
-  serviceAccount: .spec.serviceAccountName
+  serviceAccount: .spec.serviceAccountName,
+  finished: ((.status.phase // "") | IN("Succeeded", "Failed"))
 }`;
 
 export interface PodSnapshot {
@@ -52,6 +54,8 @@ export interface PodSnapshot {
   labels: Record<string, string>;
   /** `spec.serviceAccountName`; Kubernetes defaults it to `default`. */
   serviceAccount: string;
+  /** Succeeded or Failed: it will never serve again, so it does not count. */
+  finished?: boolean;
 }
 
 /** Boundary check of one Pod filter result; never throws. */
@@ -62,7 +66,12 @@ export function parsePodSnapshot(raw: unknown): PodSnapshot | undefined {
   const labels: Record<string, string> = {};
   if (isRecord(raw.labels))
     for (const [k, v] of Object.entries(raw.labels)) if (typeof v === 'string') labels[k] = v;
-  return { namespace, labels, serviceAccount: optionalString(raw.serviceAccount) ?? 'default' };
+  return {
+    namespace,
+    labels,
+    serviceAccount: optionalString(raw.serviceAccount) ?? 'default',
+    ...(raw.finished === true ? { finished: true } : {}),
+  };
 }
 
 export interface ServicePortSnapshot {
@@ -300,7 +309,7 @@ export function meshIdentities(
       message:
         'the Service has no selector: its endpoints are no sidecar-injected pods, so the federation gateway cannot reach it; not exported',
     };
-  const selected = pods.filter((p) => selector.every(([k, v]) => p.labels[k] === v));
+  const selected = pods.filter((p) => !p.finished && selector.every(([k, v]) => p.labels[k] === v));
   if (selected.length === 0)
     return {
       ok: false,
