@@ -231,6 +231,17 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(barEntry.spec.subjectAltNames).toEqual([spiffeOf(r.b.spec.clusterDomain, BAR_WORKLOAD)]);
       expect(fooEntry.spec.subjectAltNames).toEqual([spiffeOf(r.a.spec.clusterDomain, FOO_WORKLOAD)]);
       expect(condition(federationInA, 'ServicesImported')?.message).not.toMatch(/unpinned/);
+      // The run of B's discovery hook that exported bar saw plain and its pod: reported.
+      const gauge = async (cluster: typeof r.a, name: string, labels: Record<string, string>) =>
+        parseMetrics(await cluster.operator.hookMetrics())
+          .filter((m) => m.name.endsWith(name) && Object.entries(labels).every(([k, v]) => m.labels[k] === v))
+          .map((m) => m.value);
+      expect(
+        await gauge(r.b, 'd8_istio_federation_ignored_public_services', { reason: 'NotInMesh' }),
+      ).toEqual([1]);
+      expect(
+        await gauge(r.a, 'd8_istio_federation_unpinned_services', { federation_name: 'cluster-b' }),
+      ).toEqual([0]);
       expect(tableInA).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-b.local', Services: '1' });
       expect(tableInB).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-a.local', Services: '1' });
     },
