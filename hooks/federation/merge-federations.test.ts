@@ -50,6 +50,7 @@ const cluster = [
             { name: 'http', port: 8080, protocol: 'HTTP' },
             { name: 'grpc-api', port: 9090, protocol: 'HTTP2' },
           ],
+          identities: ['spiffe://cluster-b.local/ns/xyz/sa/bar'],
         },
         {
           hostname: 'kube-dns.kube-system.svc.cluster-a.local',
@@ -108,6 +109,18 @@ describe('merge hook', () => {
     ]);
     expect(serviceEntries[0]!.endpoints).toEqual([
       { address: '192.0.2.10', ports: { http: 15443, 'grpc-api': 15443 } },
+    ]);
+    // Identity pinning (issue 11): the peer's identities, or none (unpinned, counted).
+    expect(serviceEntries.map((e) => e.subjectAltNames)).toEqual([
+      ['spiffe://cluster-b.local/ns/xyz/sa/bar'],
+      undefined,
+    ]);
+    const unpinned = result.metrics.filter((m) => 'name' in m && m.name === METRICS.unpinnedServices);
+    expect(
+      unpinned.map((m) => ['labels' in m && m.labels?.federation_name, 'value' in m && m.value]),
+    ).toEqual([
+      ['cluster-b', 0],
+      ['cluster-c', 1],
     ]);
 
     expect(result.metrics[0]).toEqual({ action: 'expire', group: METRIC_GROUP });

@@ -64,6 +64,23 @@ describe('parseDocumentSet', () => {
     expect(rejectedRemotes).toStrictEqual([]);
   });
 
+  test('a service keeps its identities (issue 11)', () => {
+    const identities = ['spiffe://cluster.test/ns/ns/sa/a'];
+    const result = parseDocumentSet(
+      raw({
+        federation: {
+          ingressGateways: [],
+          publicServices: [
+            { hostname: 'a.ns.svc.cluster.test', ports: [{ name: 'http', port: 80 }], identities },
+          ],
+        },
+      }),
+    );
+    expect(result.ok && result.value.set.federation.publicServices).toStrictEqual([
+      { hostname: 'a.ns.svc.cluster.test', ports: [{ name: 'http', port: 80 }], identities },
+    ]);
+  });
+
   test('extra keys of the public document are not carried over', () => {
     const result = parseDocumentSet(
       raw({ public: { clusterUUID: 'own-uuid', authnKeyPub: own.pub, rootCA: ROOT_CA, secret: 'x' } }),

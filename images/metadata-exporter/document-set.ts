@@ -99,6 +99,7 @@ function parseFederationSource(raw: unknown): Validation<FederationSource> {
     publicServices.push({
       hostname: service.value.hostname,
       ports: (service.value.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port })),
+      ...(service.value.identities?.length ? { identities: [...service.value.identities] } : {}),
       ...(Array.isArray(allowed) ? { allowedTrustDomains: allowed as string[] } : {}),
     });
   }

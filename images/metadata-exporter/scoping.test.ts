@@ -32,6 +32,24 @@ describe('isServiceVisibleTo', () => {
   });
 });
 
+describe('federationDocumentFor: identities (issue 11)', () => {
+  test('passes a service identities through (an optional key), and adds none where there are none', () => {
+    const pinned: ExportedService = { ...open, identities: ['spiffe://c.test/ns/ns/sa/open'] };
+    const doc = federationDocumentFor(
+      { ingressGateways: [], publicServices: [pinned, restricted] },
+      'a.test',
+    );
+    expect(doc.publicServices).toStrictEqual([
+      {
+        hostname: 'open.ns.svc.c.test',
+        ports: [{ name: 'http', port: 80 }],
+        identities: ['spiffe://c.test/ns/ns/sa/open'],
+      },
+      { hostname: 'restricted.ns.svc.c.test', ports: [{ name: 'tcp', port: 5432 }] },
+    ]);
+  });
+});
+
 describe('federationDocumentFor', () => {
   test('has exactly the reference shape, restrictions stripped', () => {
     expect(federationDocumentFor(source, 'a.test')).toStrictEqual({

@@ -1,7 +1,7 @@
 import type { IngressGateway, PublicService } from '../../lib/federation/wire/documents';
 import type { ExportedService, FederationSource } from './document-set';
 
-/** The private document exactly as the reference serves it. */
+/** The private document as the reference serves it, plus the optional `identities` of a service. */
 export interface FederationDocument {
   ingressGateways: IngressGateway[];
   publicServices: PublicService[];
@@ -22,6 +22,11 @@ export function federationDocumentFor(
     ingressGateways: source.ingressGateways.map(({ address, port }) => ({ address, port })),
     publicServices: source.publicServices
       .filter((service) => isServiceVisibleTo(service, peerTrustDomain))
-      .map(({ hostname, ports }) => ({ hostname, ports: ports.map(({ name, port }) => ({ name, port })) })),
+      .map(({ hostname, ports, identities }) => ({
+        hostname,
+        ports: ports.map(({ name, port }) => ({ name, port })),
+        // Optional key (ours): the workload identities peers pin the host to.
+        ...(identities?.length ? { identities: [...identities] } : {}),
+      })),
   };
 }

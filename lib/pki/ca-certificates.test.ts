@@ -187,3 +187,18 @@ test('an EC (P-256) CA certificate, as istiod plug-in CAs often use, is kept', (
   expect(result.refused).toEqual([]);
   expect(result.certificates.map((c) => c.subject)).toEqual(['CN=ec-root']);
 });
+
+describe('roots istiod would refuse (issue 11)', () => {
+  it('refuses a CA certificate with a negative serial (node:crypto accepts it, istiod does not) and keeps the others', () => {
+    const negative = makeCertificate({
+      commonName: 'negative',
+      isCA: true,
+      serialHex: 'ff' + '11'.repeat(8),
+      ...valid,
+    });
+    expect(() => new X509Certificate(negative.certPem)).not.toThrow();
+    const result = filterCaCertificates(negative.certPem + root.certPem, { now: NOW });
+    expect(result.pem).toBe(toPem(der(root)));
+    expect(result.refused).toEqual([expect.stringMatching(/^block #1 .*negative serial number/)]);
+  });
+});

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { istiodTrustAnchorProblem } from '../istio/trust-anchor';
 
 /**
  * A peer's `rootCA` on its way into the mesh `caCertificates`: istiod drops the WHOLE
@@ -143,6 +144,10 @@ function checkCertificateBlock(
   const subject = cert.subject.replace(/\n/g, ', ');
   if (!cert.ca)
     return { ok: false, reason: `${subject} is not a CA certificate (basicConstraints CA:true, X.509 v3)` };
+  // What istiod itself refuses (Go's parser, e.g. a negative serial): one such entry would
+  // make istiod drop the whole trust update, every peer's root included.
+  const istiodProblem = istiodTrustAnchorProblem(toPem(cert.raw));
+  if (istiodProblem) return { ok: false, reason: `${subject}: istiod would refuse it: ${istiodProblem}` };
   const notAfter = new Date(cert.validTo);
   const notBefore = new Date(cert.validFrom);
   if (!(notAfter.getTime() > now.getTime()))

@@ -43,7 +43,10 @@ import {
   B_LOAD_BALANCER_IP,
   DISABLED_POLICY_PATH,
   FOO,
+  FOO_WORKLOAD,
   GATEWAY_TLS_PORT,
+  PLAIN,
+  spiffeOf,
   PUBLIC_LABEL,
   STEP_TIMEOUT_MS,
   condition,
@@ -239,6 +242,27 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
         expect(condition(f, 'TrustEstablished')?.status).toBe('True');
       }
       expect(federationInA.status?.importedServices).toBe(1);
+      // Issue 11: B exported bar with its pod's identity and not plain (no sidecar); the
+      // imports are pinned: bar's ServiceEntry accepts only bar's identity in B, foo's only foo's in A.
+      const cachedInA = federationInA.status?.metadataCache?.private as
+        { services?: Record<string, Record<string, unknown>>; identitySets?: string[][] } | undefined;
+      expect(Object.keys(cachedInA?.services?.[BAR.namespace] ?? {})).toEqual([BAR.name]);
+      expect(cachedInA?.services?.[PLAIN.namespace]?.[PLAIN.name]).toBeUndefined();
+      expect(cachedInA?.identitySets).toEqual([[BAR_WORKLOAD.serviceAccount]]);
+      expect(barEntry.spec.subjectAltNames).toEqual([spiffeOf(r.b.spec.clusterDomain, BAR_WORKLOAD)]);
+      expect(fooEntry.spec.subjectAltNames).toEqual([spiffeOf(r.a.spec.clusterDomain, FOO_WORKLOAD)]);
+      expect(condition(federationInA, 'ServicesImported')?.message).not.toMatch(/unpinned/);
+      // The run of B's discovery hook that exported bar saw plain and its pod: reported.
+      const gauge = async (cluster: typeof r.a, name: string, labels: Record<string, string>) =>
+        parseMetrics(await cluster.operator.hookMetrics())
+          .filter((m) => m.name.endsWith(name) && Object.entries(labels).every(([k, v]) => m.labels[k] === v))
+          .map((m) => m.value);
+      expect(
+        await gauge(r.b, 'd8_istio_federation_ignored_public_services', { reason: 'NotInMesh' }),
+      ).toEqual([1]);
+      expect(
+        await gauge(r.a, 'd8_istio_federation_unpinned_services', { federation_name: 'cluster-b' }),
+      ).toEqual([0]);
       expect(tableInA).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-b.local', Services: '1' });
       expect(tableInB).toMatchObject({ Ready: 'True', 'Trust Domain': 'cluster-a.local', Services: '1' });
     },
@@ -299,7 +323,7 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
   );
 
   test(
-    "5b. A's sidecar gets every port of bar through B's gateway :15443 with Istio mTLS and Istio's SNI",
+    "5b. A's sidecar gets every port of bar through B's gateway :15443 with Istio mTLS, Istio's SNI and only bar's identity",
     async () => {
       const r = current();
       const { views } = await barInSidecarOfA(r);
@@ -308,6 +332,9 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
         expect(view.cluster.name).toBe(`outbound|${view.port}||${BAR.hostname}`);
         expect(view.endpoints).toEqual([barGateway]);
         expect(view.sni).toBe(`outbound_.${view.port}_._.${BAR.hostname}`);
+        // Identity pinning (issue 11): the sidecar accepts exactly bar's identity in B's
+        // trust domain, not any certificate chaining to any trusted root.
+        expect(view.sanMatchers).toEqual([`ANY exact:${spiffeOf(r.b.spec.clusterDomain, BAR_WORKLOAD)}`]);
       }
     },
     STEP_TEST_TIMEOUT_MS,

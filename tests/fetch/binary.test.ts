@@ -13,6 +13,7 @@ import { toPem } from '../../lib/pki/ca-certificates';
 import fetchHook, { FETCH_TICK } from '../../hooks/federation/fetch-metadata';
 import { CLUSTER_A_GLOBAL, clusterAHarness, hookBinary, MODULE_ROOT } from '../support/module';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
+import { makeCertificate } from './certs';
 import { deckhouseKeypair, type Behaviour, type PeerResponse, type TokenCheck } from './peer';
 
 /**
@@ -44,6 +45,7 @@ function startPeer(
   privateBehaviour?: Behaviour,
   rootCASuffix?: string,
   etags = false,
+  identities?: string[],
 ): Promise<RunningPeer> {
   const config = {
     ...(rootCASuffix ? { rootCASuffix } : {}),
@@ -52,7 +54,13 @@ function startPeer(
     trustDomain,
     privateDocument: {
       ingressGateways: [{ address: '192.0.2.20', port: 15443 }],
-      publicServices: [{ hostname: `svc.ns.svc.${trustDomain}`, ports: [{ name: 'https', port: 443 }] }],
+      publicServices: [
+        {
+          hostname: `svc.ns.svc.${trustDomain}`,
+          ports: [{ name: 'https', port: 443 }],
+          ...(identities ? { identities } : {}),
+        },
+      ],
     },
     knownPeers: { [OUR_UUID]: ourKeys.pub },
     ...(privateBehaviour ? { privateBehaviour } : {}),
@@ -215,6 +223,29 @@ describe('fetch hook in the compiled binary', () => {
       expect.stringMatching(/^rootCA block #2 \(PRIVATE KEY\): a private key/),
       'rootCA: 1 line(s) of text outside PEM blocks ignored',
     ]);
+  });
+
+  it('issue 11: drops a root istiod would refuse (negative serial) and caches the service identities', async () => {
+    const negative = makeCertificate({
+      commonName: 'negative serial',
+      isCA: true,
+      serialHex: 'ff' + '11'.repeat(8),
+    });
+    const identity = 'spiffe://cluster-n.local/ns/ns/sa/svc';
+    const peer = await startPeer('cluster-n.local', 'uuid-n', undefined, negative.certPem, false, [identity]);
+    const cluster = [
+      istioFederation('n', { trustDomain: 'cluster-n.local', metadataEndpoint: peer.endpoint, ca: peer.ca }),
+    ];
+    const result = runBinary(cluster);
+    expect(result.exitCode).toBe(0);
+    const status = statusOf(applyStatusPatches(cluster, result.kubeOperations), 'n');
+    expect(status.metadataCache).toMatchObject({ public: cached(peer.publicDocument) });
+    expect(status.rejectedItems).toEqual([
+      expect.stringMatching(/^rootCA block #2 .*negative serial number/),
+    ]);
+    expect(status.metadataCache).toMatchObject({
+      private: { identitySets: [['svc']], services: { ns: { svc: [0, 0] } } },
+    });
   });
 
   it('cuts a 10 MiB private document off at 1 MiB and reports it without failing', async () => {

@@ -153,6 +153,26 @@ describe('fetch hook: root CA filtering (issue 10 item 4)', () => {
     ]);
     expect(condition(after, 'b', 'TrustEstablished')).toMatchObject({ status: 'True' });
   });
+
+  it('drops a root istiod would refuse (negative serial), so it cannot make istiod drop every peer root (issue 11)', async () => {
+    // A real CA certificate that node:crypto parses but Go's crypto/x509 (istiod) refuses;
+    // tests/istiod shows istiod then drops the whole trust update.
+    const negative = makeCertificate({
+      commonName: 'negative serial root',
+      isCA: true,
+      serialHex: 'ff' + '11'.repeat(8),
+    });
+    peerB.publicOverrides = { rootCA: `${negative.certPem}${peerB.rootCA.certPem}` };
+    const result = await run(healthy, FETCH_TICK, slotTick('b', at(1)));
+    const after = applyStatusPatches(healthy, result.kubeOperations);
+    const status = statusOf(after, 'b');
+    expect((status.metadataCache as { public?: { rootCA?: string } }).public?.rootCA).toBe(
+      reencoded(peerB.rootCA.certPem),
+    );
+    expect(status.rejectedItems).toEqual([
+      expect.stringMatching(/^rootCA block #1 .*negative serial number/),
+    ]);
+  });
 });
 
 describe('fetch hook: happy path against Deckhouse-format peers', () => {

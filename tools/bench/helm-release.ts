@@ -1,6 +1,6 @@
 // How many imported services fit Helm's release record, and how long real Helm takes to
 // render 1,000 and 10,000 of them. A figure, not a test.
-//   npx bun tools/bench/helm-release.ts [--peers 10] [--runs 3] [--tcp-share 0.2]
+//   npx bun tools/bench/helm-release.ts [--peers 10] [--runs 3] [--tcp-share 0.2] [--pinned]
 //
 // --tcp-share: the fraction of services with a plain TCP port. istiod allows several hosts
 // in one ServiceEntry only when every port is HTTP-like or TLS, so those services get one
@@ -44,6 +44,17 @@ const option = (name: string, fallback: number): number => {
 const PEERS = option('--peers', 10);
 const RUNS = option('--runs', 3);
 const TCP_SHARE = option('--tcp-share', -1);
+/**
+ * --pinned: every imported service pinned to its own identity (one service account per
+ * service: the worst case, since hosts with different identities never share a ServiceEntry).
+ */
+const PINNED = args.includes('--pinned');
+
+/** `spiffe://<domain>/ns/<namespace>/sa/<service>` for `<service>.<namespace>.svc.<domain>`. */
+function ownIdentity(hostname: string): string {
+  const [service, namespace, , ...domain] = hostname.split('.');
+  return `spiffe://${domain.join('.')}/ns/${namespace}/sa/${service}`;
+}
 
 /** `share` of the shapes TCP-only, the rest the default's HTTP-like shapes (20 slots). */
 function portShapesWithTcpShare(share: number): typeof PORT_SHAPES {
@@ -75,7 +86,10 @@ export function valuesWithServices(count: number, peers = PEERS): ModuleValues {
   const values = structuredClone(scenarioValues(FULL_SCENARIO));
   const federation = (values.istio.internal as { federation: JsonObject }).federation;
   federation.trustedPeers = peersValue(peers);
-  federation.serviceEntries = importedServices(count, peers, 42, SHAPES);
+  const entries = importedServices(count, peers, 42, SHAPES);
+  federation.serviceEntries = PINNED
+    ? entries.map((e) => ({ ...e, subjectAltNames: [ownIdentity(String(e.hostname))] }))
+    : entries;
   return values;
 }
 
@@ -303,7 +317,7 @@ async function main(): Promise<void> {
   );
   const tcpShare = SHAPES.filter((shape) => shape.some((p) => p.protocol === 'TCP')).length / SHAPES.length;
   console.log(
-    `peers: ${PEERS}; services with a TCP port (one host per ServiceEntry): ${(tcpShare * 100).toFixed(0)} %; ` +
+    `peers: ${PEERS}; ${PINNED ? 'every service pinned to its own identity; ' : ''}services with a TCP port (one host per ServiceEntry): ${(tcpShare * 100).toFixed(0)} %; ` +
       `limit: ${SECRET_DATA_LIMIT} bytes of Secret data`,
   );
   const baseline = await measure(0, chart, encoder);

@@ -29,6 +29,8 @@ export const GATEWAY_TLS_PORT = 15443;
 
 export const BAR = { namespace: 'xyz', name: 'bar', hostname: 'bar.xyz.svc.cluster-b.local' };
 export const FOO = { namespace: 'abc', name: 'foo', hostname: 'foo.abc.svc.cluster-a.local' };
+/** A public Service in B whose pod has no sidecar: unreachable through the gateway, so not exported. */
+export const PLAIN = { namespace: 'xyz', name: 'plain', hostname: 'plain.xyz.svc.cluster-b.local' };
 
 export const FEDERATIONS_PATH = resourcePath('deckhouse.io/v1alpha1', 'istiofederations');
 export const federationPath = (name: string): string =>
@@ -49,7 +51,11 @@ export interface FederationObject extends KubeObject {
     importedServices?: number;
     lastError?: string;
     rejectedItems?: string[];
-    metadataCache?: { public?: { clusterUUID?: string }; privateLastFetchTimestamp?: string };
+    metadataCache?: {
+      public?: { clusterUUID?: string };
+      private?: unknown;
+      privateLastFetchTimestamp?: string;
+    };
   };
 }
 
@@ -60,6 +66,7 @@ export interface ServiceEntryObject extends KubeObject {
     location?: string;
     ports: { number: number; name: string; protocol: string }[];
     endpoints: { address: string; ports?: Record<string, number> }[];
+    subjectAltNames?: string[];
   };
 }
 
@@ -420,6 +427,32 @@ export const BAR_WORKLOAD: Workload = {
   injected: true,
 };
 
+/** foo's pod in cluster-a: injected too (only in-mesh Services are exported). */
+export const FOO_WORKLOAD: Workload = {
+  namespace: FOO.namespace,
+  service: FOO.name,
+  pod: 'foo-0',
+  ip: '10.11.1.8',
+  serviceAccount: 'foo',
+  ports: FOO_PORTS,
+  injected: true,
+};
+
+/** plain's pod in cluster-b: no sidecar. */
+export const PLAIN_WORKLOAD: Workload = {
+  namespace: PLAIN.namespace,
+  service: PLAIN.name,
+  pod: 'plain-0',
+  ip: '10.22.1.6',
+  serviceAccount: 'plain',
+  ports: FOO_PORTS,
+  injected: false,
+};
+
+/** The SPIFFE identity of a workload in a cluster's trust domain (what istiod puts in its certificate). */
+export const spiffeOf = (trustDomain: string, w: Workload): string =>
+  `spiffe://${trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`;
+
 async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
   await api.apply(resourcePath('v1', 'namespaces', { name }), {
     apiVersion: 'v1',
@@ -435,6 +468,13 @@ async function ensureNamespace(api: KubeApi, name: string): Promise<void> {
 export async function publishServices(run: FederationRun): Promise<void> {
   await ensureNamespace(run.b.api, BAR.namespace);
   await ensureNamespace(run.a.api, FOO.namespace);
+  // Before bar: the discovery run that exports bar (after bar's pod) has seen plain and its
+  // pod, so "A imports exactly bar" proves plain was not exported.
+  await run.b.api.create(
+    resourcePath('v1', 'services', { namespace: PLAIN.namespace }),
+    publicService(PLAIN, FOO_PORTS),
+  );
+  await runWorkload(run.b.api, PLAIN_WORKLOAD);
   run.marks.barPublished = Date.now();
   await run.b.api.create(
     resourcePath('v1', 'services', { namespace: BAR.namespace }),
@@ -445,8 +485,9 @@ export async function publishServices(run: FederationRun): Promise<void> {
     publicService(FOO, FOO_PORTS),
   );
   await runWorkload(run.b.api, BAR_WORKLOAD);
+  await runWorkload(run.a.api, FOO_WORKLOAD);
   run.log(
-    `cluster-b: Service ${BAR.namespace}/${BAR.name} labelled ${PUBLIC_LABEL}; cluster-a: ${FOO.namespace}/${FOO.name}`,
+    `cluster-b: Service ${BAR.namespace}/${BAR.name} labelled ${PUBLIC_LABEL} (and ${PLAIN.namespace}/${PLAIN.name}, not injected); cluster-a: ${FOO.namespace}/${FOO.name}`,
   );
 }
 

@@ -57,7 +57,12 @@ async function clusterSummary(cluster: Cluster): Promise<string[]> {
     const endpoints = se.spec.endpoints
       .map((e) => `${e.address} ${JSON.stringify(e.ports ?? {})}`)
       .join(', ');
-    out.push(`    ${se.metadata.name}: hosts ${se.spec.hosts.join(', ')}; ports ${ports}; via ${endpoints}`);
+    const pinned = se.spec.subjectAltNames?.length
+      ? `pinned to ${se.spec.subjectAltNames.join(', ')}`
+      : 'unpinned (any trusted root)';
+    out.push(
+      `    ${se.metadata.name}: hosts ${se.spec.hosts.join(', ')}; ports ${ports}; via ${endpoints}; ${pinned}`,
+    );
   }
   const rules = await api.list<
     {

@@ -1,5 +1,8 @@
 import {
-  buildPublicServices,
+  buildPublicServices as buildWithPods,
+  meshIdentities,
+  parsePodSnapshot,
+  type PodSnapshot,
   generatedPortName,
   parseAllowedTrustDomains,
   parseServiceSnapshot,
@@ -10,8 +13,28 @@ const svc = (over: Partial<ServiceSnapshot> = {}): ServiceSnapshot => ({
   name: 'bar',
   namespace: 'xyz',
   ports: [{ name: 'http', port: 8080 }],
+  selector: { app: over.name ?? 'bar' },
   ...over,
 });
+
+/** One sidecar-injected pod (service account = the Service's name) behind each Service. */
+const injectedPods = (services: readonly (ServiceSnapshot | undefined)[]): PodSnapshot[] =>
+  services.flatMap((s) =>
+    s?.selector
+      ? [
+          {
+            namespace: s.namespace,
+            labels: { ...s.selector, 'security.istio.io/tlsMode': 'istio' },
+            serviceAccount: s.name.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+          },
+        ]
+      : [],
+  );
+/** The port, name and label rules with every Service in the mesh; identities are tested below. */
+const buildPublicServices = (services: readonly (ServiceSnapshot | undefined)[], clusterDomain: string) => {
+  const result = buildWithPods(services, clusterDomain, injectedPods(services));
+  return { ...result, publicServices: result.publicServices.map(({ identities: _, ...rest }) => rest) };
+};
 
 describe('parseServiceSnapshot', () => {
   test.each([
@@ -218,5 +241,64 @@ describe('the public-service label (issue 10 item 12): empty value only, as the 
       { hostname: 'bar.xyz.svc.c.local', ports: [{ name: 'http', port: 8080, protocol: 'HTTP' }] },
     ]);
     expect(ignored).toHaveLength(1);
+  });
+});
+
+describe('mesh membership and identities (issue 11)', () => {
+  const pod = (labels: Record<string, string>, serviceAccount = 'bar', namespace = 'xyz'): PodSnapshot => ({
+    namespace,
+    labels,
+    serviceAccount,
+  });
+  const injected = { app: 'bar', 'security.istio.io/tlsMode': 'istio' };
+
+  test('identities of the injected selected pods only, sorted and deduplicated', () => {
+    expect(
+      meshIdentities(
+        svc(),
+        [
+          pod(injected, 'web'),
+          pod(injected, 'bar'),
+          pod(injected, 'bar'),
+          pod({ app: 'bar' }, 'plain'),
+          pod({ app: 'other', 'security.istio.io/tlsMode': 'istio' }, 'other'),
+        ],
+        'Cluster-A.local',
+      ),
+    ).toEqual({
+      ok: true,
+      identities: ['spiffe://cluster-a.local/ns/xyz/sa/bar', 'spiffe://cluster-a.local/ns/xyz/sa/web'],
+    });
+  });
+
+  test('every selector label must match; a tlsMode other than istio is not injected', () => {
+    const s = svc({ selector: { app: 'bar', tier: 'api' } });
+    expect(meshIdentities(s, [pod(injected)], 'c.local')).toMatchObject({ ok: false, reason: 'NoPods' });
+    expect(
+      meshIdentities(svc(), [pod({ app: 'bar', 'security.istio.io/tlsMode': 'disabled' })], 'c.local'),
+    ).toMatchObject({ ok: false, reason: 'NotInMesh' });
+  });
+
+  test('no selector: NotInMesh; no pod: NoPods; both reported, not exported', () => {
+    const { publicServices, ignored } = buildWithPods(
+      [svc({ name: 'manual', selector: undefined }), svc({ name: 'scaling' }), svc({ name: 'plain' })],
+      'c.local',
+      [pod({ app: 'plain' })],
+    );
+    expect(publicServices).toEqual([]);
+    expect(ignored).toEqual([
+      { service: 'xyz/manual', reason: 'NotInMesh' },
+      { service: 'xyz/scaling', reason: 'NoPods' },
+      { service: 'xyz/plain', reason: 'NotInMesh' },
+    ]);
+  });
+
+  test('parsePodSnapshot: the service account defaults to default; non-string labels dropped', () => {
+    expect(parsePodSnapshot({ namespace: 'ns', labels: { a: 'b', n: 1 }, serviceAccount: null })).toEqual({
+      namespace: 'ns',
+      labels: { a: 'b' },
+      serviceAccount: 'default',
+    });
+    expect(parsePodSnapshot({ labels: {} })).toBeUndefined();
   });
 });

@@ -1,4 +1,11 @@
-import { DNS_NAME_PATTERN, isValidTrustDomain, PORT_NAME_PATTERN } from '../wire/documents';
+import {
+  DNS_NAME_PATTERN,
+  isValidTrustDomain,
+  MAX_IDENTITIES_PER_SERVICE,
+  PORT_NAME_PATTERN,
+  SERVICE_ACCOUNT_PATTERN,
+  spiffeIdentity,
+} from '../wire/documents';
 import { detectProtocol, type Protocol } from '../wire/protocol';
 
 /**
@@ -22,8 +29,50 @@ export const PUBLIC_SERVICE_JQ_FILTER = `{
   namespace: .metadata.namespace,
   publicLabel: (.metadata.labels // {})["${PUBLIC_SERVICE_LABEL}"],
   ports: [(.spec.ports // [])[] | {name, port, protocol, appProtocol}],
-  allowedTrustDomains: (.metadata.annotations // {})["${ALLOWED_TRUST_DOMAINS_ANNOTATION}"]
+  allowedTrustDomains: (.metadata.annotations // {})["${ALLOWED_TRUST_DOMAINS_ANNOTATION}"],
+  selector: .spec.selector
 }`;
+
+/** The label Istio's injector puts on a sidecar-injected pod; the gateway routes only to those. */
+export const SIDECAR_LABEL = 'security.istio.io/tlsMode';
+export const SIDECAR_LABEL_VALUE = 'istio';
+
+/**
+ * What the Pod jqFilter keeps: what selects a pod (namespace, labels), its identity
+ * (service account) and whether it finished (Succeeded/Failed). Other status changes, IPs
+ * and the rest never re-run the hook.
+ */
+export const POD_JQ_FILTER = `{
+  namespace: .metadata.namespace,
+  labels: (.metadata.labels // {}),
+  serviceAccount: .spec.serviceAccountName,
+  finished: ((.status.phase // "") | IN("Succeeded", "Failed"))
+}`;
+
+export interface PodSnapshot {
+  namespace: string;
+  labels: Record<string, string>;
+  /** `spec.serviceAccountName`; Kubernetes defaults it to `default`. */
+  serviceAccount: string;
+  /** Succeeded or Failed: it will never serve again, so it does not count. */
+  finished?: boolean;
+}
+
+/** Boundary check of one Pod filter result; never throws. */
+export function parsePodSnapshot(raw: unknown): PodSnapshot | undefined {
+  if (!isRecord(raw)) return undefined;
+  const namespace = optionalString(raw.namespace);
+  if (!namespace) return undefined;
+  const labels: Record<string, string> = {};
+  if (isRecord(raw.labels))
+    for (const [k, v] of Object.entries(raw.labels)) if (typeof v === 'string') labels[k] = v;
+  return {
+    namespace,
+    labels,
+    serviceAccount: optionalString(raw.serviceAccount) ?? 'default',
+    ...(raw.finished === true ? { finished: true } : {}),
+  };
+}
 
 export interface ServicePortSnapshot {
   name?: string;
@@ -44,12 +93,22 @@ export interface ServiceSnapshot {
    * caller selected with the exact selector already.
    */
   publicLabel?: string;
+  /** `spec.selector`; undefined or empty: the Service selects no pod (manual endpoints). */
+  selector?: Record<string, string>;
 }
 
-/** A labelled Service that is not exported, and why (the metric's `reason`). */
+/**
+ * Why a labelled Service is not exported (the metric's `reason`): a label value other than
+ * empty; no selected pod is sidecar-injected (or the Service has no selector), so the
+ * federation gateway has no endpoint for it; or it selects no pod at all yet.
+ */
+export type IgnoredReason = 'LabelValueNotEmpty' | 'NotInMesh' | 'NoPods';
+export const IGNORED_REASONS: readonly IgnoredReason[] = ['LabelValueNotEmpty', 'NotInMesh', 'NoPods'];
+
+/** A labelled Service that is not exported, and why. */
 export interface IgnoredService {
   service: string;
-  reason: 'LabelValueNotEmpty';
+  reason: IgnoredReason;
 }
 
 export interface PublicServicePortValue {
@@ -62,6 +121,8 @@ export interface PublicServiceValue {
   hostname: string;
   ports: PublicServicePortValue[];
   allowedTrustDomains?: string[];
+  /** SPIFFE identities of the injected pods it selects (sorted); absent when over the bound. */
+  identities?: string[];
 }
 
 export interface DiscoveryWarning {
@@ -92,10 +153,14 @@ export function parseServiceSnapshot(raw: unknown): ServiceSnapshot | undefined 
       appProtocol: optionalString(p.appProtocol),
     }));
   const allowed = typeof raw.allowedTrustDomains === 'string' ? raw.allowedTrustDomains : undefined;
+  const selector: Record<string, string> = {};
+  if (isRecord(raw.selector))
+    for (const [k, v] of Object.entries(raw.selector)) if (typeof v === 'string') selector[k] = v;
   return {
     name,
     namespace,
     ports,
+    ...(Object.keys(selector).length ? { selector } : {}),
     ...(allowed !== undefined ? { allowedTrustDomains: allowed } : {}),
     ...(typeof raw.publicLabel === 'string' ? { publicLabel: raw.publicLabel } : {}),
   };
@@ -211,14 +276,79 @@ export function toPublicService(
   return { hostname, ports, ...(allowedTrustDomains ? { allowedTrustDomains } : {}) };
 }
 
+const SERVICE_ACCOUNT = new RegExp(SERVICE_ACCOUNT_PATTERN);
+
+/** Pods by namespace, so that each Service scans only its own namespace. */
+function podsByNamespace(pods: readonly (PodSnapshot | undefined)[]): Map<string, PodSnapshot[]> {
+  const index = new Map<string, PodSnapshot[]>();
+  for (const pod of pods) {
+    if (!pod) continue;
+    const list = index.get(pod.namespace);
+    if (list) list.push(pod);
+    else index.set(pod.namespace, [pod]);
+  }
+  return index;
+}
+
+/**
+ * Where a Service stands in the mesh: the identities of the sidecar-injected pods it
+ * selects (the only pods the federation gateway routes to), or why it is unreachable.
+ */
+export function meshIdentities(
+  service: ServiceSnapshot,
+  pods: readonly PodSnapshot[],
+  trustDomain: string,
+):
+  | { ok: true; identities: string[] | undefined; note?: string }
+  | { ok: false; reason: 'NotInMesh' | 'NoPods'; message: string } {
+  const selector = Object.entries(service.selector ?? {});
+  if (selector.length === 0)
+    return {
+      ok: false,
+      reason: 'NotInMesh',
+      message:
+        'the Service has no selector: its endpoints are no sidecar-injected pods, so the federation gateway cannot reach it; not exported',
+    };
+  const selected = pods.filter((p) => !p.finished && selector.every(([k, v]) => p.labels[k] === v));
+  if (selected.length === 0)
+    return {
+      ok: false,
+      reason: 'NoPods',
+      message:
+        'the Service selects no pod (yet); not exported until a sidecar-injected pod runs (it would be unreachable and unpinned)',
+    };
+  const injected = selected.filter((p) => p.labels[SIDECAR_LABEL] === SIDECAR_LABEL_VALUE);
+  if (injected.length === 0)
+    return {
+      ok: false,
+      reason: 'NotInMesh',
+      message: `none of the ${selected.length} pod(s) it selects is sidecar-injected (label ${SIDECAR_LABEL}=${SIDECAR_LABEL_VALUE}): the federation gateway cannot reach it; not exported`,
+    };
+  const accounts = [...new Set(injected.map((p) => p.serviceAccount))].filter((sa) =>
+    SERVICE_ACCOUNT.test(sa),
+  );
+  const identities = accounts
+    .map((sa) => spiffeIdentity(trustDomain, service.namespace, sa))
+    .sort(compareStrings);
+  if (identities.length > MAX_IDENTITIES_PER_SERVICE)
+    return {
+      ok: true,
+      identities: undefined,
+      note: `its pods run as ${identities.length} service accounts, over ${MAX_IDENTITIES_PER_SERVICE}: exported without identities (peers import it unpinned)`,
+    };
+  return { ok: true, identities };
+}
+
 /** All exported Services, sorted by hostname; warnings name the Service they concern. */
 export function buildPublicServices(
   services: readonly (ServiceSnapshot | undefined)[],
   clusterDomain: string,
+  pods: readonly (PodSnapshot | undefined)[],
 ): { publicServices: PublicServiceValue[]; warnings: DiscoveryWarning[]; ignored: IgnoredService[] } {
   const warnings: DiscoveryWarning[] = [];
   const ignored: IgnoredService[] = [];
   const byHostname = new Map<string, PublicServiceValue>();
+  const podIndex = podsByNamespace(pods);
   for (const service of services) {
     if (!service) continue;
     const ref = `${service.namespace}/${service.name}`;
@@ -230,9 +360,17 @@ export function buildPublicServices(
       });
       continue;
     }
+    const mesh = meshIdentities(service, podIndex.get(service.namespace) ?? [], clusterDomain);
+    if (!mesh.ok) {
+      ignored.push({ service: ref, reason: mesh.reason });
+      warnings.push({ service: ref, message: mesh.message });
+      continue;
+    }
+    if (mesh.note) warnings.push({ service: ref, message: mesh.note });
     const value = toPublicService(service, clusterDomain, (message) =>
       warnings.push({ service: ref, message }),
     );
+    if (value && mesh.identities?.length) value.identities = mesh.identities;
     if (value && !byHostname.has(value.hostname)) byHostname.set(value.hostname, value);
   }
   const publicServices = [...byHostname.values()].sort((a, b) => compareStrings(a.hostname, b.hostname));

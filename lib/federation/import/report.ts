@@ -11,6 +11,7 @@ export const IMPORT_METRICS = {
   importConflicts: 'd8_istio_federation_import_conflicts',
   droppedServices: 'd8_istio_federation_dropped_services',
   refused: 'd8_istio_federation_refused',
+  unpinnedServices: 'd8_istio_federation_unpinned_services',
 } as const;
 
 /** Conflict series are per hostname; a hostile peer must not blow up metric cardinality. */
@@ -23,6 +24,8 @@ export function importMetricSamples(verdict: ImportVerdict): MetricSample[] {
     samples.push({ name: IMPORT_METRICS.importedServices, value: v.imported, labels: { federation_name } });
     if (v.dropped)
       samples.push({ name: IMPORT_METRICS.droppedServices, value: v.dropped, labels: { federation_name } });
+    if (v.imported)
+      samples.push({ name: IMPORT_METRICS.unpinnedServices, value: v.unpinned, labels: { federation_name } });
     if (!v.trust.trusted && v.trust.reason !== 'FederationDisabled')
       samples.push({
         name: IMPORT_METRICS.refused,

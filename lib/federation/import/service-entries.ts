@@ -28,6 +28,8 @@ export interface ServiceEntryValue {
   federations: string[];
   ports: ServiceEntryPort[];
   endpoints: ServiceEntryEndpoint[];
+  /** The peer's workload identities for the host (identity pinning); absent: unpinned. */
+  subjectAltNames?: string[];
 }
 
 /**
@@ -85,7 +87,10 @@ function groupsOfHost(
   }
 }
 
-function toServiceEntry({ hostname, endpoints, ports }: Group): ServiceEntryValue {
+function toServiceEntry(
+  { hostname, endpoints, ports }: Group,
+  identities: readonly string[] | undefined,
+): ServiceEntryValue {
   const federations =
     ports.length === 1 && ports[0]!.federations.length === 1
       ? [...ports[0]!.federations]
@@ -100,6 +105,7 @@ function toServiceEntry({ hostname, endpoints, ports }: Group): ServiceEntryValu
       for (const p of ports) byName[p.name] = g.port;
       return { address: g.address, ports: byName };
     }),
+    ...(identities?.length ? { subjectAltNames: [...identities] } : {}),
   };
 }
 
@@ -111,6 +117,7 @@ function toServiceEntry({ hostname, endpoints, ports }: Group): ServiceEntryValu
 export function buildServiceEntries(
   hosts: ReadonlyMap<string, ReadonlyMap<number, MergedPort>>,
   gatewaysOf: (federation: string) => readonly IngressGateway[],
+  identitiesOf: (hostname: string) => readonly string[] | undefined = () => undefined,
 ): ServiceEntryValue[] {
   const endpointSets = new Map<string, EndpointSet>();
   const endpointsOf = (federations: readonly string[]): EndpointSet => {
@@ -138,5 +145,5 @@ export function buildServiceEntries(
       a.ports[0]!.number - b.ports[0]!.number ||
       compareStrings(a.endpoints.key, b.endpoints.key),
   );
-  return groups.map(toServiceEntry);
+  return groups.map((group) => toServiceEntry(group, identitiesOf(group.hostname)));
 }

@@ -90,6 +90,42 @@ function valuesErrors(result: MergeResult): string[] {
   return validators.values.errors(values);
 }
 
+describe('identity pinning (issue 11)', () => {
+  const ids = (ns: string, ...sas: string[]) => sas.map((sa) => `spiffe://cluster-b.local/ns/${ns}/sa/${sa}`);
+  test('a host with identities gets exactly them as subjectAltNames; one without stays unpinned and is counted', () => {
+    const peers = read([
+      fed('b', 'cluster-b.local', [
+        {
+          ...svc('bar.xyz.svc.cluster-b.local', { name: 'http', port: 8080 }),
+          identities: ids('xyz', 'web', 'bar'),
+        } as Svc,
+        svc('old.xyz.svc.cluster-b.local', { name: 'http', port: 8080 }),
+      ]),
+    ]);
+    const verdict = decideImports(
+      peers.map((p) => ({
+        name: p.name,
+        trustDomain: p.trustDomain,
+        public: p.status.metadataCache?.public,
+        private: p.status.metadataCache?.private,
+      })),
+      { trustDomain: LOCAL, now: NOW },
+    );
+    expect(verdict.serviceEntries.map((e) => [e.hostname, e.subjectAltNames])).toEqual([
+      ['bar.xyz.svc.cluster-b.local', ids('xyz', 'bar', 'web')],
+      ['old.xyz.svc.cluster-b.local', undefined],
+    ]);
+    expect(verdict.serviceEntries[1]).not.toHaveProperty('subjectAltNames');
+    expect(verdict.federations.get('b')).toMatchObject({ imported: 2, unpinned: 1 });
+    const values = validators.values.withDefaults({
+      internal: {
+        federation: { trustedPeers: verdict.trustedPeers, serviceEntries: verdict.serviceEntries },
+      },
+    });
+    expect(validators.values.errors(values)).toEqual([]);
+  });
+});
+
 describe('service entries', () => {
   test('the reference example: one entry per hostname and gateway set, values validate', () => {
     const result = merge([

@@ -53,6 +53,8 @@ export interface PeerVerdict {
   dropped: number;
   /** Its ports not imported because they clash with ports merged before. */
   conflicts: ImportConflict[];
+  /** Imported hostnames without identities (the peer sent none): not pinned to its workloads. */
+  unpinned: number;
 }
 
 export interface ImportVerdict {
@@ -95,6 +97,9 @@ export function decideImports(
       federations.set(input.name, { ...emptyVerdict(input), trust: { trusted: false, ...refusal } });
   }
   const hosts = new Map<string, Map<number, MergedPort>>();
+  // Per host: the identities of every federation it comes from, or null when one of them
+  // sent none (a host is pinned only when all its sources are).
+  const identities = new Map<string, Set<string> | null>();
   const gatewaysByFederation = new Map<string, IngressGateway[]>();
   const importing: (typeof trusted)[number][] = [];
   for (const f of trusted) {
@@ -135,13 +140,26 @@ export function decideImports(
       if (mergeServicePorts(f.name, service, ports, verdict.conflicts)) {
         hosts.set(service.hostname, ports);
         verdict.imported++;
+        const known = identities.get(service.hostname);
+        if (!service.identities?.length) {
+          verdict.unpinned++;
+          identities.set(service.hostname, null);
+        } else if (known === undefined) identities.set(service.hostname, new Set(service.identities));
+        else if (known !== null) for (const id of service.identities) known.add(id);
       }
     }
   }
   const names = [...federations.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     trustedPeers: peers,
-    serviceEntries: buildServiceEntries(hosts, (name) => gatewaysByFederation.get(name) ?? []),
+    serviceEntries: buildServiceEntries(
+      hosts,
+      (name) => gatewaysByFederation.get(name) ?? [],
+      (hostname) => {
+        const set = identities.get(hostname);
+        return set ? [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : undefined;
+      },
+    ),
     federations: new Map(names.map((name) => [name, federations.get(name)!])),
   };
 }
@@ -183,6 +201,7 @@ function emptyVerdict(input: ImportInput): Omit<PeerVerdict, 'trust'> {
     imported: 0,
     dropped: 0,
     conflicts: [],
+    unpinned: 0,
   };
 }
 

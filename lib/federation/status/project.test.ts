@@ -310,6 +310,8 @@ describe('projectStatus', () => {
     imported: 1,
     dropped: 0,
     conflicts: [],
+    // The fixture's service carries no identities.
+    unpinned: 1,
     ...over,
   });
   const good = () => statusAfterFetch({}, success, T0).status;
@@ -325,7 +327,7 @@ describe('projectStatus', () => {
         message: 'protocol differs',
       },
     ];
-    const withConflicts = projectStatus(good(), verdict({ conflicts }), context);
+    const withConflicts = projectStatus(good(), verdict({ conflicts, unpinned: 0 }), context);
     expect(findCondition(withConflicts.conditions, 'ServicesImported')).toMatchObject({
       status: 'True',
       reason: 'ImportConflicts',
@@ -333,9 +335,20 @@ describe('projectStatus', () => {
         '1 service(s) via 1 gateway(s); 1 port(s) not imported because they clash with ports already imported: bar.xyz.svc.cluster-b.local:80 (protocol differs)',
     });
     expect(
-      statusMergePatch(withConflicts, projectStatus(withConflicts, verdict({ conflicts }), context)),
+      statusMergePatch(
+        withConflicts,
+        projectStatus(withConflicts, verdict({ conflicts, unpinned: 0 }), context),
+      ),
     ).toBeUndefined();
     expect(projectStatus(withConflicts, verdict(), context).conditions).toEqual(good().conditions);
+  });
+
+  it('names unpinned services (no peer identities) in ServicesImported, and says nothing when all are pinned (issue 11)', () => {
+    const message = (unpinned: number) =>
+      findCondition(projectStatus(good(), verdict({ unpinned }), context).conditions, 'ServicesImported')
+        ?.message;
+    expect(message(1)).toMatch(/; 1 service\(s\) unpinned: the peer sends no workload identities/);
+    expect(message(0)).toBe('1 service(s) via 1 gateway(s)');
   });
 
   it('says what the verdict refused: trust, services and Ready False with its reason; nothing imported', () => {

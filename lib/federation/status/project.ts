@@ -184,10 +184,16 @@ function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): Cond
       }
       const conflicts = verdict.conflicts;
       const reason = conflicts.length ? 'ImportConflicts' : verdict.state;
-      const message = `${verdict.published} service(s) via ${verdict.gateways} gateway(s)${rejectedNote}${conflictNote(verdict)}`;
+      const message = `${verdict.published} service(s) via ${verdict.gateways} gateway(s)${rejectedNote}${conflictNote(verdict)}${unpinnedNote(verdict)}`;
       return { type, status: 'True', reason, message };
     }
   }
+}
+
+/** Imported without the peer's identities: sidecars accept any trusted root's certificate for them. */
+function unpinnedNote({ unpinned }: PeerVerdict): string {
+  if (!unpinned) return '';
+  return `; ${unpinned} service(s) unpinned: the peer sends no workload identities for them, so any certificate of any trusted root is accepted for them`;
 }
 
 function conflictNote({ conflicts }: PeerVerdict): string {

@@ -63,6 +63,23 @@ export interface PublicServicePort {
 export interface PublicService {
   hostname: string;
   ports: PublicServicePort[];
+  /**
+   * Optional key (ours; Deckhouse peers neither send nor read it): the SPIFFE identities
+   * (`spiffe://<trust domain>/ns/<namespace>/sa/<service account>`) of the workloads behind
+   * the service, sorted. The importer pins the host to them (ServiceEntry subjectAltNames).
+   */
+  identities?: string[];
+}
+
+/** At most this many identities per service, on the wire and in values. */
+export const MAX_IDENTITIES_PER_SERVICE = 64;
+
+/** A service account name: a Kubernetes DNS subdomain (RFC 1123), at most 253 characters. */
+export const SERVICE_ACCOUNT_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+
+/** The SPIFFE identity Istio gives a workload. */
+export function spiffeIdentity(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain.toLowerCase()}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
 /** Keys may be absent or null when empty (Go marshals nil slices as null). */
@@ -125,6 +142,12 @@ const publicServiceSchema = {
           protocol: { type: 'string', enum: ['HTTP', 'HTTP2', 'TLS', 'TCP'] },
         },
       },
+    },
+    // Meaning (trust domain, namespace) is checked per item by wire/validate.ts.
+    identities: {
+      type: ['array', 'null'],
+      maxItems: MAX_IDENTITIES_PER_SERVICE,
+      items: { type: 'string', maxLength: 512 },
     },
   },
 };

@@ -471,3 +471,64 @@ describe('emptied imports (issue 10 item 5)', () => {
     else expect(emptied(doc)).toContain(expected);
   });
 });
+
+describe('identities of a service (issue 11: identity pinning)', () => {
+  const svc = (identities: unknown) => ({
+    hostname: 'bar.xyz.svc.cluster-b.local',
+    ports: [{ name: 'http', port: 8080 }],
+    identities,
+  });
+  const check = (services: unknown[]) => {
+    const result = checkPrivateDocument({ ingressGateways: [], publicServices: services }, scope);
+    if (!result.ok) throw new Error(result.error);
+    return result.value;
+  };
+
+  it('keeps the peer identities of the hostname namespace, sorted and deduplicated', () => {
+    const ids = [
+      'spiffe://cluster-b.local/ns/xyz/sa/web',
+      'spiffe://cluster-b.local/ns/xyz/sa/bar',
+      'spiffe://cluster-b.local/ns/xyz/sa/web',
+    ];
+    expect(check([svc(ids)]).document.publicServices[0]!.identities).toEqual([
+      'spiffe://cluster-b.local/ns/xyz/sa/bar',
+      'spiffe://cluster-b.local/ns/xyz/sa/web',
+    ]);
+  });
+
+  it('absent, null or empty: unpinned (no identities key)', () => {
+    for (const ids of [undefined, null, []])
+      expect(check([svc(ids)]).document.publicServices[0]).not.toHaveProperty('identities');
+  });
+
+  it.each([
+    ['another trust domain', 'spiffe://cluster-c.local/ns/xyz/sa/bar'],
+    ['our trust domain', 'spiffe://cluster-a.local/ns/xyz/sa/bar'],
+    ['another namespace', 'spiffe://cluster-b.local/ns/other/sa/bar'],
+    ['a path beyond the account', 'spiffe://cluster-b.local/ns/xyz/sa/bar/x'],
+    ['an empty account', 'spiffe://cluster-b.local/ns/xyz/sa/'],
+    ['an invalid account', 'spiffe://cluster-b.local/ns/xyz/sa/Bar_1'],
+    ['a trust domain prefix trick', 'spiffe://cluster-b.local.evil/ns/xyz/sa/bar'],
+    ['not spiffe', 'https://cluster-b.local/ns/xyz/sa/bar'],
+  ])('refuses the service for %s, into rejectedItems, and keeps the others', (_what, identity) => {
+    const value = check([
+      svc(['spiffe://cluster-b.local/ns/xyz/sa/ok', identity]),
+      { hostname: 'web.xyz.svc.cluster-b.local', ports: [{ name: 'http', port: 80 }] },
+    ]);
+    expect(value.document.publicServices.map((s) => s.hostname)).toEqual(['web.xyz.svc.cluster-b.local']);
+    expect(value.rejected).toEqual([
+      expect.stringMatching(
+        /^publicServices\[0\] bar\.xyz\.svc\.cluster-b\.local: identity .* is not spiffe:\/\/cluster-b\.local\/ns\/xyz\/sa\/<service account>/,
+      ),
+    ]);
+  });
+
+  it('refuses more than 64 identities and non-string identities (shape)', () => {
+    const many = Array.from({ length: 65 }, (_, i) => `spiffe://cluster-b.local/ns/xyz/sa/sa-${i}`);
+    expect(check([svc(many)]).rejected).toEqual([
+      expect.stringMatching(/identities must NOT have more than 64 items/),
+    ]);
+    expect(check([svc(many.slice(0, 64))]).document.publicServices[0]!.identities).toHaveLength(64);
+    expect(check([svc([42])]).rejected).toEqual([expect.stringMatching(/identities\/0 must be string/)]);
+  });
+});

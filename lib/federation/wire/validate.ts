@@ -11,6 +11,8 @@ import {
   type PublicDocument,
   type PublicService,
   type PublicServicePort,
+  SERVICE_ACCOUNT_PATTERN,
+  spiffeIdentity,
 } from './documents';
 import { protocolFromPortName } from './protocol';
 
@@ -155,7 +157,7 @@ export function checkPrivateDocument(
   const publicServices: PublicService[] = [];
   const seenHostnames = new Set<string>();
   for (const [i, item] of (shape.value.publicServices ?? []).entries()) {
-    const checked = checkPublicService(item, outOfScope);
+    const checked = checkPublicService(item, outOfScope, scope.peerTrustDomain);
     const label = `publicServices[${i}]${checked.hostname ? ` ${checked.hostname}` : ''}`;
     if (!checked.ok) {
       rejected.push(`${label}: ${checked.error}`);
@@ -188,9 +190,42 @@ export function checkPrivateDocument(
   };
 }
 
+const SERVICE_ACCOUNT = new RegExp(SERVICE_ACCOUNT_PATTERN);
+/** What values (subjectAltNames) accept as a SPIFFE trust domain. */
+const SPIFFE_TRUST_DOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * A service's identities: each must be `spiffe://<the peer's trust domain>/ns/<the
+ * hostname's namespace>/sa/<service account>` (a peer may pin its hosts only to its own
+ * workloads of that namespace). One bad identity refuses the service: importing it pinned
+ * to the rest would refuse the pods that run as the bad one, unpinned would drop what the
+ * peer asked for. Sorted and deduplicated; absent or empty: undefined (unpinned).
+ */
+function checkIdentities(
+  raw: readonly string[] | null | undefined,
+  hostname: string,
+  peerTrustDomain: string,
+): { ok: true; value: string[] | undefined } | { ok: false; error: string } {
+  if (!raw || raw.length === 0) return { ok: true, value: undefined };
+  if (!SPIFFE_TRUST_DOMAIN.test(peerTrustDomain.toLowerCase()))
+    return { ok: false, error: `trust domain ${peerTrustDomain} is not usable in a SPIFFE identity` };
+  const namespace = hostname.split('.')[1] ?? '';
+  const prefix = spiffeIdentity(peerTrustDomain, namespace, '');
+  for (const identity of raw) {
+    const sa = identity.startsWith(prefix) ? identity.slice(prefix.length) : undefined;
+    if (sa === undefined || !SERVICE_ACCOUNT.test(sa))
+      return {
+        ok: false,
+        error: `identity ${JSON.stringify(identity.slice(0, 120))} is not ${prefix}<service account>`,
+      };
+  }
+  return { ok: true, value: [...new Set(raw)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
 function checkPublicService(
   raw: unknown,
   outOfScope: (hostname: string) => string | undefined,
+  peerTrustDomain: string,
 ): Validation<PublicService> & { hostname?: string } {
   const hostname =
     typeof raw === 'object' && raw !== null && typeof (raw as { hostname?: unknown }).hostname === 'string'
@@ -218,7 +253,17 @@ function checkPublicService(
     ports.push({ name, port: port.port, protocol: port.protocol ?? protocolFromPortName(name) });
   }
   if (ports.length === 0) return { ok: false, error: 'no ports', ...named };
-  return { ok: true, value: { hostname: shape.value.hostname, ports }, ...named };
+  const identities = checkIdentities(shape.value.identities, shape.value.hostname, peerTrustDomain);
+  if (!identities.ok) return { ...identities, ...named };
+  return {
+    ok: true,
+    value: {
+      hostname: shape.value.hostname,
+      ports,
+      ...(identities.value ? { identities: identities.value } : {}),
+    },
+    ...named,
+  };
 }
 
 function capList(items: string[]): string[] {
