@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
 import { fetchAllPeers } from '../../lib/federation/fetch/peer';
-import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch/transport';
+import { ERROR_EXCERPT_BYTES, fetchDocument, type FetchLimits } from '../../lib/federation/fetch/transport';
 import { FEDERATION_KIND } from '../../lib/federation/kind';
 import { prepareTls, systemCaCertificates } from '../../lib/federation/fetch/tls';
 import { makeServerPki } from './certs';
@@ -132,6 +132,22 @@ describe('fetchDocument over real HTTPS on loopback', () => {
       reason: 'HTTPError',
       message: expect.stringContaining('HTTP 503'),
     });
+  });
+
+  it('keeps a bounded, printable excerpt of the error body with the status', async () => {
+    const noisy = '\u0000\u001b[31mdown for maintenance\r\n\u00e9t\u00e9 ' + 'x'.repeat(5000);
+    peer.publicBehaviour = { kind: 'raw', status: 503, body: noisy };
+    const result = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(result).toMatchObject({ ok: false, reason: 'HTTPError', status: 503 });
+    const excerpt = result.ok ? undefined : result.bodyExcerpt;
+    expect(excerpt).toMatch(/^\[31mdown for maintenance t x+$/);
+    expect(excerpt!.length).toBeLessThanOrEqual(ERROR_EXCERPT_BYTES);
+    expect(excerpt).toMatch(/^[\x20-\x7e]+$/);
+    // No body at all: the status alone.
+    peer.publicBehaviour = { kind: 'raw', status: 500, body: '' };
+    const bare = await fetchDocument({ url: publicUrl, tls: { ca: peer.pki.ca.certPem }, limits: LIMITS });
+    expect(bare).toMatchObject({ ok: false, reason: 'HTTPError', status: 500 });
+    expect(bare.ok ? 'ok' : bare.bodyExcerpt).toBeUndefined();
   });
 
   it('does not follow redirects, not even to the same host', async () => {
@@ -371,6 +387,8 @@ describe('a peer that rejects our token (issue 13, actionable status)', () => {
       'must create an IstioFederation with spec.trustDomain: cluster-a.local and spec.metadataEndpoint: https://istio-metadata.cluster-a.example.com/metadata/',
     );
     expect(failure?.message).toContain('uuid-a');
+    // What the peer said, last, quoted: its token check's reason.
+    expect(failure?.message).toMatch(/\(the peer said: "[ -~]+"\)$/);
   });
 
   it('403 too; other statuses stay HTTPError (with their status)', async () => {

@@ -20,15 +20,13 @@ export interface FetchFailure {
   endpoint: string;
   /** The peer's HTTP status, when it answered with one other than 200 (HTTPError, TokenRejected). */
   status?: number;
+  /** The start of the peer's error body, printable and bounded (transport.ts). */
+  bodyExcerpt?: string;
 }
 
-/**
- * The HTTP status of a transport failure. The transport reports only a message
- * (`GET <url>: HTTP <status>`), so the status is read back from its end.
- */
-export function httpStatusOfMessage(message: string): number | undefined {
-  const match = /: HTTP (\d{3})$/.exec(message);
-  return match ? Number(match[1]) : undefined;
+/** A failure message with what the peer said in its error body (already bounded and printable). */
+export function withPeerExcerpt(message: string, excerpt: string | undefined): string {
+  return excerpt ? `${message} (the peer said: ${JSON.stringify(excerpt)})` : message;
 }
 
 /** What the peer's admin must create so that the peer accepts our token. */

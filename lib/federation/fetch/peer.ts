@@ -15,8 +15,8 @@ import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
 import type { PrivateCodec } from '../cached/read';
 import { checkPublicDocument, parseJsonBody } from '../wire/validate';
 import {
-  httpStatusOfMessage,
   tokenRejectedMessage,
+  withPeerExcerpt,
   type DocumentResult,
   type FetchFailure,
   type FetchOutcome,
@@ -273,7 +273,11 @@ function tokenRejected(
   if (failure.status !== 401 && failure.status !== 403) return result;
   return {
     ok: false,
-    failure: { ...failure, reason: 'TokenRejected', message: tokenRejectedMessage(failure.message, local) },
+    failure: {
+      ...failure,
+      reason: 'TokenRejected',
+      message: withPeerExcerpt(tokenRejectedMessage(failure.message, local), failure.bodyExcerpt),
+    },
   };
 }
 
@@ -282,14 +286,17 @@ function parsedBody(
   url: string,
 ): { ok: true; value: unknown } | { ok: false; failure: FetchFailure } {
   if (!result.ok) {
-    const status = result.reason === 'HTTPError' ? httpStatusOfMessage(result.message) : undefined;
+    const { status, bodyExcerpt } = result;
+    const tokenRefused = status === 401 || status === 403;
     return {
       ok: false,
       failure: {
         reason: result.reason,
-        message: result.message,
+        // A refused token gets the excerpt after the admin hint (tokenRejected above).
+        message: tokenRefused ? result.message : withPeerExcerpt(result.message, bodyExcerpt),
         endpoint: url,
         ...(status !== undefined ? { status } : {}),
+        ...(bodyExcerpt ? { bodyExcerpt } : {}),
       },
     };
   }

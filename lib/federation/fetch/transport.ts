@@ -49,7 +49,18 @@ export type FetchFailureReason =
  */
 export type FetchResult =
   | { ok: true; body: Buffer; etag?: string; notModified?: boolean }
-  | { ok: false; reason: FetchFailureReason; message: string };
+  | {
+      ok: false;
+      reason: FetchFailureReason;
+      message: string;
+      /** HTTPError: the peer's status, and the start of its error body (printable, bounded). */
+      status?: number;
+      bodyExcerpt?: string;
+    };
+
+/** How much of a peer's error body status may show, and how long we wait for it. */
+export const ERROR_EXCERPT_BYTES = 256;
+const ERROR_EXCERPT_WAIT_MS = 1_000;
 
 export interface FetchRequest {
   url: string;
@@ -289,7 +300,14 @@ async function httpsGet(
       const location = String(response.headers.location ?? 'nowhere').slice(0, 200);
       return refuse('Redirect', `redirects are not followed (HTTP ${status} to ${location})`);
     }
-    if (status !== 200) return refuse('HTTPError', `HTTP ${status}`);
+    if (status !== 200) {
+      // What the peer says about our request helps its admin and ours; a slow body only costs
+      // the excerpt, never the status.
+      const excerpt = await readExcerpt(body, ERROR_EXCERPT_BYTES, ERROR_EXCERPT_WAIT_MS);
+      if (failure) return failure;
+      refuse('HTTPError', `HTTP ${status}`);
+      return { ...failure!, status, ...(excerpt ? { bodyExcerpt: excerpt } : {}) };
+    }
     const encoding = String(response.headers['content-encoding'] ?? 'identity')
       .trim()
       .toLowerCase();
@@ -358,6 +376,42 @@ function readCapped(body: Readable, maxBytes: number): Promise<{ ok: true; body:
       reject(new Error('response stream closed before its end'));
     });
   });
+}
+
+/**
+ * The first `maxBytes` of a body as one line of printable ASCII (anything else becomes a
+ * space, runs of spaces collapse), or undefined when nothing printable arrives within `waitMs`.
+ */
+export function readExcerpt(body: Readable, maxBytes: number, waitMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const finish = (): void => {
+      clearTimeout(timer);
+      body.removeListener('data', onData);
+      body.destroy();
+      resolve(printableExcerpt(Buffer.concat(chunks).subarray(0, maxBytes)));
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= maxBytes) finish();
+    };
+    const timer = setTimeout(finish, waitMs);
+    body.on('data', onData);
+    body.once('end', finish);
+    body.once('error', finish);
+    body.once('close', finish);
+  });
+}
+
+export function printableExcerpt(bytes: Buffer): string | undefined {
+  const text = bytes
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  return text || undefined;
 }
 
 function isCapError(error: unknown): boolean {
