@@ -104,6 +104,7 @@ describe('a fetch run: record, verdict, projection', () => {
       ['TrustEstablished', 'True', 'PeerTrusted'],
       ['ServicesImported', 'True', 'Imported'],
       ['Ready', 'True', 'Ready'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(
       status.conditions?.every(
@@ -328,6 +329,7 @@ describe('projectStatus', () => {
       ['TrustEstablished', 'False', 'DuplicateClusterUUID'],
       ['ServicesImported', 'False', 'PeerNotTrusted'],
       ['Ready', 'False', 'DuplicateClusterUUID'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(refused.importedServices).toBe(0);
     expect(refused.metadataCache).toEqual(good().metadataCache);
@@ -366,6 +368,7 @@ describe('projectStatus', () => {
       ['TrustEstablished', 'False', 'OwnTrustDomain'],
       ['ServicesImported', 'False', 'OwnTrustDomain'],
       ['Ready', 'False', 'OwnTrustDomain'],
+      ['GatewayReachable', 'Unknown', 'OwnTrustDomain'],
     ]);
     expect(refused.patch).toMatchObject({ metadataCache: null, importedServices: 0 });
     expect(run(refused.status, undefined, at(20), 1, 'cluster-a.local').patch).toBeUndefined();
