@@ -7,6 +7,7 @@ import { prunedStatusPaths } from '../../tests/support/crd-schema';
 import { testPublicDocument } from '../../tests/support/peer-identity';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import { app } from '../index';
+import { createFetchMetadataHook } from './fetch-metadata';
 import { createProbeGatewaysHook, PROBE_METRICS_GROUP, PROBE_TICK } from './probe-gateways';
 
 const harness = clusterAHarness();
@@ -242,4 +243,69 @@ describe('gateway probe hook', () => {
     expect(result.metrics).toEqual([{ action: 'expire', group: PROBE_METRICS_GROUP }]);
     expect(result.kubeOperations).toEqual([statusPatch('cluster-c', null)]);
   });
+});
+
+test('the fetch hook projects GatewayReachable from the probe record (its own jqFilter) and never removes it', async () => {
+  const NOW = new Date('2026-11-30T12:00:00Z');
+  const base = federation('cluster-b', 'cluster-b.local', [{ address: '10.0.0.2', port: 15443 }]);
+  const cached = base.status as { metadataCache: Record<string, unknown> };
+  // A cached, current federation: the fetch hook waits (no dial; a loopback endpoint anyway).
+  const fed: KubeObject = {
+    ...base,
+    metadata: { name: 'cluster-b', generation: 1 },
+    spec: { trustDomain: 'cluster-b.local', metadataEndpoint: 'https://127.0.0.1:9/metadata/' },
+    status: {
+      observedGeneration: 1,
+      metadataCache: {
+        ...cached.metadataCache,
+        publicLastFetchTimestamp: '2026-11-30T11:59:58Z',
+        privateLastFetchTimestamp: '2026-11-30T11:59:58Z',
+      },
+      conditions: [
+        {
+          type: 'MetadataFetched',
+          status: 'True',
+          reason: 'Fetched',
+          message: '',
+          lastTransitionTime: '2026-11-30T11:00:00Z',
+          observedGeneration: 1,
+        },
+      ],
+    },
+  };
+  const probe = await harness.run(createProbeGatewaysHook({ probe: fakeProbe([], ['10.0.0.2']) }), {
+    cluster: [fed],
+    trigger: PROBE_TICK,
+    now: NOW,
+    values: { federation: { enabled: true } },
+  });
+  let cluster = applyStatusPatches([fed], probe.kubeOperations);
+  const record = statusOf(cluster, 'cluster-b').gatewayProbe;
+  expect(record).toMatchObject({ reachable: 0, total: 1 });
+  const fetchHook = createFetchMetadataHook();
+  const fetch = await harness.run(fetchHook, {
+    cluster,
+    trigger: 'federations',
+    now: NOW,
+    values: { federation: { enabled: true } },
+  });
+  expect(fetch.kubeOperations).toHaveLength(1);
+  cluster = applyStatusPatches(cluster, fetch.kubeOperations);
+  const status = statusOf(cluster, 'cluster-b') as { conditions: Record<string, unknown>[] };
+  const condition = (type: string) => status.conditions.find((c) => c.type === type);
+  expect(condition('GatewayReachable')).toMatchObject({ status: 'False', reason: 'GatewayUnreachable' });
+  expect(condition('GatewayReachable')?.message).toContain(
+    '10.0.0.2:15443 (refused: connect ECONNREFUSED 10.0.0.2:15443)',
+  );
+  expect(condition('Ready')).toMatchObject({ status: 'True' });
+  expect(statusOf(cluster, 'cluster-b').gatewayProbe).toEqual(record);
+  expect(prunedStatusPaths(statusOf(cluster, 'cluster-b'))).toEqual([]);
+  // Nothing changed since: neither hook writes.
+  const again = await harness.run(fetchHook, {
+    cluster,
+    trigger: 'federations',
+    now: NOW,
+    values: { federation: { enabled: true } },
+  });
+  expect(again.kubeOperations).toEqual([]);
 });
