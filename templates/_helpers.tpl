@@ -66,3 +66,14 @@ CustomCertificate the platform provides the Secret, named in global values.
 istio-metadata-tls
 {{- end -}}
 {{- end }}
+
+{{- /* `, federation.istio.deckhouse.io/federation: "<name>"` for a flow-style labels map when the
+list holds exactly one IstioFederation name that is a valid label value; else nothing. */}}
+{{- define "istio.federation.sourceLabel" -}}
+{{- if eq (len .) 1 -}}
+{{- $name := first . -}}
+{{- if and (le (len $name) 63) (regexMatch "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" $name) -}}
+, federation.istio.deckhouse.io/federation: {{ $name | quote }}
+{{- end -}}
+{{- end -}}
+{{- end }}

@@ -289,8 +289,18 @@ test('the fetch hook projects GatewayReachable from the probe record (its own jq
     now: NOW,
     values: { federation: { enabled: true } },
   });
-  expect(fetch.kubeOperations).toHaveLength(1);
-  cluster = applyStatusPatches(cluster, fetch.kubeOperations);
+  const patches = fetch.kubeOperations.filter((o) => o.operation === 'MergePatch');
+  expect(patches).toHaveLength(1);
+  // The transition is also a Warning Event (status/events.ts).
+  expect(
+    fetch.kubeOperations
+      .flatMap((o) =>
+        o.operation === 'CreateIfNotExists' ? [o.object as unknown as { type: string; reason: string }] : [],
+      )
+      .filter((e) => e.reason === 'GatewayUnreachable')
+      .map((e) => e.type),
+  ).toEqual(['Warning']);
+  cluster = applyStatusPatches(cluster, patches);
   const status = statusOf(cluster, 'cluster-b') as { conditions: Record<string, unknown>[] };
   const condition = (type: string) => status.conditions.find((c) => c.type === type);
   expect(condition('GatewayReachable')).toMatchObject({ status: 'False', reason: 'GatewayUnreachable' });

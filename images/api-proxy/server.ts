@@ -1,7 +1,8 @@
-import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../lib/hook-sdk/logger';
+import { answerClientErrors, closeServer, guardConnections } from '../../lib/server/guard';
 import { bearerToken } from '../metadata-exporter/routes';
 import { LogThrottle } from '../metadata-exporter/log-throttle';
 import { TokenRejected, verifyApiToken } from './auth';
@@ -86,46 +87,6 @@ const STATUS_REASONS: Record<number, string> = {
   502: 'InternalError',
   503: 'ServiceUnavailable',
 };
-
-/**
- * Bun's node:http ignores headersTimeout/requestTimeout/keepAliveTimeout (see the
- * metadata-exporter README), so each phase of a connection is bounded by our own timer.
- */
-function guardConnections(server: ProxyServer, limits: ProxyLimits, secure: boolean): void {
-  const timers = new WeakMap<Socket, NodeJS.Timeout>();
-  const inFlight = new WeakMap<Socket, number>();
-  const arm = (socket: Socket, ms: number): void => {
-    clearTimeout(timers.get(socket));
-    timers.set(
-      socket,
-      setTimeout(() => socket.destroy(), ms),
-    );
-  };
-  server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
-    arm(socket, limits.headerTimeoutMs);
-    socket.once('close', () => clearTimeout(timers.get(socket)));
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    arm(socket, limits.maxRequestMs);
-    res.once('close', () => {
-      const remaining = (inFlight.get(socket) ?? 1) - 1;
-      inFlight.set(socket, remaining);
-      if (remaining === 0 && !socket.destroyed) arm(socket, limits.keepAliveTimeoutMs);
-    });
-  });
-  server.headersTimeout = limits.headerTimeoutMs;
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.maxConnections = limits.maxConnections;
-}
-
-function clientErrorCode(error: NodeJS.ErrnoException): number {
-  if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
-  return 400;
-}
 
 /** How many times a header occurs in the raw request (Node/Bun fold or drop duplicates). */
 function headerCount(req: IncomingMessage, name: string): number {
@@ -371,7 +332,13 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
   const server: ProxyServer = options.tls
     ? https.createServer({ ...serverOptions, ...options.tls, handshakeTimeout: limits.headerTimeoutMs })
     : http.createServer(serverOptions);
-  guardConnections(server, limits, options.tls !== undefined);
+  // Node's own whole-request timeout stays off: watches stream for up to maxRequestMs.
+  guardConnections(
+    server,
+    { ...limits, requestTimeoutMs: limits.maxRequestMs },
+    options.tls !== undefined,
+    0,
+  );
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       logger.error('request failed', { error: error instanceof Error ? error.message : 'unknown error' });
@@ -384,30 +351,11 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
     metrics.countRequest('refused', 403);
     socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const code = clientErrorCode(error);
-    metrics.countRequest('refused', code);
-    socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  answerClientErrors(server, (code) => metrics.countRequest('refused', code));
 
   const shutdown = (timeoutMs: number): Promise<'clean' | 'forced'> => {
     draining = true;
-    return new Promise((resolve) => {
-      const force = setTimeout(() => {
-        server.closeAllConnections();
-        resolve('forced');
-      }, timeoutMs);
-      server.close(() => {
-        clearTimeout(force);
-        agent.destroy();
-        resolve('clean');
-      });
-      server.closeIdleConnections();
-    });
+    return closeServer(server, timeoutMs, () => agent.destroy());
   };
   return { server, shutdown };
 }

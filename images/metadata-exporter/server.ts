@@ -1,9 +1,9 @@
-import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
 import { decodeJwt } from 'jose';
 import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/identity/jwt';
 import type { Logger } from '../../lib/hook-sdk/logger';
+import { answerClientErrors, closeServer, guardConnections } from '../../lib/server/guard';
 import { LogThrottle } from './log-throttle';
 import type { ExporterMetrics } from './metrics';
 import type { Body, RenderedDocuments } from './rendered-documents';
@@ -80,51 +80,6 @@ interface Reply {
   body?: Buffer;
   type?: string;
   headers?: Record<string, string>;
-}
-
-/**
- * Bun's node:http ignores headersTimeout/requestTimeout/keepAliveTimeout, so every phase of
- * a connection is bounded here with our own timer: waiting for a request head (first or
- * keep-alive), then serving it. Node's own knobs are set too, for runtimes that honour them.
- */
-function guardConnections(server: ExporterServer, limits: ServerLimits, secure: boolean): void {
-  const timers = new WeakMap<Socket, NodeJS.Timeout>();
-  const inFlight = new WeakMap<Socket, number>();
-  const arm = (socket: Socket, ms: number): void => {
-    clearTimeout(timers.get(socket));
-    timers.set(
-      socket,
-      setTimeout(() => socket.destroy(), ms),
-    );
-  };
-  const disarm = (socket: Socket): void => {
-    clearTimeout(timers.get(socket));
-    timers.delete(socket);
-  };
-  server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
-    arm(socket, limits.headerTimeoutMs);
-    socket.once('close', () => disarm(socket));
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    arm(socket, limits.requestTimeoutMs);
-    res.once('finish', () => {
-      const remaining = (inFlight.get(socket) ?? 1) - 1;
-      inFlight.set(socket, remaining);
-      if (remaining === 0 && !socket.destroyed) arm(socket, limits.keepAliveTimeoutMs);
-    });
-  });
-  server.headersTimeout = limits.headerTimeoutMs;
-  server.requestTimeout = limits.requestTimeoutMs;
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.maxConnections = limits.maxConnections;
-}
-
-function clientErrorCode(error: NodeJS.ErrnoException): number {
-  if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
-  return 400;
 }
 
 export interface ExporterHttpServer {
@@ -272,34 +227,11 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
   guardConnections(server, limits, options.tls !== undefined);
   server.on('request', handle);
 
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const code = clientErrorCode(error);
-    metrics.countRequest('unknown', code);
-    socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  answerClientErrors(server, (code) => metrics.countRequest('unknown', code));
 
-  /**
-   * Stops accepting connections, lets in-flight requests finish (their responses ask the
-   * client to close), closes idle keep-alive connections and cuts whatever is still open
-   * after `timeoutMs`. Resolves once the server is closed.
-   */
   const shutdown = (timeoutMs: number): Promise<'clean' | 'forced'> => {
     draining = true;
-    return new Promise((resolve) => {
-      const force = setTimeout(() => {
-        server.closeAllConnections();
-        resolve('forced');
-      }, timeoutMs);
-      server.close(() => {
-        clearTimeout(force);
-        resolve('clean');
-      });
-      server.closeIdleConnections();
-    });
+    return closeServer(server, timeoutMs);
   };
   return { server, shutdown };
 }

@@ -45,12 +45,6 @@ export function peerTarget(peer: Federation): PeerTarget<CachedPrivateDocument> 
   };
 }
 
-/** The HTTP status of a failed fetch, when the peer answered with one. */
-export function httpStatusOf(failure: FetchFailure): number | undefined {
-  const match = /\bHTTP (\d{3})\b/.exec(failure.message);
-  return match ? Number(match[1]) : undefined;
-}
-
 /** What the peer's admin must create so that the peer accepts our token. */
 export function tokenRefusedHint(peer: Federation, local: LocalView): string {
   return (
@@ -125,11 +119,10 @@ export function checkPrivateDocument(
     });
   }
   if (!priv.ok) {
-    const status = httpStatusOf(priv.failure);
-    const refused = status === 401 || status === 403 || String(priv.failure.reason) === 'TokenRejected';
+    const refused = priv.failure.reason === 'TokenRejected';
     return result('peer.private-document', scope, title, 'fail', {
       detail: refused
-        ? `the peer refused our token (${priv.failure.message})`
+        ? `the peer refused our token (HTTP ${priv.failure.status ?? '401/403'} from ${priv.failure.endpoint})`
         : `${priv.failure.reason}: ${priv.failure.message}`,
       hint: refused ? tokenRefusedHint(peer, local) : fetchFailureHint(priv.failure, peer),
     });

@@ -109,7 +109,8 @@ describe('runChecks', () => {
             private: {
               ok: false,
               failure: {
-                reason: 'HTTPError',
+                reason: 'TokenRejected',
+                status: 401,
                 message: `GET ${PRIVATE_URL}: HTTP 401`,
                 endpoint: PRIVATE_URL,
               },

@@ -21,6 +21,7 @@ export interface PeerKind<P, V extends Pick<ImportVerdict, 'federations'>> {
 
 const PEER_JQ_FILTER = `{
   name: .metadata.name,
+  uid: .metadata.uid,
   generation: .metadata.generation,
   created: .metadata.creationTimestamp,
   spec: .spec,

@@ -512,6 +512,25 @@ maybe('federation of two local clusters (real kube-apiserver + addon-operator)',
       expect(condition(failing, 'MetadataFetched')?.message).toMatch(/stale since/);
       expect(condition(failing, 'Ready')?.status).toBe('False');
       expect(failing.status?.lastError).toBeTruthy();
+      // The transition is an Event on the (cluster-scoped) IstioFederation, in default (issue 13).
+      const fetchedReason = condition(failing, 'MetadataFetched')?.reason;
+      const event = await pollUntil(
+        async () =>
+          (await r.a.api.list('/api/v1/namespaces/default/events')).find(
+            (e) =>
+              (e.involvedObject as { kind?: string; name?: string } | undefined)?.name === 'cluster-b' &&
+              (e.involvedObject as { kind?: string }).kind === 'IstioFederation' &&
+              e.type === 'Warning' &&
+              e.reason === fetchedReason &&
+              String(e.message).startsWith('MetadataFetched=False: ') &&
+              String(e.message).includes('stays in force (stale since'),
+          ),
+        {
+          what: `a Warning Event ${fetchedReason} on IstioFederation cluster-b in cluster-a`,
+          timeoutMs: STEP_TIMEOUT_MS,
+        },
+      );
+      expect(event.metadata.namespace).toBe('default');
       // The last good data stays in force, in the API and in what istiod sends A's sidecar.
       const kept = await serviceEntryFor(r.a.api, BAR.hostname);
       expect(kept?.spec).toEqual(before?.spec);

@@ -10,7 +10,8 @@ import { fetchDocument, type FetchLimits } from '../../lib/federation/fetch/tran
 import { FEDERATION_KIND } from '../../lib/federation/kind';
 import { prepareTls, systemCaCertificates } from '../../lib/federation/fetch/tls';
 import { makeServerPki } from './certs';
-import { TestPeer } from './peer';
+import { deckhouseKeypair, TestPeer } from './peer';
+import { metadataEndpointOf } from '../../lib/federation/identity/local';
 
 // Small timeouts injected so "never answers" cases end quickly; sizes stay at the real cap.
 const LIMITS: FetchLimits = {
@@ -335,5 +336,63 @@ describe('fetchAllPeers (issue 10 item 7)', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('a peer that rejects our token (issue 13, actionable status)', () => {
+  const ours = deckhouseKeypair();
+  const peer = new TestPeer({ clusterUUID: 'uuid-b', trustDomain: 'cluster-b.local', knownPeers: {} });
+  beforeAll(() => peer.start());
+  afterAll(() => peer.stop());
+  const target = () => ({
+    name: 'cluster-b',
+    trustDomain: 'cluster-b.local',
+    metadataEndpoint: peer.endpoint,
+    tls: { ca: peer.pki.ca.certPem },
+  });
+  const local = {
+    trustDomain: 'cluster-a.local',
+    clusterUUID: 'uuid-a',
+    authnPrivateKey: ours.priv,
+    metadataEndpoint: metadataEndpointOf('%s.cluster-a.example.com'),
+  };
+  const fetchB = async () =>
+    (await fetchAllPeers([target()], { local, now: new Date(), limits: LIMITS }, FEDERATION_KIND.codec)).get(
+      'cluster-b',
+    )!.outcome;
+
+  it('is TokenRejected with the status, and says what its admin must create', async () => {
+    const outcome = await fetchB();
+    expect(outcome.public.ok).toBe(true);
+    const failure = outcome.private?.ok === false ? outcome.private.failure : undefined;
+    expect(failure).toMatchObject({ reason: 'TokenRejected', status: 401 });
+    expect(failure?.message).toContain('HTTP 401');
+    expect(failure?.message).toContain(
+      'must create an IstioFederation with spec.trustDomain: cluster-a.local and spec.metadataEndpoint: https://istio-metadata.cluster-a.example.com/metadata/',
+    );
+    expect(failure?.message).toContain('uuid-a');
+  });
+
+  it('403 too; other statuses stay HTTPError (with their status)', async () => {
+    peer.privateBehaviour = { kind: 'raw', status: 403, body: 'forbidden' };
+    expect((await fetchB()).private).toMatchObject({
+      ok: false,
+      failure: { reason: 'TokenRejected', status: 403 },
+    });
+    peer.privateBehaviour = { kind: 'raw', status: 500, body: 'oops' };
+    expect((await fetchB()).private).toMatchObject({
+      ok: false,
+      failure: { reason: 'HTTPError', status: 500 },
+    });
+    peer.privateBehaviour = { kind: 'document' };
+  });
+
+  it('the metadata endpoint is the chart`s metadataHost', () => {
+    expect(metadataEndpointOf('%s.example.com')).toBe('https://istio-metadata.example.com/metadata/');
+    expect(metadataEndpointOf('%s-kube.example.com')).toBe(
+      'https://istio-metadata-kube.example.com/metadata/',
+    );
+    expect(metadataEndpointOf('example.com')).toBeUndefined();
+    expect(metadataEndpointOf(undefined)).toBeUndefined();
   });
 });

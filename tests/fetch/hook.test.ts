@@ -277,11 +277,12 @@ const failureCases: FailureCase[] = [
     message: /within 700 ms/,
   },
   {
-    name: 'HTTP 403 on the private document',
+    name: 'HTTP 403 on the private document: the peer rejects our token',
     setup: () => void (peerB.privateBehaviour = raw('forbidden', 403)),
-    reason: 'HTTPError',
+    reason: 'TokenRejected',
     failed: 'private',
-    message: /HTTP 403/,
+    message:
+      /HTTP 403: the peer rejected our token; its admin must create an IstioFederation with spec\.trustDomain: /,
   },
   {
     name: 'HTTP 500 on the public document',
@@ -394,6 +395,74 @@ const failureCases: FailureCase[] = [
     message: /authnKeyPub/,
   },
 ];
+
+describe('fetch hook: Events on condition transitions (issue 13)', () => {
+  const eventsOf = (result: HarnessResult) =>
+    result.kubeOperations.flatMap((op) =>
+      op.operation === 'CreateIfNotExists' && op.object.kind === 'Event' ? [op.object] : [],
+    );
+
+  it('one Event per condition that appears or flips, on the cluster-scoped object, created if not there', async () => {
+    const first = await run([fedB()], 'federations', started);
+    const events = eventsOf(first);
+    expect(events.map((e) => [e.type, e.reason])).toEqual([
+      ['Normal', 'Fetched'],
+      ['Normal', 'PeerTrusted'],
+      ['Normal', 'Imported'],
+      ['Normal', 'Ready'],
+    ]);
+    for (const event of events) {
+      expect(event).toMatchObject({
+        apiVersion: 'v1',
+        metadata: { namespace: 'default', name: expect.stringMatching(/^b\.[0-9a-f]{16}$/) },
+        involvedObject: {
+          apiVersion: 'deckhouse.io/v1alpha1',
+          kind: 'IstioFederation',
+          name: 'b',
+          uid: 'uid-b',
+        },
+      });
+    }
+  });
+
+  it('at most 40 per run, all after the status patches', async () => {
+    // Eleven federations refused for their trust domain: four conditions each appear at once.
+    const refused = Array.from({ length: 11 }, (_, i) =>
+      istioFederation(`bad-${String(i).padStart(2, '0')}`, {
+        trustDomain: 'Not_A_Domain',
+        metadataEndpoint: peerB.endpoint,
+      }),
+    );
+    const result = await run(refused, 'federations', started);
+    expect(eventsOf(result)).toHaveLength(40);
+    const kinds = result.kubeOperations.map((op) => op.operation);
+    expect(kinds.filter((k) => k === 'MergePatch')).toHaveLength(11);
+    expect(kinds.lastIndexOf('MergePatch')).toBeLessThan(kinds.indexOf('CreateIfNotExists'));
+    expect(eventsOf(result).every((e) => e.type === 'Warning')).toBe(true);
+  });
+
+  it('Warning Events when the peer rejects our token; none when nothing flips', async () => {
+    const cluster = healthy.filter((o) => o.metadata.name === 'b');
+    peerB.privateBehaviour = raw('unknown peer', 401);
+    const failed = await run(cluster, FETCH_TICK, slotTick('b', at(1)));
+    expect(eventsOf(failed).map((e) => [e.type, e.reason, e.message])).toEqual([
+      [
+        'Warning',
+        'TokenRejected',
+        expect.stringMatching(/^MetadataFetched=False: GET .*HTTP 401: the peer rejected our token/),
+      ],
+      ['Warning', 'TokenRejected', expect.stringMatching(/^Ready=False: MetadataFetched: /)],
+    ]);
+    // The same run retried (later, same previous status) names the same Events.
+    const nextSlot = slotTick('b', new Date(slotTick('b', at(1)).getTime() + 1000));
+    const retried = await run(cluster, FETCH_TICK, nextSlot);
+    expect(eventsOf(retried).map((e) => (e.metadata as { name: string }).name)).toEqual(
+      eventsOf(failed).map((e) => (e.metadata as { name: string }).name),
+    );
+    const unchanged = await run(healthy, 'federations', at(1));
+    expect(eventsOf(unchanged)).toEqual([]);
+  });
+});
 
 describe('fetch hook: bad remote input keeps the last good data', () => {
   it.each(failureCases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
@@ -726,11 +795,8 @@ describe('fetch hook: identity and refusals', () => {
     const result = await run(cluster, 'federations', at(3));
     const after = applyStatusPatches(cluster, result.kubeOperations);
     expect(peerC.requests.length).toBe(requests);
-    expect(result.kubeOperations.map((o) => 'name' in o && o.name).sort()).toEqual([
-      'default',
-      'self',
-      'z-same-as-b',
-    ]);
+    const patches = result.kubeOperations.filter((o) => o.operation !== 'CreateIfNotExists');
+    expect(patches.map((o) => 'name' in o && o.name).sort()).toEqual(['default', 'self', 'z-same-as-b']);
     expect(condition(after, 'z-same-as-b', 'Ready')).toMatchObject({
       status: 'False',
       reason: 'DuplicateTrustDomain',

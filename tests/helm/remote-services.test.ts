@@ -198,3 +198,73 @@ test('values with an identity that is not a SPIFFE URI never reach Helm', async 
     render(valuesWithEntries([{ ...first, subjectAltNames: ['cluster-00.local/ns/team-00/sa/a'] }])),
   ).rejects.toThrow(/subjectAltNames/);
 });
+
+describe('provenance: every imported object is labelled with its federation (issue 13)', () => {
+  const LABEL = 'federation.istio.deckhouse.io/federation';
+  const labelOf = (o: KubeObject) => (o.metadata as { labels?: Record<string, string> }).labels?.[LABEL];
+  const imported = (objects: KubeObject[]) =>
+    objects.filter((o) => o.kind === 'ServiceEntry' || o.kind === 'DestinationRule');
+  const federationOfHost = new Map(ENTRIES.map((e) => [e.hostname, (e.federations as string[])[0]]));
+
+  test('ServiceEntries carry the federation of all their hosts, DestinationRules that of their domain', () => {
+    for (const se of serviceEntries(base)) {
+      const owners = new Set(hostsOf(se).map((h) => federationOfHost.get(h)));
+      expect(owners.size).toBe(1);
+      expect(labelOf(se)).toBe([...owners][0]);
+    }
+    const rules = base.filter((o) => o.kind === 'DestinationRule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      const host = (rule.spec as { host: string }).host;
+      const owners = new Set(
+        ENTRIES.filter((e) => destinationRuleHostFor(e.hostname, [host]) === host).map((e) =>
+          federationOfHost.get(e.hostname),
+        ),
+      );
+      expect(owners.size).toBe(1);
+      expect(labelOf(rule)).toBe([...owners][0]);
+    }
+  });
+
+  test('two peers publishing the very same gateways never share a packed ServiceEntry', async () => {
+    const like = BASE.find((e) => !isTcp(e))!;
+    // Hosts of both peers in the same hash bucket, so that only the federation keeps them apart.
+    const bucket = (host: string) => createHash('sha256').update(host).digest('hex')[0];
+    const inBucket = (peer: string, count: number): Entry[] => {
+      const entries: Entry[] = [];
+      for (let i = 0; entries.length < count && i < 1000; i++) {
+        const hostname = `s${i}.ns.svc.${peer}.local`;
+        if (bucket(hostname) === '0') entries.push({ ...like, hostname, federations: [peer] });
+      }
+      return entries;
+    };
+    const entries = [...inBucket('peer-one', 2), ...inBucket('peer-two', 1)];
+    expect(entries).toHaveLength(3);
+    const objects = imported(await render(valuesWithEntries(entries)));
+    const se = serviceEntries(objects);
+    expect(se.map((o) => [labelOf(o), hostsOf(o).length]).sort()).toEqual([
+      ['peer-one', 2],
+      ['peer-two', 1],
+    ]);
+    for (const o of se) expect(hostsOf(o).every((h) => h.endsWith(`.${labelOf(o)}.local`))).toBe(true);
+    expect(
+      objects
+        .filter((o) => o.kind === 'DestinationRule')
+        .map((o) => labelOf(o))
+        .sort(),
+    ).toEqual(['peer-one', 'peer-two']);
+  });
+
+  test('no label when an object has several federations or the name is no label value', async () => {
+    const like = BASE.find((e) => !isTcp(e))!;
+    const long = `f${'x'.repeat(70)}`;
+    const entries: Entry[] = [
+      { ...like, hostname: 'a.ns.svc.shared.local', federations: ['one', 'two'] },
+      { ...like, hostname: 'a.ns.svc.long.local', federations: [long] },
+    ];
+    const objects = imported(await render(valuesWithEntries(entries)));
+    expect(objects.length).toBe(4);
+    for (const o of objects) expect(labelOf(o)).toBeUndefined();
+    for (const o of objects) expect(validationProblems(o)).toEqual([]);
+  });
+});

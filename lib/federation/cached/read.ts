@@ -21,6 +21,8 @@ export interface CachedPeer<P> {
   generation: number | undefined;
   /** `.metadata.creationTimestamp` (orders first claims of an identity), '' when missing. */
   created: string;
+  /** `.metadata.uid` when the jqFilter carries it (the fetch hook's: Events name their object by it). */
+  uid?: string;
   /** '' when missing: refused as an invalid trust domain (trust/refusals.ts). */
   trustDomain: string;
   /** '' when missing (the merge hook's filter leaves it out). */
@@ -70,6 +72,7 @@ export function readCachedPeer<P>(
     name: raw.name,
     generation: isCount(raw.generation) ? raw.generation : undefined,
     created: isString(raw.created) ? raw.created : '',
+    ...(isString(raw.uid) && raw.uid !== '' ? { uid: raw.uid } : {}),
     trustDomain,
     metadataEndpoint: isString(spec.metadataEndpoint) ? spec.metadataEndpoint : '',
     tls: {

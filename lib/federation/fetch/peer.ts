@@ -14,7 +14,14 @@ import { signPeerToken } from '../identity/jwt';
 import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
 import type { PrivateCodec } from '../cached/read';
 import { checkPublicDocument, parseJsonBody } from '../wire/validate';
-import type { DocumentResult, FetchFailure, FetchOutcome, TimedOutcome } from './outcome';
+import {
+  httpStatusOfMessage,
+  tokenRejectedMessage,
+  type DocumentResult,
+  type FetchFailure,
+  type FetchOutcome,
+  type TimedOutcome,
+} from './outcome';
 import { TIMESTAMP_HEARTBEAT_SECONDS } from './refresh';
 import type { PublicDocument } from '../wire/documents';
 import type { PeerStatus } from '../status/types';
@@ -206,7 +213,7 @@ async function fetchOutcome<P>(
     };
   }
   const privateRaw = parsedBody(privateBody, privateUrl);
-  if (!privateRaw.ok) return { public: publicResult, private: privateRaw };
+  if (!privateRaw.ok) return { public: publicResult, private: tokenRejected(privateRaw, env.local) };
   const privateDoc = codec.validate(privateRaw.value, {
     peerTrustDomain: target.trustDomain,
     ownTrustDomain: env.local.trustDomain,
@@ -257,12 +264,34 @@ function invalid(url: string, error: string): { ok: false; failure: FetchFailure
   return { ok: false, failure: { reason: 'InvalidDocument', message: `${url}: ${error}`, endpoint: url } };
 }
 
+/** A 401 or 403 to our token has its own reason, and says what the peer's admin must create. */
+function tokenRejected(
+  result: { ok: false; failure: FetchFailure },
+  local: LocalIdentity,
+): { ok: false; failure: FetchFailure } {
+  const { failure } = result;
+  if (failure.status !== 401 && failure.status !== 403) return result;
+  return {
+    ok: false,
+    failure: { ...failure, reason: 'TokenRejected', message: tokenRejectedMessage(failure.message, local) },
+  };
+}
+
 function parsedBody(
   result: FetchResult,
   url: string,
 ): { ok: true; value: unknown } | { ok: false; failure: FetchFailure } {
   if (!result.ok) {
-    return { ok: false, failure: { reason: result.reason, message: result.message, endpoint: url } };
+    const status = result.reason === 'HTTPError' ? httpStatusOfMessage(result.message) : undefined;
+    return {
+      ok: false,
+      failure: {
+        reason: result.reason,
+        message: result.message,
+        endpoint: url,
+        ...(status !== undefined ? { status } : {}),
+      },
+    };
   }
   const parsed = parseJsonBody(result.body);
   return parsed.ok ? parsed : invalid(url, parsed.error);

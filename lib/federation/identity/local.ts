@@ -11,6 +11,12 @@ export interface LocalIdentity {
   clusterUUID: string | undefined;
   /** PEM of `istio.internal.remoteAuthnKeypair.priv`. */
   authnPrivateKey: string | undefined;
+  /**
+   * What peers put in spec.metadataEndpoint: `https://istio-metadata.<public domain>/metadata/`
+   * from `global.modules.publicDomainTemplate`, as the chart names the exporter's host
+   * (templates/_helpers.tpl `istio.federation.metadataHost`); undefined without a usable template.
+   */
+  metadataEndpoint?: string | undefined;
 }
 
 export function localIdentity(values: { get<T>(path: string): T | undefined }): LocalIdentity {
@@ -22,7 +28,14 @@ export function localIdentity(values: { get<T>(path: string): T | undefined }): 
     trustDomain: text('global.discovery.clusterDomain') ?? DEFAULT_CLUSTER_DOMAIN,
     clusterUUID: text('global.discovery.clusterUUID'),
     authnPrivateKey: text('istio.internal.remoteAuthnKeypair.priv'),
+    metadataEndpoint: metadataEndpointOf(text('global.modules.publicDomainTemplate')),
   };
+}
+
+/** As the chart's `istio.federation.metadataHost`: every `%s` of the template becomes `istio-metadata`. */
+export function metadataEndpointOf(publicDomainTemplate: string | undefined): string | undefined {
+  if (!publicDomainTemplate?.includes('%s')) return undefined;
+  return `https://${publicDomainTemplate.replaceAll('%s', 'istio-metadata')}/metadata/`;
 }
 
 /** The values our identity is read from that are not set yet (start-up: before their hooks ran). */

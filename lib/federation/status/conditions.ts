@@ -3,6 +3,8 @@
  * when `status` flips, so recomputing the same state yields the same object and the hook
  * writes nothing.
  */
+import type { ConditionReason } from './reasons';
+
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 const CONDITION_TYPES = [
@@ -22,7 +24,10 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+/** What the projection writes: its reason is one of the vocabulary (status/reasons.ts). */
+export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration' | 'reason'> & {
+  reason: ConditionReason;
+};
 
 export function findCondition(
   conditions: readonly Condition[] | undefined,

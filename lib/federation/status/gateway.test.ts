@@ -173,7 +173,8 @@ describe('the fetch hook projects GatewayReachable from status.gatewayProbe', ()
     expect(refused.patch).not.toHaveProperty('gatewayProbe');
     expect(condition(refused.status, 'GatewayReachable')).toMatchObject({
       status: 'Unknown',
-      reason: 'OwnTrustDomain',
+      reason: 'NotProbed',
+      message: 'the gateways of a refused peer (OwnTrustDomain) are not probed',
     });
   });
 

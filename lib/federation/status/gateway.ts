@@ -103,6 +103,6 @@ export function gatewayReachableCondition(probe: GatewayProbeStatus | undefined)
 }
 
 /** While a peer is refused or federation is disabled, its gateways are not probed. */
-export function gatewayNotProbedCondition(reason: string, message: string): ConditionInput {
-  return { type: 'GatewayReachable', status: 'Unknown', reason, message };
+export function gatewayNotProbedCondition(message: string): ConditionInput {
+  return { type: 'GatewayReachable', status: 'Unknown', reason: 'NotProbed', message };
 }

@@ -87,6 +87,32 @@ const unreachable: Outcome = {
 };
 
 describe('a fetch run: record, verdict, projection', () => {
+  it('a peer that rejects our token: TokenRejected on MetadataFetched, ServicesImported and Ready', () => {
+    const rejected: Outcome = {
+      public: { ok: true, document: publicDoc },
+      private: {
+        ok: false,
+        failure: {
+          reason: 'TokenRejected',
+          status: 401,
+          message: 'GET x: HTTP 401: the peer rejected our token; its admin must create an IstioFederation',
+          endpoint: 'https://b.example/metadata/private/private.json',
+        },
+      },
+    };
+    const { status } = statusAfterFetch({}, rejected, T0);
+    expect(status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['MetadataFetched', 'False', 'TokenRejected'],
+      ['TrustEstablished', 'True', 'PeerTrusted'],
+      ['ServicesImported', 'False', 'TokenRejected'],
+      ['Ready', 'False', 'TokenRejected'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
+    ]);
+    expect(findCondition(status.conditions, 'ServicesImported')?.message).toContain(
+      'must create an IstioFederation',
+    );
+  });
+
   it('records a first successful fetch with the reference cache keys and all conditions True', () => {
     const { status } = statusAfterFetch({}, success, T0);
     expect(status.metadataCache).toEqual({
@@ -368,7 +394,7 @@ describe('projectStatus', () => {
       ['TrustEstablished', 'False', 'OwnTrustDomain'],
       ['ServicesImported', 'False', 'OwnTrustDomain'],
       ['Ready', 'False', 'OwnTrustDomain'],
-      ['GatewayReachable', 'Unknown', 'OwnTrustDomain'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(refused.patch).toMatchObject({ metadataCache: null, importedServices: 0 });
     expect(run(refused.status, undefined, at(20), 1, 'cluster-a.local').patch).toBeUndefined();
@@ -403,7 +429,7 @@ describe('applyConditions', () => {
     });
     const third = applyConditions(
       second,
-      [{ type: 'Ready', status: 'False', reason: 'X', message: 'c' }],
+      [{ type: 'Ready', status: 'False', reason: 'Timeout', message: 'c' }],
       at(9),
       2,
     );

@@ -1,7 +1,8 @@
 import type { PeerVerdict } from '../import/verdict';
 import { isTrustDomainRefusal } from '../trust/refusals';
-import { applyConditions, findCondition, rfc3339, type ConditionInput } from './conditions';
+import { applyConditions, findCondition, rfc3339, type Condition, type ConditionInput } from './conditions';
 import { gatewayNotProbedCondition, gatewayReachableCondition } from './gateway';
+import type { ConditionReason } from './reasons';
 import type { PeerStatus, TrustedIdentity } from './types';
 
 /**
@@ -33,7 +34,9 @@ export function projectStatus<P>(
     const conditions = (['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
       (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
     );
-    conditions.push(gatewayNotProbedCondition(trust.reason, 'the gateways of a refused peer are not probed'));
+    conditions.push(
+      gatewayNotProbedCondition(`the gateways of a refused peer (${trust.reason}) are not probed`),
+    );
     return {
       ...(context.generation !== undefined ? { observedGeneration: context.generation } : {}),
       conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
@@ -48,9 +51,7 @@ export function projectStatus<P>(
     const conditions = (['TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
       (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
     );
-    conditions.push(
-      gatewayNotProbedCondition(trust.reason, 'gateways are not probed while federation is disabled'),
-    );
+    conditions.push(gatewayNotProbedCondition('gateways are not probed while federation is disabled'));
     return {
       ...status,
       conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
@@ -164,13 +165,18 @@ function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): Cond
         reason: 'PeerNotTrusted',
         message: 'services of a peer that is not trusted are not imported',
       };
-    case 'NoPrivateMetadata':
+    case 'NoPrivateMetadata': {
+      const fetched = findCondition(status.conditions, 'MetadataFetched');
+      if (fetched?.status === 'False' && fetched.reason === 'TokenRejected') {
+        return { type, status: 'False', reason: 'TokenRejected', message: fetched.message };
+      }
       return {
         type,
         status: 'False',
         reason: 'NoPrivateMetadata',
         message: 'the peer private document (services, gateways) has not been fetched yet',
       };
+    }
     case 'NoGateways':
       return {
         type,
@@ -208,13 +214,20 @@ function conflictNote({ conflicts }: PeerVerdict): string {
   return `; ${conflicts.length} port(s) not imported because they clash with ports already imported: ${shown}${more}`;
 }
 
-function readyCondition(parts: readonly ConditionInput[]): ConditionInput {
+/**
+ * Ready: True when the others are; else the first blocking condition's reason. MetadataFetched
+ * comes from status as recorded (status/record.ts writes only vocabulary reasons); a reason
+ * someone else wrote there is passed on as it is.
+ */
+function readyCondition(
+  parts: readonly Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[],
+): ConditionInput {
   const blocking = parts.find((c) => c.status !== 'True');
   if (blocking) {
     return {
       type: 'Ready',
       status: 'False',
-      reason: blocking.reason,
+      reason: blocking.reason as ConditionReason,
       message: `${blocking.type}: ${blocking.message}`,
     };
   }
