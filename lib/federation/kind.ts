@@ -25,7 +25,7 @@ const PEER_JQ_FILTER = `{
   generation: .metadata.generation,
   created: .metadata.creationTimestamp,
   spec: .spec,
-  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry, trustedIdentity})
+  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, importedServices, services, lastError, rejectedItems, fetchRetry, trustedIdentity, gatewayProbe})
 }`;
 
 /**

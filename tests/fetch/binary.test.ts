@@ -182,6 +182,8 @@ describe('fetch hook in the compiled binary', () => {
       ['TrustEstablished', 'True'],
       ['ServicesImported', 'True'],
       ['Ready', 'True'],
+      // Its gateway is a documentation address: never probed (hooks/federation/probe-gateways.ts).
+      ['GatewayReachable', 'Unknown'],
     ]);
     const [check] = await tokenChecks(peer, 1);
     expect(check).toMatchObject({

@@ -1,6 +1,7 @@
 import type { PeerTls } from '../fetch/tls';
 import { entityTagOf } from '../fetch/transport';
 import type { Condition, ConditionStatus } from '../status/conditions';
+import { readGatewayProbe } from '../status/gateway';
 import type { FetchRetry, MetadataCache, PeerStatus, TrustedIdentity } from '../status/types';
 import { validatePublicDocument } from '../wire/documents';
 import type { HostnameScope, ValidatedPrivateDocument } from '../wire/validate';
@@ -106,6 +107,8 @@ function readStatus<P>(
   if (retry) status.fetchRetry = retry;
   const identity = readIdentity(raw.trustedIdentity);
   if (identity) status.trustedIdentity = identity;
+  const probe = readGatewayProbe(raw.gatewayProbe);
+  if (probe) status.gatewayProbe = probe;
   return status;
 }
 

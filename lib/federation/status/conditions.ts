@@ -7,7 +7,13 @@ import type { ConditionReason } from './reasons';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
-const CONDITION_TYPES = ['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const;
+const CONDITION_TYPES = [
+  'MetadataFetched',
+  'TrustEstablished',
+  'ServicesImported',
+  'Ready',
+  'GatewayReachable',
+] as const;
 
 export interface Condition {
   type: string;

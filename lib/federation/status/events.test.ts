@@ -54,6 +54,21 @@ describe('Events on condition transitions', () => {
     ]);
   });
 
+  it('a condition that appears Unknown is no Event; its first flip from Unknown is', () => {
+    const gateway = (status: 'True' | 'False' | 'Unknown', reason: ConditionReason): ConditionInput => ({
+      type: 'GatewayReachable',
+      status,
+      reason,
+      message: reason,
+    });
+    const notProbed = applyConditions(first, [gateway('Unknown', 'NotProbed')], T0, 1);
+    expect(transitionEvents(subject, first, notProbed, T0)).toEqual([]);
+    const dead = applyConditions(notProbed, [gateway('False', 'GatewayUnreachable')], T1, 1);
+    expect(transitionEvents(subject, notProbed, dead, T1).map((e) => [e.type, e.reason])).toEqual([
+      ['Warning', 'GatewayUnreachable'],
+    ]);
+  });
+
   it('nothing when no status flips (reason or message changes alone are not transitions)', () => {
     const again = applyConditions(first, [fetched('True', 'Fetched', 'ok, again')], T1, 1);
     expect(transitionEvents(subject, first, again, T1)).toEqual([]);

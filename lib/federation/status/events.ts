@@ -3,8 +3,8 @@ import type { Condition } from './conditions';
 import { rfc3339, truncateMessage } from './conditions';
 
 /**
- * Kubernetes Events on condition transitions: when a condition of a peer object appears or
- * its status flips (the projection knows the previous and the next status), one core/v1
+ * Kubernetes Events on condition transitions: when a condition of a peer object appears
+ * (not as Unknown) or its status flips (the projection knows the previous and the next status), one core/v1
  * Event on the object — Normal for True, Warning otherwise; reason and message are the
  * condition's. Peer objects are cluster-scoped, so their Events live in `default`.
  *
@@ -59,6 +59,8 @@ export function transitionEvents(
   for (const condition of next ?? []) {
     const old = before.get(condition.type);
     if (old?.status === condition.status) continue;
+    // A condition that appears Unknown (GatewayReachable NotProbed) reports no change.
+    if (!old && condition.status === 'Unknown') continue;
     const from = old ? `${old.status}@${old.lastTransitionTime}` : `new@${subject.created}`;
     const hash = createHash('sha256')
       .update(JSON.stringify([subject.uid ?? '', subject.name, condition.type, from, condition.status]))

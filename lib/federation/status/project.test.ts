@@ -106,6 +106,7 @@ describe('a fetch run: record, verdict, projection', () => {
       ['TrustEstablished', 'True', 'PeerTrusted'],
       ['ServicesImported', 'False', 'TokenRejected'],
       ['Ready', 'False', 'TokenRejected'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(findCondition(status.conditions, 'ServicesImported')?.message).toContain(
       'must create an IstioFederation',
@@ -129,6 +130,7 @@ describe('a fetch run: record, verdict, projection', () => {
       ['TrustEstablished', 'True', 'PeerTrusted'],
       ['ServicesImported', 'True', 'Imported'],
       ['Ready', 'True', 'Ready'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(
       status.conditions?.every(
@@ -366,6 +368,7 @@ describe('projectStatus', () => {
       ['TrustEstablished', 'False', 'DuplicateClusterUUID'],
       ['ServicesImported', 'False', 'PeerNotTrusted'],
       ['Ready', 'False', 'DuplicateClusterUUID'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(refused.importedServices).toBe(0);
     expect(refused.metadataCache).toEqual(good().metadataCache);
@@ -404,6 +407,7 @@ describe('projectStatus', () => {
       ['TrustEstablished', 'False', 'OwnTrustDomain'],
       ['ServicesImported', 'False', 'OwnTrustDomain'],
       ['Ready', 'False', 'OwnTrustDomain'],
+      ['GatewayReachable', 'Unknown', 'NotProbed'],
     ]);
     expect(refused.patch).toMatchObject({ metadataCache: null, importedServices: 0 });
     expect(run(refused.status, undefined, at(20), 1, 'cluster-a.local').patch).toBeUndefined();

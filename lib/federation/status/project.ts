@@ -1,13 +1,15 @@
 import type { PeerVerdict } from '../import/verdict';
 import { isTrustDomainRefusal } from '../trust/refusals';
 import { applyConditions, findCondition, rfc3339, type Condition, type ConditionInput } from './conditions';
+import { gatewayNotProbedCondition, gatewayReachableCondition } from './gateway';
 import type { ConditionReason } from './reasons';
 import type { PeerStatus, TrustedIdentity } from './types';
 
 /**
  * The one projection from the verdict (import/verdict.ts) onto a peer's status:
  * TrustEstablished, ServicesImported, Ready and importedServices, on top of what the fetch
- * recorded (status/record.ts). The merge hook writes values from the same verdict, so the
+ * recorded (status/record.ts), and GatewayReachable from what the probe hook recorded
+ * (status/gateway.ts; not part of Ready). The merge hook writes values from the same verdict, so the
  * status says exactly what was imported. Derived every time from the same inputs, it
  * yields the same status (no write) when nothing changed.
  */
@@ -32,6 +34,9 @@ export function projectStatus<P>(
     const conditions = (['MetadataFetched', 'TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
       (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
     );
+    conditions.push(
+      gatewayNotProbedCondition(`the gateways of a refused peer (${trust.reason}) are not probed`),
+    );
     return {
       ...(context.generation !== undefined ? { observedGeneration: context.generation } : {}),
       conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
@@ -46,6 +51,7 @@ export function projectStatus<P>(
     const conditions = (['TrustEstablished', 'ServicesImported', 'Ready'] as const).map(
       (type): ConditionInput => ({ type, status: 'False', reason: trust.reason, message: trust.message }),
     );
+    conditions.push(gatewayNotProbedCondition('gateways are not probed while federation is disabled'));
     return {
       ...status,
       conditions: applyConditions(status.conditions, conditions, context.now, context.generation),
@@ -66,7 +72,12 @@ export function projectStatus<P>(
     ...(identity ? { trustedIdentity: identity } : {}),
     conditions: applyConditions(
       status.conditions,
-      [trustNow, services, readyCondition([fetched, trustNow, services])],
+      [
+        trustNow,
+        services,
+        readyCondition([fetched, trustNow, services]),
+        gatewayReachableCondition(status.gatewayProbe),
+      ],
       context.now,
       context.generation,
     ),

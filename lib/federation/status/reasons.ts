@@ -56,6 +56,8 @@ export const CONDITION_REASONS = {
   ],
   /** `Ready`, else the reason of the first condition that is not True (Ready copies it). */
   Ready: ['Ready'],
+  /** From the gateway probe's record (status/gateway.ts); not part of Ready. */
+  GatewayReachable: ['GatewaysReachable', 'GatewayUnreachable', 'NotProbed'],
 } as const;
 
 export type ConditionType = keyof typeof CONDITION_REASONS;

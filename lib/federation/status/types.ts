@@ -41,6 +41,21 @@ export interface TrustedIdentity {
   previous?: { clusterUUID: string; authnKeySha256: string };
 }
 
+/**
+ * The gateway probe's last result (hooks/federation/probe-gateways.ts writes it; the fetch
+ * hook only reads it, for GatewayReachable). Not an owned key: the fetch hook never patches it.
+ */
+export interface GatewayProbeStatus {
+  /** Gateways (address, port) that answered. */
+  reachable: number;
+  /** Gateways dialled (documentation addresses are not). */
+  total: number;
+  /** The first failing gateways, with where and why the dial ended. */
+  failing: { address: string; port: number; error: string }[];
+  /** RFC 3339: when this result (counts and failing list) began. */
+  since: string;
+}
+
 export interface PeerStatus<P> {
   observedGeneration?: number;
   metadataCache?: MetadataCache<P>;
@@ -52,9 +67,14 @@ export interface PeerStatus<P> {
   rejectedItems?: string[];
   fetchRetry?: FetchRetry;
   trustedIdentity?: TrustedIdentity;
+  /** Written by the probe hook, read-only here. */
+  gatewayProbe?: GatewayProbeStatus;
 }
 
-/** The status keys the fetch hook writes; anything else in status is left alone. */
+/**
+ * The status keys the fetch hook writes; anything else in status (`gatewayProbe`, the probe
+ * hook's) is left alone: the status patch diffs these keys only.
+ */
 export const OWNED_STATUS_KEYS = [
   'observedGeneration',
   'metadataCache',
