@@ -31,6 +31,25 @@ describe('classifyTarget', () => {
     expect(classifyTarget(url)).toMatchObject({ kind: 'forward', verb });
   });
 
+  // The apiserver's reading: the first `watch` value, decoded; all but `0`/`false` (any case) watch.
+  test.each([
+    ['/api/v1/services?watch=TRUE', 'watch'],
+    ['/api/v1/services?watch=yes', 'watch'],
+    ['/api/v1/services?watch=', 'watch'],
+    ['/api/v1/services?watch', 'watch'],
+    ['/api/v1/services?watch=%74rue', 'watch'],
+    ['/api/v1/services?w%61tch=x', 'watch'],
+    ['/api/v1/services?watch=2&watch=false', 'watch'],
+    ['/api/v1/services?watch=0', 'list'],
+    ['/api/v1/services?watch=false', 'list'],
+    ['/api/v1/services?watch=FaLsE', 'list'],
+    ['/api/v1/services?watch=false&watch=true', 'list'],
+    ['/api/v1/services?rewatch=true', 'list'],
+    ['/api/v1/namespaces/ns/services/foo?watch=on', 'watch'],
+  ])('watch parameter: %s is forwarded as %s', (url, verb) => {
+    expect(classifyTarget(url)).toMatchObject({ kind: 'forward', verb });
+  });
+
   test.each([
     '/api/v1/namespaces/ns/pods/p/exec',
     '/api/v1/namespaces/ns/pods/p/exec?command=sh',

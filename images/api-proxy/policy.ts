@@ -74,7 +74,10 @@ export function classifyTarget(url: string | undefined): PathDecision {
   if (rest.length === 0) return { kind: 'forward', verb: 'discovery' };
 
   // The legacy `/watch/` prefix still routes to a watch in current apiservers.
-  let watch = /(^|&)watch=(true|1)(&|$)/.test(query);
+  // As the apiserver parses it: the first `watch` value, decoded; any value but `0` or
+  // `false` (any case), the empty one included, makes a watch.
+  const watchValue = new URLSearchParams(query).getAll('watch')[0];
+  let watch = watchValue !== undefined && watchValue !== '0' && watchValue.toLowerCase() !== 'false';
   if (rest[0] === 'watch') {
     watch = true;
     rest = rest.slice(1);
