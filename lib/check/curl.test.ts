@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { verifyPeerToken } from '../federation/identity/jwt';
-import { curlCommand, shellQuote, signedCurl } from './curl';
+import { curlCommand, hereDocMarker, shellQuote, signedCurl } from './curl';
 import { A_UUID, B_UUID, KEYPAIR } from './test-fixtures';
 
 describe('check token: the curl command', () => {
@@ -51,5 +54,23 @@ describe('check token: the curl command', () => {
       insecureSkipVerify: true,
     });
     expect(insecure).toContain(' --insecure ');
+  });
+
+  test('a CA text containing the end marker does not end the here-document early', () => {
+    const ca = 'line one\nPEM\nPEM_1\nmore PEM_2 text\nlast line';
+    expect(hereDocMarker(ca)).toBe('PEM_3');
+    const text = curlCommand({ peerName: 'b', metadataEndpoint: 'https://h/', token: 't', ca });
+    // Run everything but the curl line: the file holds the whole text.
+    const dir = mkdtempSync(join(tmpdir(), 'curl-test-'));
+    try {
+      const script = text
+        .split('\n')
+        .filter((l) => !l.startsWith('curl '))
+        .join('\n');
+      execFileSync('sh', ['-c', script], { env: { ...process.env, TMPDIR: dir } });
+      expect(readFileSync(join(dir, 'b-metadata-ca.pem'), 'utf8')).toBe(`${ca}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,6 +20,13 @@ export interface CurlRequest {
   insecureSkipVerify?: boolean | undefined;
 }
 
+/** An end marker for a here-document of `text`: one that occurs nowhere in it. */
+export function hereDocMarker(text: string): string {
+  let marker = 'PEM';
+  for (let i = 1; text.includes(marker); i++) marker = `PEM_${i}`;
+  return marker;
+}
+
 export function curlCommand(request: CurlRequest): string {
   const url = metadataUrl(request.metadataEndpoint, METADATA_PATHS.private);
   const lines = [`# expires in ${TOKEN_TTL_SECONDS} s; 200 = the peer accepts us, 401 = it does not know us`];
@@ -28,7 +35,7 @@ export function curlCommand(request: CurlRequest): string {
   if (ca) {
     // Only [a-zA-Z0-9._-] in the name: safe inside double quotes, where $TMPDIR expands.
     const file = `"\${TMPDIR:-/tmp}/${request.peerName.replace(/[^a-zA-Z0-9._-]/g, '_')}-metadata-ca.pem"`;
-    lines.push(`cat > ${file} <<'PEM'`, ca, 'PEM');
+    lines.push(`cat > ${file} <<'${hereDocMarker(ca)}'`, ca, hereDocMarker(ca));
     args.push('--cacert', file);
   } else if (request.insecureSkipVerify) {
     args.push('--insecure');
