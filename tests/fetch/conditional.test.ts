@@ -108,6 +108,23 @@ describe('conditional fetches (ETag, If-None-Match, 304)', () => {
     expect(sent(peer, 'federation.json')).toEqual([null, fed.cache.privateETag, fed.cache.privateETag]);
   });
 
+  it('removes from status what reading refused, once, even when the peer is unchanged (304)', async () => {
+    const peer = await started_(true);
+    const fed = new Federation(peer);
+    await fed.run(at(0));
+    // Someone (or an older module version) left a gateway inside our own domain in the cache.
+    const gateways = (fed.cache.private as { ingressGateways: unknown[] }).ingressGateways;
+    gateways.push({ address: 'gw.cluster-a.local', port: 15443 });
+    const patch = await fed.run(at(10));
+    expect(peer.responses.get(304)).toBe(2);
+    expect(patch).toMatchObject({
+      metadataCache: { private: { ingressGateways: [{ address: '192.0.2.10', port: 15443 }] } },
+    });
+    expect(fed.log.filter((e) => e.message === 'ignored invalid metadata in status')).toHaveLength(1);
+    expect(await fed.run(at(20))).toBeUndefined();
+    expect(fed.log.filter((e) => e.message === 'ignored invalid metadata in status')).toEqual([]);
+  });
+
   it('takes a changed document with its new ETag', async () => {
     const peer = await started_(true);
     const fed = new Federation(peer);

@@ -31,6 +31,11 @@ export interface CachedPeer<P> {
   status: PeerStatus<P>;
   /** What was dropped while reading the cached documents, with why. */
   rejected: string[];
+  /**
+   * The status as stored, when reading dropped something from it: the next status patch is
+   * computed against it, so the dropped items are removed from the object, not kept forever.
+   */
+  storedStatus?: JsonRecord;
 }
 
 /** Validates a private document of the peer kind (fetched or cached) item by item. */
@@ -81,6 +86,7 @@ export function readCachedPeer<P>(
     },
     status,
     rejected,
+    ...(rejected.length && isRecord(raw.status) ? { storedStatus: raw.status } : {}),
   };
 }
 

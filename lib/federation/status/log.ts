@@ -24,6 +24,7 @@ export function fetchLogEvents<P>({ entry, next, fetch }: NextStatus<P>): LogEve
     }
     return events;
   }
+  // Once: the patch computed against the stored status removes what was dropped.
   if (peer.rejected.length && !jsonEqual(peer.rejected, peer.status.rejectedItems ?? [])) {
     events.push({
       level: 'warn',

@@ -69,7 +69,9 @@ export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
       entry,
       next,
       patch: mergePatchOf(
-        statusForm(kind, entry.peer, entry.peer.status),
+        // Against what is stored when reading dropped items from it, so they go (read.ts).
+        (entry.peer.storedStatus as PeerStatus<unknown> | undefined) ??
+          statusForm(kind, entry.peer, entry.peer.status),
         statusForm(kind, entry.peer, next),
         OWNED_STATUS_KEYS,
       ),
