@@ -1,14 +1,26 @@
-import { constants as fsConstants, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { AxiosStatic } from 'axios';
-import { fileURLToPath } from 'node:url';
-import { MAX_DOCUMENT_BYTES } from '../wire/documents';
 import { isPrepared, prepareTls, type PeerTls, type PreparedTls } from './tls';
-import { errorText } from '../../util/errors';
+import type { PeerConnection } from './peer-connection';
+import {
+  DEFAULT_FETCH_LIMITS,
+  type FetchFailureReason,
+  type FetchLimits,
+  type FetchResult,
+} from './transport-types';
+import { readLocalDocument } from './transport-file';
+import { classifyRequestError, isCapError, readCapped, readExcerpt } from './transport-body';
+
+export { peerConnection, type PeerConnection } from './peer-connection';
+export {
+  DEFAULT_FETCH_LIMITS,
+  type FetchFailureReason,
+  type FetchLimits,
+  type FetchResult,
+} from './transport-types';
 
 /**
  * One bounded GET of a remote metadata document. Every request gets its own TLS
@@ -23,41 +35,6 @@ import { errorText } from '../../util/errors';
  * the held document is current; a 304 to an unconditional request is an error.
  */
 
-export interface FetchLimits {
-  /** TCP connect. */
-  connectTimeoutMs: number;
-  /** TLS handshake, after the TCP connection is up. */
-  tlsHandshakeTimeoutMs: number;
-  /** Whole request: connect, handshake, headers and body. */
-  requestTimeoutMs: number;
-  maxBytes: number;
-}
-
-export const DEFAULT_FETCH_LIMITS: FetchLimits = {
-  connectTimeoutMs: 5_000,
-  tlsHandshakeTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  maxBytes: MAX_DOCUMENT_BYTES,
-};
-
-export type FetchFailureReason =
-  'Unreachable' | 'TLSError' | 'HTTPError' | 'Timeout' | 'TooLarge' | 'Redirect' | 'InvalidDocument';
-
-/**
- * `etag`: the peer's validator for this body, when it sent a usable one. `notModified`: the
- * peer answered 304 to our If-None-Match, so the document we hold is current (body empty).
- */
-export type FetchResult =
-  | { ok: true; body: Buffer; etag?: string; notModified?: boolean }
-  | {
-      ok: false;
-      reason: FetchFailureReason;
-      message: string;
-      /** HTTPError: the peer's status, and the start of its error body (printable, bounded). */
-      status?: number;
-      bodyExcerpt?: string;
-    };
-
 /** How much of a peer's error body status may show, and how long we wait for it. */
 export const ERROR_EXCERPT_BYTES = 256;
 const ERROR_EXCERPT_WAIT_MS = 1_000;
@@ -71,21 +48,6 @@ export interface FetchRequest {
   ifNoneMatch?: string | undefined;
   /** One peer's connection (peerConnection()), reused by its requests; default: a new one per request. */
   connection?: PeerConnection | undefined;
-}
-
-/**
- * A keep-alive connection of ONE peer's fetch: its public and private documents travel
- * over one TLS connection (one handshake instead of two). Never shared between peers;
- * close() it when the peer's fetch is done.
- */
-export interface PeerConnection {
-  agent: https.Agent;
-  close(): void;
-}
-
-export function peerConnection(): PeerConnection {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
-  return { agent, close: () => agent.destroy() };
 }
 
 export async function fetchDocument(request: FetchRequest): Promise<FetchResult> {
@@ -110,73 +72,6 @@ export async function fetchDocument(request: FetchRequest): Promise<FetchResult>
     entityTagOf(request.ifNoneMatch),
     request.connection,
   );
-}
-
-/**
- * Only regular files (symlinks to them included: mounted ConfigMaps are symlinks). A FIFO
- * or a device would block the read, and so the hook and its queue, forever. The type is
- * checked before opening (opening a FIFO for reading waits for a writer) and again on the
- * open descriptor, which is opened non-blocking, in case the path was swapped in between.
- */
-async function readLocalDocument(url: URL, maxBytes: number): Promise<FetchResult> {
-  let path: string;
-  try {
-    path = fileURLToPath(url);
-  } catch (error) {
-    return {
-      ok: false,
-      reason: 'InvalidDocument',
-      message: `invalid file URL ${url.href}: ${errorText(error)}`,
-    };
-  }
-  let handle;
-  try {
-    const kind = nonRegularKind(await stat(path));
-    if (kind) return notRegular(url, kind);
-    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  } catch (error) {
-    return { ok: false, reason: 'Unreachable', message: `cannot open ${url.href}: ${errorText(error)}` };
-  }
-  try {
-    const kind = nonRegularKind(await handle.stat());
-    if (kind) return notRegular(url, kind);
-    // Read one byte past the cap: enough to know the file is too large, never more.
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > maxBytes) return tooLarge(url.href, maxBytes);
-    return { ok: true, body: buffer.subarray(0, length) };
-  } catch (error) {
-    return { ok: false, reason: 'Unreachable', message: `cannot read ${url.href}: ${errorText(error)}` };
-  } finally {
-    await handle.close();
-  }
-}
-
-function nonRegularKind(stats: Stats): string | undefined {
-  if (stats.isFile()) return undefined;
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
-function notRegular(url: URL, kind: string): FetchResult {
-  return {
-    ok: false,
-    reason: 'InvalidDocument',
-    message: `${url.href} is ${kind}; only regular files are read`,
-  };
-}
-
-function tooLarge(where: string, maxBytes: number): FetchResult {
-  return { ok: false, reason: 'TooLarge', message: `${where}: response exceeds ${maxBytes} bytes` };
 }
 
 /** axios, loaded on the first remote fetch only: the hook executable's other runs never pay for it. */
@@ -336,97 +231,4 @@ async function httpsGet(
   } finally {
     timers.forEach(clearTimeout);
   }
-}
-
-/**
- * Reads a body chunk by chunk and stops at the first byte past the cap: at most the cap
- * is ever held, however much the peer sends (axios's maxContentLength on the stream is a
- * second guard; it errors the stream, which ends up here too).
- */
-function readCapped(body: Readable, maxBytes: number): Promise<{ ok: true; body: Buffer } | { ok: false }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let done = false;
-    body.on('data', (chunk: Buffer) => {
-      if (done) return;
-      received += chunk.length;
-      if (received > maxBytes) {
-        done = true;
-        chunks.length = 0;
-        body.destroy();
-        resolve({ ok: false });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve({ ok: true, body: Buffer.concat(chunks) });
-    });
-    body.on('error', (error) => {
-      if (done) return;
-      done = true;
-      reject(error);
-    });
-    body.on('close', () => {
-      if (done) return;
-      done = true;
-      reject(new Error('response stream closed before its end'));
-    });
-  });
-}
-
-/**
- * The first `maxBytes` of a body as one line of printable ASCII (anything else becomes a
- * space, runs of spaces collapse), or undefined when nothing printable arrives within `waitMs`.
- */
-export function readExcerpt(body: Readable, maxBytes: number, waitMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const finish = (): void => {
-      clearTimeout(timer);
-      body.removeListener('data', onData);
-      body.destroy();
-      resolve(printableExcerpt(Buffer.concat(chunks).subarray(0, maxBytes)));
-    };
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (received >= maxBytes) finish();
-    };
-    const timer = setTimeout(finish, waitMs);
-    body.on('data', onData);
-    body.once('end', finish);
-    body.once('error', finish);
-    body.once('close', finish);
-  });
-}
-
-export function printableExcerpt(bytes: Buffer): string | undefined {
-  const text = bytes
-    .toString('latin1')
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .replace(/ {2,}/g, ' ')
-    .trim();
-  return text || undefined;
-}
-
-function isCapError(error: unknown): boolean {
-  return error instanceof Error && /maxContentLength size of \d+ exceeded/.test(error.message);
-}
-
-const TLS_ERROR_CODE =
-  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|ERR_OSSL)/;
-
-function classifyRequestError(url: URL, error: unknown): FetchResult & { ok: false } {
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  const message = `GET ${url.href}: ${errorText(error)}`;
-  if (TLS_ERROR_CODE.test(code) || /certificate|tls|ssl/i.test(errorText(error))) {
-    return { ok: false, reason: 'TLSError', message };
-  }
-  if (code === 'ETIMEDOUT') return { ok: false, reason: 'Timeout', message };
-  return { ok: false, reason: 'Unreachable', message };
 }
