@@ -90,6 +90,7 @@ test('multicluster alone renders the api-proxy and not the federation workloads'
     'ClusterRoleBinding/d8:istio:multicluster:api-proxy',
     'Deployment/api-proxy',
     'Ingress/api-proxy',
+    'PodMonitor/api-proxy',
     'Role/d8:istio:multicluster:api-proxy',
     'RoleBinding/d8:istio:multicluster:api-proxy',
     'Secret/d8-remote-multiclusters-public-metadata',
@@ -98,7 +99,7 @@ test('multicluster alone renders the api-proxy and not the federation workloads'
   ]);
   expect(findObject(enabled, 'Deployment', 'metadata-exporter')).toBeUndefined();
   // With federation on too, both sets coexist.
-  expect(apiProxyObjects(withFederation)).toHaveLength(10);
+  expect(apiProxyObjects(withFederation)).toHaveLength(11);
   expect(findObject(withFederation, 'Deployment', 'metadata-exporter')).toBeDefined();
 });
 
@@ -232,6 +233,37 @@ test('CustomCertificate uses the platform Secret; OnlyInURI terminates TLS outsi
 
 test('a cluster without cert-manager renders no Certificate', async () => {
   expect(findObject(await render(multiclusterValues(), []), 'Certificate', 'api-proxy')).toBeUndefined();
+});
+
+test('a PodMonitor scrapes /metrics on the https port the pod declares; no scrape annotations', async () => {
+  const monitor = must(enabled, 'PodMonitor', 'api-proxy');
+  expect(monitor.metadata.namespace).toBe('d8-istio');
+  expect(monitor.metadata.labels).toMatchObject({ prometheus: 'main' });
+  expect(monitor.spec).toEqual({
+    jobLabel: 'app',
+    namespaceSelector: { matchNames: ['d8-istio'] },
+    selector: { matchLabels: { app: 'api-proxy' } },
+    // The proxy's certificate is self-signed (--tls-self-signed).
+    podMetricsEndpoints: [
+      { port: 'https', path: '/metrics', scheme: 'https', tlsConfig: { insecureSkipVerify: true } },
+    ],
+  });
+  const deployment = must(enabled, 'Deployment', 'api-proxy');
+  const template = (deployment.spec as { template: { metadata: KubeObject['metadata'] & JsonObject } })
+    .template;
+  expect(deployment.metadata.namespace).toBe('d8-istio');
+  expect(template.metadata.labels).toMatchObject({ app: 'api-proxy' });
+  expect(
+    Object.keys(template.metadata.annotations ?? {}).filter((k) => k.startsWith('prometheus.io/')),
+  ).toEqual([]);
+  const container = (
+    template as unknown as { spec: { containers: { args: string[]; ports: JsonObject[] }[] } }
+  ).spec.containers[0]!;
+  expect(container.ports).toContainEqual({ name: 'https', containerPort: 4443, protocol: 'TCP' });
+  expect(container.args).toContain('--tls-self-signed');
+  // Without prometheus-operator: no PodMonitor; without multicluster: none for the proxy.
+  expect(findObject(await render(multiclusterValues(), []), 'PodMonitor', 'api-proxy')).toBeUndefined();
+  expect(findObject(disabled, 'PodMonitor', 'api-proxy')).toBeUndefined();
 });
 
 describe('RBAC: read-only, no secrets, no subresources', () => {
