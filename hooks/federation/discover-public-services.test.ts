@@ -5,8 +5,8 @@ import {
   PUBLIC_SERVICE_JQ_FILTER,
   POD_JQ_FILTER,
   PUBLIC_SERVICE_LABEL,
-  SIDECAR_LABEL,
 } from '../../lib/federation/discovery/public-services';
+import { SIDECAR_LABEL } from '../../lib/federation/discovery/pod-identities';
 import { app } from '../index';
 import { clusterAHarness, hookBinary } from '../../tests/support/module';
 import hook from './discover-public-services';

@@ -1,13 +1,10 @@
 import {
   buildPublicServices as buildWithPods,
-  meshIdentities,
-  parsePodSnapshot,
-  type PodSnapshot,
-  generatedPortName,
-  parseAllowedTrustDomains,
   parseServiceSnapshot,
   type ServiceSnapshot,
 } from './public-services';
+import { meshIdentities, parsePodSnapshot, type PodSnapshot } from './pod-identities';
+import { generatedPortName, parseAllowedTrustDomains } from './public-service-value';
 
 const svc = (over: Partial<ServiceSnapshot> = {}): ServiceSnapshot => ({
   name: 'bar',
