@@ -414,3 +414,45 @@ describe('a peer that rejects our token (issue 13, actionable status)', () => {
     expect(metadataEndpointOf(undefined)).toBeUndefined();
   });
 });
+
+describe('one request timeout per peer, both documents together (review finding)', () => {
+  const ours = deckhouseKeypair();
+  const peer = new TestPeer({
+    clusterUUID: 'uuid-s',
+    trustDomain: 'cluster-s.local',
+    knownPeers: { 'uuid-a': ours.pub },
+  });
+  beforeAll(() => peer.start());
+  afterAll(() => peer.stop());
+
+  it('a peer that answers the public document slowly and then stalls gets only what is left', async () => {
+    // The public document takes 300 ms of the 600 ms; the private one never answers.
+    peer.publicBehaviour = { kind: 'delayed', ms: 300 };
+    peer.privateBehaviour = { kind: 'hang' };
+    const outcome = (
+      await fetchAllPeers(
+        [
+          {
+            name: 'slow',
+            trustDomain: 'cluster-s.local',
+            metadataEndpoint: peer.endpoint,
+            tls: { ca: peer.pki.ca.certPem },
+          },
+        ],
+        {
+          local: { trustDomain: 'cluster-a.local', clusterUUID: 'uuid-a', authnPrivateKey: ours.priv },
+          now: new Date(),
+          limits: LIMITS,
+        },
+        FEDERATION_KIND.codec,
+      )
+    ).get('slow')!.outcome;
+    expect(outcome.public.ok).toBe(true);
+    const failure = outcome.private?.ok === false ? outcome.private.failure : undefined;
+    expect(failure?.reason).toBe('Timeout');
+    // The budget the private request got: the peer's 600 ms minus the ≥ 300 ms already spent.
+    const budget = Number(/within (\d+) ms/.exec(failure?.message ?? '')?.[1]);
+    expect(budget).toBeGreaterThan(0);
+    expect(budget).toBeLessThanOrEqual(LIMITS.requestTimeoutMs - 300);
+  });
+});

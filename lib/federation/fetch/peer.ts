@@ -115,8 +115,17 @@ async function fetchPeer<P>(
   // Both documents of this peer over one connection of its own.
   const connection = peerConnection();
   try {
-    const outcome = await fetchOutcome(target, env, codec, connection);
+    const outcome = await fetchOutcome(target, env, codec, connection, started);
     return { outcome, durationMs: performance.now() - started };
+  } catch (error) {
+    // Nothing a peer sends may fail the hook (its queue would retry forever): an unexpected
+    // throw on its data is that peer's invalid document.
+    const endpoint = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
+    const message = `${endpoint}: unexpected error on the peer's data: ${(error as Error).message ?? String(error)}`;
+    return {
+      outcome: { public: { ok: false, failure: { reason: 'InvalidDocument', message, endpoint } } },
+      durationMs: performance.now() - started,
+    };
   } finally {
     connection.close();
   }
@@ -127,6 +136,7 @@ async function fetchOutcome<P>(
   env: FetchEnvironment,
   codec: PrivateCodec<P>,
   connection?: PeerConnection,
+  started = performance.now(),
 ): Promise<FetchOutcome<P>> {
   const limits = env.limits ?? DEFAULT_FETCH_LIMITS;
   const publicUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.public);
@@ -198,11 +208,14 @@ async function fetchOutcome<P>(
       },
     };
   }
+  // One request timeout for the peer as a whole: the private document gets what the public
+  // one left, so a peer that answers the first and stalls on the second costs one timeout.
+  const remainingMs = Math.max(1, Math.round(limits.requestTimeoutMs - (performance.now() - started)));
   const privateBody = await fetchDocument({
     url: privateUrl,
     tls,
     headers: { Authorization: `Bearer ${token}` },
-    limits,
+    limits: { ...limits, requestTimeoutMs: remainingMs },
     ifNoneMatch: privateValidator?.etag,
     connection,
   });
@@ -305,9 +318,9 @@ function parsedBody(
 }
 
 /**
- * Fetches every target at once and returns the outcomes by peer name. No pool: each fetch is
- * bounded by its own timeouts, so the whole run takes at most one request timeout however
- * many peers are silent (a pool of N made every N silent peers cost one more timeout).
+ * Fetches every target at once and returns the outcomes by peer name. No pool: each peer's
+ * two requests share one request timeout, so the whole run takes at most one request timeout
+ * however many peers are silent (a pool of N made every N silent peers cost one more timeout).
  */
 export async function fetchAllPeers<P>(
   targets: readonly PeerTarget<P>[],
