@@ -23,7 +23,14 @@ export function istiodTrustAnchorProblem(pem: string): string | undefined {
   } catch (error) {
     return `the certificate does not parse: ${(error as Error).message}`;
   }
-  if (serialIsNegative(block.der)) return 'negative serial number (Go crypto/x509 refuses it)';
+  let negativeSerial: boolean;
+  try {
+    negativeSerial = serialIsNegative(block.der);
+  } catch (error) {
+    // DER that node:crypto reads and forge does not: refuse it rather than fail the hook.
+    return `the certificate's DER does not parse as ASN.1: ${(error as Error).message}`;
+  }
+  if (negativeSerial) return 'negative serial number (Go crypto/x509 refuses it)';
   if (!cert.ca) return 'not a CA certificate';
   return undefined;
 }

@@ -125,6 +125,8 @@ describe('checkGatewayAddress: refused in every spelling', () => {
     ['kubernetes.default.svc.cluster', 'search path'],
     ['kubernetes.default', 'namespace default'],
     ['kube-dns.kube-system', 'namespace kube-system'],
+    ['istiod.d8-istio', 'namespace d8-istio'],
+    ['deckhouse.d8-system', 'namespace d8-system'],
     ['gateway', 'single-label'],
     // not addresses at all
     ['', 'empty'],
@@ -154,6 +156,8 @@ function reasonWord(why: string): string {
     'own cluster domain cluster.local': 'cluster.local',
     'namespace default': 'namespace default',
     'namespace kube-system': 'namespace kube-system',
+    'namespace d8-istio': 'namespace d8-istio',
+    'namespace d8-system': 'namespace d8-system',
     'local host name': 'local host name',
     'numeric label': 'numeric label',
     'numeric host': 'numeric host',

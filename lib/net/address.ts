@@ -79,7 +79,15 @@ const METADATA_IPV6 = new Set([[0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254].join(':')])
  * Namespaces every Kubernetes cluster has: `<svc>.<one of these>` is completed by the pod
  * resolver's search path (`svc.<domain>`) into one of our own Services.
  */
-const ALWAYS_PRESENT_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+const ALWAYS_PRESENT_NAMESPACES = new Set([
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+  // Deckhouse's own, and this module's (d8-istio: istiod, the gateway, the exporter).
+  'd8-system',
+  'd8-istio',
+]);
 
 const refuse = (reason: string): GatewayAddressCheck => ({ ok: false, reason });
 
