@@ -59,13 +59,16 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         .filter((f): f is Federation => f !== undefined);
       // Disabled: nothing is fetched; statuses and metrics say nothing is imported.
       const enabled = values.get<boolean>('istio.federation.enabled') === true;
-      if (!enabled && federations.length) log.info('federation is disabled; remote metadata is not fetched');
+      const scheduled = triggers.some((t) => t.binding === FETCH_TICK);
+      // Not on every 2 s tick: on the events that can change it.
+      if (!enabled && federations.length && !scheduled)
+        log.info('federation is disabled; remote metadata is not fetched');
       const missingIdentity = missingLocalIdentity(local);
       const plan = enabled
         ? planFetches(federations, {
             ownTrustDomain: local.trustDomain,
             now,
-            scheduled: triggers.some((t) => t.binding === FETCH_TICK),
+            scheduled,
             policy,
             holdFetches: missingIdentity.length > 0,
           })

@@ -110,9 +110,8 @@ function toServiceEntry(
 }
 
 /**
- * All ServiceEntries, sorted by hostname then first port. Names are unique: in the
- * (astronomically unlikely) case of a short-hash clash, the later entry in this stable
- * order gets a longer hash.
+ * All ServiceEntries, sorted by hostname then first port (object names are the template's:
+ * templates/federation/remote-services.yaml).
  */
 export function buildServiceEntries(
   hosts: ReadonlyMap<string, ReadonlyMap<number, MergedPort>>,
