@@ -8,12 +8,12 @@ import {
   type RefreshPolicy,
 } from '../../lib/federation/fetch/refresh';
 import type { ImportLimits } from '../../lib/federation/import/verdict';
-import { MAX_EVENTS_PER_RUN, transitionEvents, type KubeEvent } from '../../lib/federation/status/events';
+import { runEvents } from '../../lib/federation/status/events';
 import { fetchLogEvents } from '../../lib/federation/status/log';
 import {
   FETCH_METRICS_GROUP,
   fetchDurationGroup,
-  fetchMetricSamples,
+  runMetricSamples,
 } from '../../lib/federation/status/metrics';
 import { nextStatuses } from '../../lib/federation/status/next';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
@@ -87,7 +87,6 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         limits: options.importLimits,
         disabled: !enabled,
       });
-      const events: KubeEvent[] = [];
       for (const status of statuses) {
         for (const event of fetchLogEvents(status)) log[event.level](event.message, event.fields);
         if (!status.patch) continue;
@@ -98,30 +97,13 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
           // missing object must not fail the task (the queue would retry it forever).
           { subresource: 'status', ignoreMissingObject: true },
         );
-        // An Event per condition that appeared or flipped (status/events.ts).
-        const { peer } = status.entry;
-        const subject = { ...FEDERATION_KIND.ref, name: peer.name, uid: peer.uid, created: peer.created };
-        events.push(...transitionEvents(subject, peer.status.conditions, status.next.conditions, now));
       }
-      // After every status patch: should an Event fail, the retried run finds the statuses
-      // written, sees no transition and does not fail again on it. Bounded per run.
-      for (const event of events.slice(0, MAX_EVENTS_PER_RUN)) kube.createIfNotExists(event);
-      if (events.length > MAX_EVENTS_PER_RUN) {
-        log.info('condition transitions without an Event (per-run limit)', {
-          limit: MAX_EVENTS_PER_RUN,
-          dropped: events.length - MAX_EVENTS_PER_RUN,
-        });
-      }
-      const samples = fetchMetricSamples(
-        statuses.map(({ entry, next, fetch }) => ({
-          name: entry.peer.name,
-          metadataEndpoint: entry.peer.metadataEndpoint,
-          status: next,
-          refused: entry.action === 'refuse' || !enabled,
-          ...(fetch ? { durationMs: fetch.timed.durationMs } : {}),
-        })),
-        now,
-      );
+      // Events after every status patch: should one fail, the retried run finds the statuses
+      // written, sees no transition and does not fail again on it (status/events.ts).
+      const { events, dropped } = runEvents(statuses, FEDERATION_KIND.ref, now);
+      for (const event of events) kube.createIfNotExists(event);
+      if (dropped) log.info('condition transitions without an Event (per-run limit)', { dropped });
+      const samples = runMetricSamples(statuses, enabled, now);
       for (const s of samples) {
         // A histogram per federation in its own group: addon-operator expires every group a
         // run writes to (see fetchDurationGroup), so it holds that federation's last fetch.

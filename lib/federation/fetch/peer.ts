@@ -4,7 +4,6 @@ import {
   fetchDocument,
   peerConnection,
   type FetchLimits,
-  type FetchResult,
   type PeerConnection,
 } from './transport';
 
@@ -13,18 +12,13 @@ import { prepareTls, type PeerTls, type PreparedTls } from './tls';
 import { signPeerToken } from '../identity/jwt';
 import { missingLocalIdentity, type LocalIdentity } from '../identity/local';
 import type { PrivateCodec } from '../cached/read';
-import { checkPublicDocument, parseJsonBody } from '../wire/validate';
-import {
-  tokenRejectedMessage,
-  withPeerExcerpt,
-  type DocumentResult,
-  type FetchFailure,
-  type FetchOutcome,
-  type TimedOutcome,
-} from './outcome';
-import { TIMESTAMP_HEARTBEAT_SECONDS } from './refresh';
+import { checkPublicDocument } from '../wire/validate';
+import type { DocumentResult, FetchOutcome, TimedOutcome } from './outcome';
 import type { PublicDocument } from '../wire/documents';
-import type { PeerStatus } from '../status/types';
+import { heldValidators, type PeerTarget } from './target';
+import { invalid, parsedBody, tokenRejected } from './responses';
+
+export type { PeerTarget } from './target';
 
 /**
  * Fetches one peer's metadata (public document, then the private one with a fresh JWT)
@@ -40,48 +34,6 @@ import type { PeerStatus } from '../status/types';
  * any other (TooLarge): the last good data stays.
  */
 export const MAX_CACHED_PRIVATE_DOCUMENT_CHARS = 512 * 1024;
-
-export interface PeerTarget<P = unknown> {
-  name: string;
-  trustDomain: string;
-  metadataEndpoint: string;
-  tls: PeerTls;
-  /** With the status read: the cached documents and their ETags make the requests conditional. */
-  generation?: number | undefined;
-  status?: Pick<PeerStatus<P>, 'observedGeneration' | 'metadataCache'>;
-}
-
-/**
- * The ETags to send as If-None-Match, each only with the document it validates, fetched
- * under the current spec (a spec change may point at another server), and not older than
- * the timestamp heartbeat: that fetch goes unconditional, so `*LastFetchTimestamp` (and the
- * last-success metric) still move every TIMESTAMP_HEARTBEAT_SECONDS, as without ETags.
- */
-export function heldValidators<P>(
-  target: PeerTarget<P>,
-  now: Date,
-): { public?: { etag: string; document: PublicDocument }; private?: { etag: string; document: P } } {
-  const status = target.status;
-  const cache = status?.metadataCache;
-  if (!cache || target.generation === undefined || status?.observedGeneration !== target.generation)
-    return {};
-  const fresh = (at: string | undefined): boolean => {
-    const time = Date.parse(at ?? '');
-    return (
-      Number.isFinite(time) &&
-      time <= now.getTime() &&
-      now.getTime() - time < TIMESTAMP_HEARTBEAT_SECONDS * 1000
-    );
-  };
-  return {
-    ...(cache.public && cache.publicETag && fresh(cache.publicLastFetchTimestamp)
-      ? { public: { etag: cache.publicETag, document: cache.public } }
-      : {}),
-    ...(cache.private !== undefined && cache.privateETag && fresh(cache.privateLastFetchTimestamp)
-      ? { private: { etag: cache.privateETag, document: cache.private } }
-      : {}),
-  };
-}
 
 export interface FetchEnvironment {
   local: LocalIdentity;
@@ -271,50 +223,6 @@ async function fetchOutcome<P>(
       ...(privateBody.ok && privateBody.etag ? { etag: privateBody.etag } : {}),
     },
   };
-}
-
-function invalid(url: string, error: string): { ok: false; failure: FetchFailure } {
-  return { ok: false, failure: { reason: 'InvalidDocument', message: `${url}: ${error}`, endpoint: url } };
-}
-
-/** A 401 or 403 to our token has its own reason, and says what the peer's admin must create. */
-function tokenRejected(
-  result: { ok: false; failure: FetchFailure },
-  local: LocalIdentity,
-): { ok: false; failure: FetchFailure } {
-  const { failure } = result;
-  if (failure.status !== 401 && failure.status !== 403) return result;
-  return {
-    ok: false,
-    failure: {
-      ...failure,
-      reason: 'TokenRejected',
-      message: withPeerExcerpt(tokenRejectedMessage(failure.message, local), failure.bodyExcerpt),
-    },
-  };
-}
-
-function parsedBody(
-  result: FetchResult,
-  url: string,
-): { ok: true; value: unknown } | { ok: false; failure: FetchFailure } {
-  if (!result.ok) {
-    const { status, bodyExcerpt } = result;
-    const tokenRefused = status === 401 || status === 403;
-    return {
-      ok: false,
-      failure: {
-        reason: result.reason,
-        // A refused token gets the excerpt after the admin hint (tokenRejected above).
-        message: tokenRefused ? result.message : withPeerExcerpt(result.message, bodyExcerpt),
-        endpoint: url,
-        ...(status !== undefined ? { status } : {}),
-        ...(bodyExcerpt ? { bodyExcerpt } : {}),
-      },
-    };
-  }
-  const parsed = parseJsonBody(result.body);
-  return parsed.ok ? parsed : invalid(url, parsed.error);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Condition } from './conditions';
+import type { NextStatus } from './next';
 import { rfc3339, truncateMessage } from './conditions';
 
 /**
@@ -92,4 +93,26 @@ export function transitionEvents(
     });
   }
   return events;
+}
+
+/**
+ * The Events of one fetch run: one per condition that appeared or flipped on a status the
+ * run patches, at most MAX_EVENTS_PER_RUN (`dropped` counts the rest).
+ */
+export function runEvents<P>(
+  statuses: readonly NextStatus<P>[],
+  ref: { apiVersion: string; kind: string },
+  now: Date,
+): { events: KubeEvent[]; dropped: number } {
+  const events: KubeEvent[] = [];
+  for (const { entry, next, patch } of statuses) {
+    if (!patch) continue;
+    const { peer } = entry;
+    const subject = { ...ref, name: peer.name, uid: peer.uid, created: peer.created };
+    events.push(...transitionEvents(subject, peer.status.conditions, next.conditions, now));
+  }
+  return {
+    events: events.slice(0, MAX_EVENTS_PER_RUN),
+    dropped: Math.max(0, events.length - MAX_EVENTS_PER_RUN),
+  };
 }

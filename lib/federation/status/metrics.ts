@@ -1,5 +1,6 @@
 import { findCondition } from './conditions';
 import { METADATA_PATHS, metadataUrl } from '../wire/documents';
+import type { NextStatus } from './next';
 import type { PeerStatus } from './types';
 
 /**
@@ -121,4 +122,22 @@ export function fetchMetricSamples(
     }
   }
   return samples;
+}
+
+/** The fetch hook's samples after a run: every federation's, from its next status. */
+export function runMetricSamples<P>(
+  statuses: readonly NextStatus<P>[],
+  enabled: boolean,
+  now: Date,
+): MetricSample[] {
+  return fetchMetricSamples(
+    statuses.map(({ entry, next, fetch }) => ({
+      name: entry.peer.name,
+      metadataEndpoint: entry.peer.metadataEndpoint,
+      status: next,
+      refused: entry.action === 'refuse' || !enabled,
+      ...(fetch ? { durationMs: fetch.timed.durationMs } : {}),
+    })),
+    now,
+  );
 }
