@@ -32,6 +32,8 @@ const YEAR_AND_A_DAY = 366 * 24 * 3600;
 
 let env: ProxyEnvironment;
 let proxy: RunningProxy;
+/** Every service-account token the shared proxy has been given (its token file's contents). */
+const proxyTokens = new Set<string>();
 
 const now = () => Math.floor(Date.now() / 1000);
 /** Claims exactly as the reference mints `api` tokens: 366 days, iss d8-istio. */
@@ -62,6 +64,7 @@ const service = (namespace: string, name: string, labels: Record<string, string>
 beforeAll(async () => {
   env = await startEnvironment(log);
   proxy = await startProxy(env);
+  proxyTokens.add(readFileSync(env.tokenFile, 'utf8').trim());
   // Objects the reads and the attacks look at.
   await api().create(servicePath('workloads'), service('workloads', 'frontend'));
   await api().create(resourcePath('v1', 'pods', { namespace: 'workloads' }), {
@@ -283,6 +286,7 @@ describe('the proxy re-reads its service-account token as it rotates', () => {
     expect((await runClient(kubeconfig, 'list', 'services', 'workloads')).items).toContain('frontend');
     const oldToken = (await import('node:fs')).readFileSync(env.tokenFile, 'utf8');
     writeTokenFile(env.tokenFile, await serviceAccountToken(env, 'proxy-token-anchor-2'));
+    proxyTokens.add(readFileSync(env.tokenFile, 'utf8').trim());
     await api().delete(
       resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE, name: 'proxy-token-anchor-1' }),
     );
@@ -418,10 +422,20 @@ describe('the rendered RBAC, checked by the apiserver itself', () => {
 });
 
 describe('attack suite', () => {
+  /** The proxy's own wording (server.ts, policy.ts): an apiserver refusal names the user. */
+  const PROXY_REFUSALS: Record<number, RegExp> = {
+    401: /^(invalid token|missing authorization header|malformed authorization header)$/,
+    404: /^not served by the api-proxy$/,
+    403: /^(proxy is|subresource \w+ is|\w+ are) not served$/,
+    405: /^method \w+ is not allowed: the proxy is read-only$/,
+  };
   const refusedBy = (res: { status: number; body: string }, code: number) => {
     expect(res.status).toBe(code);
-    // The proxy's own refusal (a Status object), never data.
-    expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code });
+    // The proxy's own refusal (a Status object), never data, never the apiserver's RBAC 403.
+    const status = JSON.parse(res.body) as { message?: string };
+    expect(status).toMatchObject({ kind: 'Status', code });
+    expect(status.message).toMatch(PROXY_REFUSALS[code]!);
+    expect(res.body).not.toContain('User "system:serviceaccount');
     expect(res.body).not.toContain('SECRET-KEY-MATERIAL');
   };
 
@@ -489,6 +503,9 @@ describe('attack suite', () => {
       socket.on('error', reject);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    // The proxy's own bodiless refusal of every upgrade, not an apiserver Status naming the user.
+    expect(answer).toContain('\r\nContent-Length: 0\r\n');
+    expect(answer).not.toContain('system:serviceaccount');
     expect(answer).not.toMatch(/101 Switching/);
   });
 
@@ -737,7 +754,10 @@ describe('attack suite', () => {
   });
 
   test('a watch longer than --max-request-duration is ended by the proxy', async () => {
-    const bounded = await startProxy(env, ['--max-request-duration', '1']);
+    const limitMs = 2_000;
+    const bounded = await startProxy(env, ['--max-request-duration', String(limitMs / 1000)]);
+    // Taken before the client starts: a lower bound for the time the watch really lasted.
+    const started = Date.now();
     const watch = new KubeClient(kubeconfigFor(env, bounded, peerToken()), [
       'watch',
       'services',
@@ -747,6 +767,17 @@ describe('attack suite', () => {
       await watch.next((l) => l.event === 'ADDED' && l.name === 'frontend');
       // client-node reports the end of the stream through its done callback.
       await watch.next((l) => 'done' in l, 20_000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(limitMs);
+      // The proxy's own record agrees. Its clock starts once the token is verified, after
+      // the connection's timer: a few milliseconds short of the limit at most.
+      const record = await pollUntil(
+        async () => bounded.logs.find((l) => l.msg === 'request' && l.verb === 'watch'),
+        { what: "the watch's request log line", timeoutMs: 5_000, intervalMs: 50 },
+      );
+      expect(record).toMatchObject({ durationMs: expect.any(Number) });
+      expect(Number(record.durationMs)).toBeGreaterThanOrEqual(limitMs - 100);
+      // Only that request ended: the proxy still serves.
+      expect((await proxyRequest(env, bounded, '/livez')).status).toBe(200);
     } finally {
       watch.stop();
       await bounded.stop();
@@ -812,7 +843,10 @@ describe('attack suite', () => {
     expect(metrics).toMatch(/d8_istio_api_proxy_auth_failures_total\{reason="unknown subject"\} [1-9]/);
     expect(metrics).toMatch(/d8_istio_api_proxy_policy_refusals_total\{code="403"\} [1-9]/);
     expect(proxy.rawOutput).not.toContain(env.apiServer.connection.token);
-    expect(proxy.rawOutput).not.toContain(peerToken().split('.')[2]);
+    // No JWT at all: neither the peers' bearer tokens nor the proxy's own.
+    expect(proxy.rawOutput).not.toMatch(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}\./);
+    expect(proxyTokens.size).toBeGreaterThan(0);
+    for (const token of proxyTokens) expect(proxy.rawOutput).not.toContain(token);
     expect(proxy.rawOutput).not.toContain('SECRET-KEY-MATERIAL');
   });
 });
