@@ -131,6 +131,8 @@ describe('a Kubernetes ..data swap', () => {
 
   test('a broken remote entry drops only that remote', async () => {
     const loaded = nextLog(exporter, 'documents loaded');
+    // Logged after 'documents loaded': wait for the line itself, not for its predecessor.
+    const rejected = nextLog(exporter, 'remote peer entry rejected');
     const files = documentFiles(local, federation(['one.ns.svc.cluster-local.test']), [peerA, peerB]);
     const remotes = JSON.parse(files['remote-public-metadata.json']) as Record<
       string,
@@ -139,11 +141,7 @@ describe('a Kubernetes ..data swap', () => {
     remotes[peerB.clusterUUID]!.authnKeyPub = '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n';
     writeKubernetesSecretDir(dir(), { ...files, 'remote-public-metadata.json': JSON.stringify(remotes) });
     expect(await loaded).toMatchObject({ remotes: 1 });
-    expect(
-      exporter.logs.some(
-        (r) => r.msg === 'remote peer entry rejected' && r.clusterUUID === peerB.clusterUUID,
-      ),
-    ).toBe(true);
+    expect(await rejected).toMatchObject({ clusterUUID: peerB.clusterUUID });
     expect((await request(exporter.port, PRIVATE, { headers: tokenOf(peerA) })).status).toBe(200);
     expect((await request(exporter.port, PRIVATE, { headers: tokenOf(peerB) })).status).toBe(401);
     expect((await request(exporter.port, '/metrics')).body).toMatch(
