@@ -1,8 +1,8 @@
 // The multicluster api-proxy: read-only access to this cluster's kube-apiserver for the
 // istiods of multicluster peers (JWT `scope: api`), with the proxy's own service account.
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '../../lib/hook-sdk/logger';
+import { serveUntilSignalled } from '../../lib/server/lifecycle';
 import { parseCommandLine, type ProxyConfig } from './cli';
 import { ProxyMetrics } from './metrics';
 import { PeerStore } from './peers';
@@ -66,38 +66,21 @@ function run(config: ProxyConfig): void {
   };
 
   let poll: NodeJS.Timeout | undefined;
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(poll);
-    logger.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
-    void shutdown(config.shutdownTimeoutMs).then((outcome) => {
-      logger.info('stopped', { outcome });
-      process.exit(0);
-    });
-  };
-
-  server.on('error', (error) => {
-    logger.error('server error', { error: errorMessage(error) });
-    process.exit(1);
+  serveUntilSignalled({
+    server,
+    listen: config.listen,
+    logger,
+    shutdown,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    tls: tls !== undefined,
+    listeningFields: { apiserver: upstream.server.origin, clusterUUID: config.clusterUUID },
+    onListening: () => {
+      reload(true);
+      poll = setInterval(() => reload(false), config.reloadIntervalMs);
+    },
+    onReload: () => reload(true),
+    onStop: () => clearInterval(poll),
   });
-  server.listen({ host: config.listen.host, port: config.listen.port }, () => {
-    const address = server.address() as AddressInfo;
-    // Tests and operators read the bound port from this first log line.
-    logger.info('listening', {
-      address: address.address,
-      port: address.port,
-      tls: tls !== undefined,
-      apiserver: upstream.server.origin,
-      clusterUUID: config.clusterUUID,
-    });
-    reload(true);
-    poll = setInterval(() => reload(false), config.reloadIntervalMs);
-  });
-  process.on('SIGHUP', () => reload(true));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 try {

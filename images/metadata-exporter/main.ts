@@ -2,8 +2,8 @@
 // Reads its documents from a directory (a mounted Secret) or by watching the Secret through
 // the Kubernetes API, and its TLS files; writes nothing but JSON log lines to stdout.
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '../../lib/hook-sdk/logger';
+import { serveUntilSignalled } from '../../lib/server/lifecycle';
 import { parseCommandLine, type ExporterConfig } from './cli';
 import { DocumentDirectory, DocumentStore } from './document-store';
 import { ExporterMetrics } from './metrics';
@@ -43,66 +43,54 @@ function run(config: ExporterConfig): void {
     }
   };
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(poll);
-    logger.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
-    void Promise.all([shutdown(config.shutdownTimeoutMs), stopWatch?.()]).then(([outcome]) => {
-      logger.info('stopped', { outcome });
-      process.exit(0);
-    });
-  };
-
-  server.on('error', (error) => {
-    logger.error('server error', { error: errorMessage(error) });
-    process.exit(1);
-  });
-  server.listen({ host: config.listen.host, port: config.listen.port }, () => {
-    const address = server.address() as AddressInfo;
-    // Tests and operators read the bound port from this first log line.
-    logger.info('listening', {
-      address: address.address,
-      port: address.port,
-      tls: tls !== undefined,
+  const lifecycle = serveUntilSignalled({
+    server,
+    listen: config.listen,
+    logger,
+    shutdown,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    tls: tls !== undefined,
+    listeningFields: {
       ...(config.documentsDir !== undefined ? { documentsDir: config.documentsDir } : {}),
       ...(config.documentsSecret
         ? { documentsSecret: `${config.documentsSecret.namespace}/${config.documentsSecret.name}` }
         : {}),
-    });
-    if (directory) {
+    },
+    onListening: () => {
+      if (directory) {
+        reload(true);
+        poll = setInterval(() => reload(false), config.reloadIntervalMs);
+      } else if (config.documentsSecret) {
+        const ref = config.documentsSecret;
+        // Loaded only in this mode: the directory mode never evaluates the Kubernetes client.
+        void import('./secret-watch')
+          .then(({ SecretWatcher, loadKubeConfig }) => {
+            const watcher = new SecretWatcher(
+              loadKubeConfig(config.kubeconfig),
+              ref,
+              new SecretDocuments(ref, store),
+              logger,
+              { metrics, watchTimeoutSeconds: config.watchTimeoutSeconds },
+            );
+            stopWatch = () => watcher.stop();
+            if (!lifecycle.stopping()) watcher.start();
+          })
+          .catch((error: unknown) => {
+            logger.error('failed to start the Secret watch', { error: errorMessage(error) });
+            process.exit(1);
+          });
+      }
+    },
+    onReload: () => {
+      if (!directory) return; // the watch delivers changes as they happen
+      logger.info('reload requested', { signal: 'SIGHUP' });
       reload(true);
-      poll = setInterval(() => reload(false), config.reloadIntervalMs);
-    } else if (config.documentsSecret) {
-      const ref = config.documentsSecret;
-      // Loaded only in this mode: the directory mode never evaluates the Kubernetes client.
-      void import('./secret-watch')
-        .then(({ SecretWatcher, loadKubeConfig }) => {
-          const watcher = new SecretWatcher(
-            loadKubeConfig(config.kubeconfig),
-            ref,
-            new SecretDocuments(ref, store),
-            logger,
-            { metrics, watchTimeoutSeconds: config.watchTimeoutSeconds },
-          );
-          stopWatch = () => watcher.stop();
-          if (!stopping) watcher.start();
-        })
-        .catch((error: unknown) => {
-          logger.error('failed to start the Secret watch', { error: errorMessage(error) });
-          process.exit(1);
-        });
-    }
+    },
+    onStop: () => {
+      clearInterval(poll);
+      return stopWatch?.();
+    },
   });
-
-  process.on('SIGHUP', () => {
-    if (!directory) return; // the watch delivers changes as they happen
-    logger.info('reload requested', { signal: 'SIGHUP' });
-    reload(true);
-  });
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 try {
