@@ -1,5 +1,11 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseListenAddress, type ListenAddress } from '../metadata-exporter/cli';
+import { Command, Option } from 'commander';
+import {
+  milliseconds as ms,
+  parseListenAddress,
+  positiveInteger,
+  positiveSeconds,
+  type ListenAddress,
+} from '../../lib/server/cli-values';
 import { DEFAULT_LIMITS, type ProxyLimits } from './server';
 
 export interface ProxyConfig {
@@ -14,21 +20,6 @@ export interface ProxyConfig {
   shutdownTimeoutMs: number;
   limits: ProxyLimits;
 }
-
-function positiveSeconds(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0)
-    throw new InvalidArgumentError('expected a positive number of seconds');
-  return parsed;
-}
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
-}
-
-const ms = (seconds: number): number => Math.round(seconds * 1000);
 
 interface RawOptions {
   listen: ListenAddress;

@@ -1,12 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseSecretRef, type SecretRef } from './secret-documents';
+import {
+  milliseconds,
+  parseListenAddress,
+  positiveInteger,
+  positiveSeconds,
+  type ListenAddress,
+} from '../../lib/server/cli-values';
 import { DEFAULT_LIMITS, type ServerLimits } from './server';
 
-export interface ListenAddress {
-  /** Undefined: every interface. */
-  host: string | undefined;
-  port: number;
-}
+export { parseListenAddress, type ListenAddress } from '../../lib/server/cli-values';
 
 export interface ExporterConfig {
   /** Exactly one of documentsDir (a mounted Secret, polled) and documentsSecret (watched). */
@@ -21,30 +24,6 @@ export interface ExporterConfig {
   reloadIntervalMs: number;
   shutdownTimeoutMs: number;
   limits: ServerLimits;
-}
-
-/** `host:port`, `:port` or `[ipv6]:port`. */
-export function parseListenAddress(value: string): ListenAddress {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new InvalidArgumentError('expected host:port, :port or [ipv6]:port');
-  const host = match[1] ?? match[2];
-  return { host: host === '' ? undefined : host, port };
-}
-
-function positiveSeconds(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0)
-    throw new InvalidArgumentError('expected a positive number of seconds');
-  return parsed;
-}
-
-const milliseconds = (seconds: number): number => Math.round(seconds * 1000);
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
 }
 
 function secretRef(value: string): SecretRef {
