@@ -17,11 +17,11 @@ export interface MulticlusterDocument {
 }
 
 /**
- * A host name, an IPv4 address or a bracketed IPv6 address, with an optional port.
+ * A host name, an IPv4 address or a bracketed IPv6 address, with an optional port (1-65535).
  * The setting `multicluster.apiHost` (openapi/config-values.yaml) uses the same pattern.
  */
 export const API_HOST_PATTERN =
-  /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*)(:[0-9]{1,5})?$/;
+  /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*)(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$/;
 
 /** A Kubernetes label value (what `topology.istio.io/network` holds). */
 const NETWORK_NAME_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -41,13 +41,7 @@ export function parseMulticlusterDocument(raw: unknown): Validation<Multicluster
     if (!gateway.ok) return { ok: false, error: `ingressGateways[${index}]: ${gateway.error}` };
     gateways.push({ address: gateway.value.address, port: gateway.value.port });
   }
-  const port = typeof apiHost === 'string' ? API_HOST_PATTERN.exec(apiHost)?.[5] : undefined;
-  if (
-    typeof apiHost !== 'string' ||
-    apiHost.length > 260 ||
-    !API_HOST_PATTERN.test(apiHost) ||
-    (port !== undefined && (Number(port.slice(1)) < 1 || Number(port.slice(1)) > 65535))
-  )
+  if (typeof apiHost !== 'string' || apiHost.length > 260 || !API_HOST_PATTERN.test(apiHost))
     return { ok: false, error: 'apiHost must be a host or host:port' };
   if (typeof networkName !== 'string' || networkName.length > 253 || !NETWORK_NAME_PATTERN.test(networkName))
     return { ok: false, error: 'networkName must be a label value' };
