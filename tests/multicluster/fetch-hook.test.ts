@@ -233,7 +233,7 @@ describe('multicluster fetch hook: a broken remote only affects itself', () => {
       'the remote does not know us (private document refused)',
       () => (peerB.privateBehaviour = raw('Authentication error: unknown subject', 401)),
       { MetadataFetched: 'False/TokenRejected' },
-      /rejected our token/,
+      /rejected our token; its admin must create an IstioMulticluster with spec\.metadataEndpoint: https:\/\/istio-metadata\.cluster-a\.example\.com\/metadata\//,
     ],
   ])('%s', async (_name, setup, expected, message) => {
     setup();
@@ -327,7 +327,7 @@ describe('multicluster fetch hook: the remote-API probe', () => {
       'refuses our token',
       () => (peerB.apiBehaviour = raw('Unauthorized', 401)),
       'RemoteAPITokenRejected',
-      /refused our api token/,
+      /HTTP 401: the peer rejected our token; its admin must create an IstioMulticluster .*\(the peer said: "Unauthorized"\)$/,
     ],
     ['answers 500', () => (peerB.apiBehaviour = raw('oops', 500)), 'RemoteAPIBadResponse', /HTTP 500/],
     [
