@@ -8,6 +8,7 @@ import fetchMetadata from './federation/fetch-metadata';
 import mergeFederations from './federation/merge-federations';
 import probeGateways from './federation/probe-gateways';
 import mergeMulticlusters from './multicluster/merge-multiclusters';
+import multiclusterFetchMetadata from './multicluster/fetch-metadata';
 
 /** Every hook of the module; a hook's index here is its id in `hook run <index>`. */
 export const app: BatchApp = {
@@ -22,5 +23,6 @@ export const app: BatchApp = {
     ensureCrds,
     probeGateways,
     mergeMulticlusters,
+    multiclusterFetchMetadata,
   ],
 };

@@ -5,10 +5,13 @@ import { TestPeer, type Behaviour, type TestPeerOptions } from './peer';
 
 interface PeerMainConfig extends TestPeerOptions {
   privateBehaviour?: Behaviour;
+  apiBehaviour?: Behaviour;
   /** Appended to the peer's rootCA in its public document (hostile bundles). */
   rootCASuffix?: string;
   /** Send ETags and answer 304 to a matching If-None-Match (our exporter's behaviour). */
   etags?: boolean;
+  /** A multicluster document whose apiHost is this peer itself (it answers GET /api). */
+  apiHostSelf?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerMainConfig;
@@ -19,8 +22,11 @@ const peer = new TestPeer({
 });
 peer.etags = config.etags === true;
 if (config.privateBehaviour) peer.privateBehaviour = config.privateBehaviour;
+if (config.apiBehaviour) peer.apiBehaviour = config.apiBehaviour;
 if (config.rootCASuffix) peer.publicOverrides = { rootCA: peer.rootCA.certPem + config.rootCASuffix };
 const endpoint = await peer.start();
+if (config.apiHostSelf)
+  peer.privateDocument = { ...(config.privateDocument as object), apiHost: new URL(endpoint).host };
 process.stdout.write(
   JSON.stringify({ endpoint, ca: peer.pki.ca.certPem, publicDocument: peer.publicDocument() }) + '\n',
 );

@@ -48,7 +48,8 @@ export interface FetchEnvironment {
   systemCaPaths?: readonly string[];
 }
 
-function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
+/** The TLS settings of one peer, shared within a run by CA bundle (env.tlsCache). */
+export function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
   const cache = env.tlsCache;
   const key = JSON.stringify([peer.ca?.trim() ?? '', peer.insecureSkipVerify === true]);
   const cached = cache?.get(key);
@@ -179,7 +180,11 @@ async function fetchOutcome<P>(
     };
   }
   const privateRaw = parsedBody(privateBody, privateUrl);
-  if (!privateRaw.ok) return { public: publicResult, private: tokenRejected(privateRaw, env.local) };
+  if (!privateRaw.ok)
+    return {
+      public: publicResult,
+      private: tokenRejected(privateRaw, env.local, codec.tokenRejectedMessage),
+    };
   const privateDoc = codec.validate(privateRaw.value, {
     peerTrustDomain: target.trustDomain,
     ownTrustDomain: env.local.trustDomain,
