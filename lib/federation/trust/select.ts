@@ -41,21 +41,34 @@ const holds = (peer: TrustInput): boolean => {
 };
 
 /**
- * Among peers claiming one clusterUUID, the one that established it: a peer whose recorded
- * identity (status.trustedIdentity: clusterUUID and authn key) still matches what it
- * publishes, the earliest first; when none has, the oldest object, then the name.
+ * Among claimants of one thing (a clusterUUID here, a network for IstioMulticluster), the one
+ * that established it: a claimant that holds a pin on it (`heldSince` gives when it was
+ * pinned, undefined when it holds none), the earliest pin first; when none holds one, the
+ * oldest object, then the name. So a later claim never displaces the holder, whatever the
+ * creation order.
  */
-function establishedOwner<T extends TrustInput>(claimants: readonly T[]): T {
-  const order = (a: T, b: T): number => {
-    const ha = holds(a);
-    const hb = holds(b);
-    if (ha !== hb) return ha ? -1 : 1;
-    const ka = (ha ? a.identity?.since : a.created) || '\uffff';
-    const kb = (hb ? b.identity?.since : b.created) || '\uffff';
-    return ka < kb ? -1 : ka > kb ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-  };
-  return [...claimants].sort(order)[0]!;
+export function establishedClaimant<T extends { name: string; created?: string | undefined }>(
+  claimants: readonly T[],
+  heldSince: (claimant: T) => string | undefined,
+): T {
+  const keyed = claimants.map((claimant) => {
+    const since = heldSince(claimant);
+    return { claimant, held: since !== undefined, at: (since ?? claimant.created) || '\uffff' };
+  });
+  keyed.sort((a, b) => {
+    if (a.held !== b.held) return a.held ? -1 : 1;
+    const ka = a.at;
+    const kb = b.at;
+    const na = a.claimant.name;
+    const nb = b.claimant.name;
+    return ka < kb ? -1 : ka > kb ? 1 : na < nb ? -1 : na > nb ? 1 : 0;
+  });
+  return keyed[0]!.claimant;
 }
+
+/** The claimant of a clusterUUID whose recorded identity (status.trustedIdentity) still holds. */
+const establishedOwner = <T extends TrustInput>(claimants: readonly T[]): T =>
+  establishedClaimant(claimants, (peer) => (holds(peer) ? (peer.identity?.since ?? '') : undefined));
 
 export interface TrustedPeer {
   name: string;
