@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../lib/hook-sdk';
 import { istioClusterId } from '../../lib/istio/cluster-id';
+import { rfc3339 } from '../../lib/federation/status/conditions';
 import { JOIN_STATES } from '../../lib/multicluster/verdict';
 import { MULTICLUSTER_REFUSAL_REASONS } from '../../lib/multicluster/reasons';
 import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
@@ -49,6 +50,8 @@ interface Fixture {
   private?: Record<string, unknown>;
   flat?: boolean;
   created?: string;
+  /** status.joinedNetwork: the network it joined with. */
+  pin?: string;
 }
 
 const complete = (network: string, extra: Record<string, unknown> = {}) => ({
@@ -81,6 +84,7 @@ function multicluster(f: Fixture): KubeObject {
         condition('MetadataFetched', 'True', 'Fetched'),
         condition('RemoteAPIReachable', 'True', 'RemoteAPIReachable'),
       ],
+      ...(f.pin ? { joinedNetwork: { networkName: f.pin, since: '2026-11-30T11:00:00Z' } } : {}),
     },
   };
 }
@@ -123,6 +127,19 @@ const FIXTURES: Record<string, Fixture[]> = {
     { name: 'dotted.name', uuid: 'uuid-d', private: complete('network-d') },
     { name: OUR_CLUSTER_ID, uuid: 'uuid-id', private: complete('network-id') },
   ],
+  // An older remote switches to a newer one's network: the pin keeps it with the newer.
+  'network pins': [
+    { name: 'old', uuid: 'uuid-old', private: complete('network-new'), pin: 'network-old' },
+    {
+      name: 'new',
+      uuid: 'uuid-new',
+      created: '2026-06-01T00:00:00Z',
+      private: complete('network-new'),
+      pin: 'network-new',
+    },
+    // Changed its own network, claimed by no other: still joined, the pin moves.
+    { name: 'moved', uuid: 'uuid-m', private: complete('network-m2'), pin: 'network-m' },
+  ],
   'edited status': [
     {
       name: 'b',
@@ -138,6 +155,7 @@ const FIXTURES: Record<string, Fixture[]> = {
 type Condition = { type: string; status: string; reason: string };
 type Status = {
   conditions?: Condition[];
+  joinedNetwork?: { networkName: string; since: string; previous?: string };
   metadataCache?: { private?: { ingressGateways: unknown[]; apiHost: string; networkName: string } };
 };
 type Item = { name: string; apiHost: string; networkName: string; ingressGateways: unknown[] };
@@ -199,6 +217,25 @@ describe.each(Object.entries(FIXTURES))('status and values agree: %s', (_, fixtu
         networkName: item.networkName,
       }).toEqual({ ingressGateways, apiHost, networkName });
     }
+  });
+});
+
+test('network pins: the holder keeps its network in status and values, whatever the creation order', async () => {
+  const { statuses, internal } = await bothHooks(FIXTURES['network pins']!.map(multicluster));
+  const joined = (name: string) => statuses.get(name)!.conditions!.find((c) => c.type === 'Joined')!;
+  expect(joined('old')).toMatchObject({ status: 'False', reason: 'DuplicateNetwork' });
+  expect(internal.multiclusters.map((i) => [i.name, i.networkName])).toEqual([
+    ['moved', 'network-m2'],
+    ['new', 'network-new'],
+  ]);
+  expect(statuses.get('old')!.joinedNetwork).toEqual({
+    networkName: 'network-old',
+    since: '2026-11-30T11:00:00Z',
+  });
+  expect(statuses.get('moved')!.joinedNetwork).toEqual({
+    networkName: 'network-m2',
+    since: rfc3339(NOW),
+    previous: 'network-m',
   });
 });
 

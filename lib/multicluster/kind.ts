@@ -2,6 +2,7 @@ import { readCachedPeer, type CachedPeer, type ReadContext } from '../federation
 import type { PeerKind } from '../federation/kind';
 import { SHARED_TRUST_DOMAIN } from '../federation/trust/refusals';
 import { isRecord } from '../util/guards';
+import { readJoinedNetwork } from './network-pin';
 import { projectMulticluster } from './status';
 import { decideMulticlusters, type MulticlusterPeerVerdict, type MulticlusterVerdict } from './verdict';
 import { MULTICLUSTER_CODEC, type MulticlusterPrivateDocument } from './wire';
@@ -26,7 +27,7 @@ const MULTICLUSTER_JQ_FILTER = `{
   generation: .metadata.generation,
   created: .metadata.creationTimestamp,
   spec: .spec,
-  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, lastError, rejectedItems, fetchRetry, trustedIdentity})
+  status: ((.status // {}) | {observedGeneration, metadataCache, conditions, lastError, rejectedItems, fetchRetry, trustedIdentity, joinedNetwork})
 }`;
 
 /**
@@ -39,7 +40,8 @@ export const MULTICLUSTER_MERGE_JQ_FILTER = `{
   spec: {enableIngressGateway: .spec.enableIngressGateway, metadata: .spec.metadata},
   status: {
     metadataCache: {public: .status.metadataCache.public, private: .status.metadataCache.private},
-    trustedIdentity: .status.trustedIdentity
+    trustedIdentity: .status.trustedIdentity,
+    joinedNetwork: .status.joinedNetwork
   }
 }`;
 
@@ -48,7 +50,14 @@ export function readMulticluster(raw: unknown, context: ReadContext): Multiclust
   const peer = readCachedPeer(raw, MULTICLUSTER_CODEC, context);
   if (!peer) return undefined;
   const spec = isRecord(raw) && isRecord(raw.spec) ? raw.spec : {};
-  return { ...peer, trustDomain: '', enableIngressGateway: spec.enableIngressGateway !== false };
+  // The network pin: IstioMulticluster's own status key (network-pin.ts).
+  const pin = isRecord(raw) && isRecord(raw.status) ? readJoinedNetwork(raw.status.joinedNetwork) : undefined;
+  return {
+    ...peer,
+    trustDomain: '',
+    enableIngressGateway: spec.enableIngressGateway !== false,
+    ...(pin ? { status: { ...peer.status, joinedNetwork: pin } } : {}),
+  };
 }
 
 /** The spec flag of a peer read by readMulticluster (a plain CachedPeer: the CRD's default). */

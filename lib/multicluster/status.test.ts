@@ -82,6 +82,25 @@ describe('multicluster status projection', () => {
     });
   });
 
+  test('the network it joined with is pinned; while not joined the pin stays as it was', () => {
+    const joined = run({}, ok);
+    expect(joined.patch).toMatchObject({
+      joinedNetwork: { networkName: 'network-b', since: '2026-11-22T06:00:00Z' },
+    });
+    const pin = { networkName: 'network-old', since: '2026-01-01T00:00:00Z' };
+    const { next, patch } = run(
+      { joinedNetwork: pin },
+      { ...ok, private: { ok: true, document: { ...DOC, ingressGateways: [] } } },
+    );
+    expect(reasons(next).Joined).toBe('False/NoGateways');
+    expect(next.joinedNetwork).toEqual(pin);
+    expect(patch).not.toHaveProperty('joinedNetwork');
+    // Joined on another network: the pin moves and says what it was.
+    expect(run({ joinedNetwork: pin }, ok).patch).toMatchObject({
+      joinedNetwork: { networkName: 'network-b', since: '2026-11-22T06:00:00Z', previous: 'network-old' },
+    });
+  });
+
   test('a refused token on the private document: Joined says TokenRejected', () => {
     const failure = {
       reason: 'TokenRejected' as const,

@@ -55,6 +55,8 @@ export function projectMulticluster(
   return {
     ...status,
     ...(identity ? { trustedIdentity: identity } : {}),
+    // Joined: the network it joined with is pinned (network-pin.ts); kept while not joined.
+    ...(verdict.joinedNetwork ? { joinedNetwork: verdict.joinedNetwork } : {}),
     conditions: apply([
       trustNow,
       joined,

@@ -1,6 +1,7 @@
 import { testPublicDocument as pub } from '../../tests/support/peer-identity';
 import { istioClusterId } from '../istio/cluster-id';
 import { identityOf } from '../federation/trust/select';
+import { rfc3339 } from '../federation/status/conditions';
 import { MULTICLUSTER_KIND, readMulticluster, type Multicluster } from './kind';
 import { decideMulticlusters } from './verdict';
 
@@ -16,6 +17,8 @@ interface Spec {
   enableIngressGateway?: boolean;
   private?: unknown;
   identity?: unknown;
+  /** status.joinedNetwork as stored. */
+  pin?: unknown;
   noPublic?: boolean;
 }
 const doc = (name: string, extra: object = {}) => ({
@@ -43,6 +46,7 @@ function peer(name: string, spec: Spec = {}): Multicluster {
           private: spec.private === undefined ? doc(name) : spec.private,
         },
         ...(spec.identity ? { trustedIdentity: spec.identity } : {}),
+        ...(spec.pin ? { joinedNetwork: spec.pin } : {}),
       },
     },
     { ownTrustDomain: DOMAIN },
@@ -80,6 +84,8 @@ describe('decideMulticlusters', () => {
       trust: { trusted: true, identity: identityOf({ public: pub('uuid-b') }) },
       join: { state: 'Joined', message: expect.stringContaining('api host api.b.example') },
       gateways: 1,
+      // The network it joins with, to be pinned on its status.
+      joinedNetwork: { networkName: 'network-b', since: rfc3339(NOW) },
     });
   });
 
@@ -195,6 +201,106 @@ describe('decideMulticlusters', () => {
       private: doc('z', { networkName: 'shared' }),
     });
     expect(summary([impostor, first]).states['zz-first']).toBe('Joined');
+  });
+
+  describe('the network pin (status.joinedNetwork)', () => {
+    const OLD = '2026-01-01T00:00:00Z';
+    const NEW = '2026-05-01T00:00:00Z';
+    const pinned = (network: string, since: string, previous?: string) => ({
+      networkName: network,
+      since,
+      ...(previous ? { previous } : {}),
+    });
+
+    test("an older peer switching to a newer peer's network is refused; the holder stays joined", () => {
+      const hijacker = peer('aa-old', {
+        created: OLD,
+        private: doc('x', { networkName: 'network-new' }),
+        pin: pinned('network-old', OLD),
+      });
+      const holder = peer('zz-new', {
+        created: NEW,
+        private: doc('y', { networkName: 'network-new' }),
+        pin: pinned('network-new', NEW),
+      });
+      const v = decideMulticlusters([hijacker, holder], local);
+      expect(v.usable.map((u) => u.name)).toEqual(['zz-new']);
+      expect(v.federations.get('aa-old')!.join).toEqual({
+        state: 'DuplicateNetwork',
+        message: `network network-new is already claimed by zz-new (joined with it since ${NEW}); this later claim is refused`,
+      });
+      // Not joined: nothing to pin, its own pin stays as stored.
+      expect(v.federations.get('aa-old')!.joinedNetwork).toBeUndefined();
+      expect(v.federations.get('zz-new')!.joinedNetwork).toEqual(pinned('network-new', NEW));
+      // Without the pins the older object would win: the pin alone decides here.
+      const unpinned = [peer('aa-old', { created: OLD, private: doc('x', { networkName: 'network-new' }) })];
+      const plain = peer('zz-new', { created: NEW, private: doc('y', { networkName: 'network-new' }) });
+      expect(summary([...unpinned, plain]).usable).toEqual(['aa-old']);
+    });
+
+    test('a peer that changes its own network (no conflict) is accepted and its pin moves', () => {
+      const moved = peer('b', {
+        private: doc('b', { networkName: 'network-b2' }),
+        pin: pinned('network-b', OLD),
+      });
+      const verdict = decideMulticlusters([moved], local).federations.get('b')!;
+      expect(verdict.join.state).toBe('Joined');
+      expect(verdict.join.message).toMatch(
+        new RegExp(`network network-b2 \\(changed from network-b at ${rfc3339(NOW)}; accepted\\)`),
+      );
+      expect(verdict.joinedNetwork).toEqual(pinned('network-b2', rfc3339(NOW), 'network-b'));
+      // Once recorded, the same verdict, the same message: nothing more to write.
+      const recorded = peer('b', {
+        private: doc('b', { networkName: 'network-b2' }),
+        pin: verdict.joinedNetwork,
+      });
+      expect(decideMulticlusters([recorded], local).federations.get('b')).toEqual(verdict);
+    });
+
+    test('a holder that no longer claims its network holds nothing; the claimant gets it', () => {
+      const gone = peer('aa-gone', {
+        created: OLD,
+        private: doc('x', { networkName: 'network-elsewhere' }),
+        pin: pinned('network-shared', OLD),
+      });
+      const next = peer('zz-next', { created: NEW, private: doc('y', { networkName: 'network-shared' }) });
+      expect(summary([gone, next]).usable).toEqual(['aa-gone', 'zz-next']);
+      // Nor does an untrusted holder claim anything.
+      const refused = peer('aa-refused', {
+        uuid: OWN_UUID,
+        private: doc('x', { networkName: 'network-shared' }),
+        pin: pinned('network-shared', OLD),
+      });
+      expect(summary([refused, next]).states).toEqual({
+        'aa-refused': 'refused:LocalClusterUUID',
+        'zz-next': 'Joined',
+      });
+    });
+
+    test('two holders of one network: the earliest pin, whatever the creation order', () => {
+      const first = peer('zz-first', {
+        created: NEW,
+        private: doc('x', { networkName: 'network-shared' }),
+        pin: pinned('network-shared', '2026-02-01T00:00:00Z'),
+      });
+      const second = peer('aa-second', {
+        created: OLD,
+        private: doc('y', { networkName: 'network-shared' }),
+        pin: pinned('network-shared', '2026-03-01T00:00:00Z'),
+      });
+      expect(summary([second, first]).states).toEqual({
+        'aa-second': 'DuplicateNetwork',
+        'zz-first': 'Joined',
+      });
+    });
+
+    test('readMulticluster keeps a well-formed pin and drops a malformed one', () => {
+      expect(peer('b', { pin: pinned('network-b', OLD, 'network-a') }).status.joinedNetwork).toEqual(
+        pinned('network-b', OLD, 'network-a'),
+      );
+      for (const bad of [{ networkName: '', since: OLD }, { networkName: 'n' }, 'network-b', [1]])
+        expect(peer('b', { pin: bad }).status.joinedNetwork).toBeUndefined();
+    });
   });
 
   test('disabled: nothing trusted, every peer says why', () => {

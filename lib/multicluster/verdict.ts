@@ -5,7 +5,9 @@ import type { IngressGateway } from '../federation/wire/documents';
 import { compareStrings } from '../federation/discovery/public-services';
 import type { PeerTls } from '../federation/fetch/tls';
 import { istioClusterId } from '../istio/cluster-id';
+import type { JoinedNetwork } from '../federation/status/types';
 import type { Multicluster } from './kind';
+import { boundNetwork, networkOwners, type NetworkOwner } from './network-pin';
 
 /**
  * The verdict over all IstioMulticlusters: who is trusted (its root joins our mesh trust,
@@ -19,8 +21,10 @@ import type { Multicluster } from './kind';
  * as for federation: trust/select.ts). No trust domain is involved: peers share ours.
  * Usable: trusted, and its private document complete (apiHost, networkName, a gateway when
  * enableIngressGateway); its name is not our Istio cluster id (istiod ignores a remote Secret
- * key equal to its own cluster id); its network is not ours and not claimed by an earlier
- * trusted peer (by creation, then name: two remotes in one network would mix endpoints).
+ * key equal to its own cluster id); its network is not ours and not owned by another trusted
+ * peer (two remotes in one network would mix endpoints): the network pin (status.joinedNetwork,
+ * network-pin.ts) first, then creation, then name. A joined peer's verdict carries the pin
+ * the fetch hook records.
  */
 
 export interface TrustedMulticluster {
@@ -64,6 +68,8 @@ export interface MulticlusterPeerVerdict {
   join: { state: JoinState; message: string };
   /** Gateways in its cached private document. */
   gateways: number;
+  /** When joined: the network pin to record (status.joinedNetwork). */
+  joinedNetwork?: JoinedNetwork;
 }
 
 export interface MulticlusterVerdict {
@@ -113,7 +119,14 @@ export function decideMulticlusters(
   }));
   const selection = selectTrustedPeers(inputs, local, SHARED_TRUST_DOMAIN);
   const ownClusterId = local.clusterUUID ? istioClusterId(local.trustDomain, local.clusterUUID) : undefined;
-  const networkOwners = claimedNetworks(selection.trusted.map((t) => t.peer));
+  const owners = networkOwners(
+    selection.trusted.map(({ peer }) => ({
+      name: peer.name,
+      created: peer.created,
+      networkName: peer.status.metadataCache?.private?.networkName ?? '',
+      pin: peer.status.joinedNetwork,
+    })),
+  );
   const trusted: TrustedMulticluster[] = [];
   const usable: UsableMulticluster[] = [];
   for (const { peer, public: pub } of selection.trusted) {
@@ -123,9 +136,11 @@ export function decideMulticlusters(
       authnKeyPub: pub.authnKeyPub,
       rootCA: pub.rootCA,
     });
-    const join = joinState(peer, ownClusterId, networkOwners);
     const doc = peer.status.metadataCache?.private;
-    if (join.state === 'Joined' && doc) {
+    const pin = doc && boundNetwork(peer.status.joinedNetwork, doc.networkName, local.now);
+    const join = joinState(peer, ownClusterId, owners, pin);
+    const joined = join.state === 'Joined' ? pin : undefined;
+    if (joined && doc) {
       usable.push({
         ...trusted[trusted.length - 1]!,
         apiHost: doc.apiHost,
@@ -139,6 +154,7 @@ export function decideMulticlusters(
       trust: { trusted: true, identity: identityOf({ public: pub }) },
       join,
       gateways: doc?.ingressGateways.length ?? 0,
+      ...(joined ? { joinedNetwork: joined } : {}),
     });
   }
   for (const peer of sorted) {
@@ -164,23 +180,11 @@ export function decideMulticlusters(
  */
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-/** network -> the trusted peer that claims it first (by creation, then name). */
-function claimedNetworks(trusted: readonly MulticlusterInput[]): Map<string, string> {
-  const owners = new Map<string, string>();
-  const order = [...trusted].sort(
-    (a, b) => compareStrings(a.created || '\uffff', b.created || '\uffff') || byName(a, b),
-  );
-  for (const peer of order) {
-    const network = peer.status.metadataCache?.private?.networkName;
-    if (network && !owners.has(network)) owners.set(network, peer.name);
-  }
-  return owners;
-}
-
 function joinState(
   peer: MulticlusterInput,
   ownClusterId: string | undefined,
-  networkOwners: ReadonlyMap<string, string>,
+  owners: ReadonlyMap<string, NetworkOwner>,
+  pin: JoinedNetwork | undefined,
 ): MulticlusterPeerVerdict['join'] {
   const doc = peer.status.metadataCache?.private;
   if (!DNS1123_LABEL.test(peer.name))
@@ -207,11 +211,11 @@ function joinState(
       state: 'OwnNetwork',
       message: `the peer claims network ${doc.networkName}, this cluster's own network`,
     };
-  const owner = networkOwners.get(doc.networkName);
-  if (owner !== undefined && owner !== peer.name)
+  const owner = owners.get(doc.networkName);
+  if (owner !== undefined && owner.name !== peer.name)
     return {
       state: 'DuplicateNetwork',
-      message: `network ${doc.networkName} is already claimed by ${owner}; this later claim is refused`,
+      message: `network ${doc.networkName} is already claimed by ${owner.name}${owner.since ? ` (joined with it since ${owner.since})` : ''}; this later claim is refused`,
     };
   if (peer.enableIngressGateway && doc.ingressGateways.length === 0)
     return {
@@ -220,6 +224,6 @@ function joinState(
     };
   return {
     state: 'Joined',
-    message: `api host ${doc.apiHost}, network ${doc.networkName}, ${peer.enableIngressGateway ? `${doc.ingressGateways.length} gateway(s)` : 'gateways not used (flat network)'}`,
+    message: `api host ${doc.apiHost}, network ${doc.networkName}${pin?.previous ? ` (changed from ${pin.previous} at ${pin.since}; accepted)` : ''}, ${peer.enableIngressGateway ? `${doc.ingressGateways.length} gateway(s)` : 'gateways not used (flat network)'}`,
   };
 }

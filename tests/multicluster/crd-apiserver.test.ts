@@ -89,6 +89,7 @@ test('an object gets its defaults, its status through /status, and printer colum
         },
         privateLastFetchTimestamp: at,
       },
+      joinedNetwork: { networkName: 'network-cluster-local-42', since: at, previous: 'network-old' },
       conditions: [
         { type: 'Joined', status: 'True', reason: 'Joined', message: '', lastTransitionTime: at },
         {
@@ -102,10 +103,16 @@ test('an object gets its defaults, its status through /status, and printer colum
       ],
     },
   });
-  const stored = await api.get<{ status: { metadataCache: { private: Record<string, unknown> } } }>(
-    `${COLLECTION}/cluster-b`,
-  );
+  const stored = await api.get<{
+    status: { metadataCache: { private: Record<string, unknown> }; joinedNetwork: unknown };
+  }>(`${COLLECTION}/cluster-b`);
   expect(stored?.status.metadataCache.private.clusterID).toBe('cluster-local-42');
+  // The network pin is in the schema: kept as written, not pruned.
+  expect(stored?.status.joinedNetwork).toEqual({
+    networkName: 'network-cluster-local-42',
+    since: at,
+    previous: 'network-old',
+  });
   const table = await api.table(COLLECTION);
   expect(table.columns).toEqual([
     'Name',

@@ -15,6 +15,8 @@ import { API_PROBE_INTERVAL_SECONDS } from '../../lib/multicluster/probe';
 import { MULTICLUSTER_STATUS_SCHEMA, prunedStatusPaths } from '../support/crd-schema';
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { applyStatusPatches, statusOf } from '../fetch/cluster';
+import { createMergeMulticlustersHook } from '../../hooks/multicluster/merge-multiclusters';
+import { rfc3339 } from '../../lib/federation/status/conditions';
 import { deckhouseKeypair, TestPeer, type Behaviour } from '../fetch/peer';
 import { closedPort } from '../support/closed-port';
 
@@ -71,6 +73,36 @@ function run(cluster: KubeObject[], trigger: string, now: Date, enabled = true) 
     configValues: { multicluster: { enabled } },
     values: withKeys,
   });
+}
+/** One more remote (its own HTTPS server, `uuid`, publishing `network`) and its object `name`, created at `created`. */
+async function withExtraRemote(
+  remote: { uuid: string; network: string; name: string; created: string },
+  body: (object: KubeObject, peer: TestPeer) => Promise<void>,
+): Promise<void> {
+  const peer = newPeer(remote.uuid);
+  await peer.start();
+  try {
+    peer.privateDocument = documentOf(peer, remote.network);
+    const object = multicluster(remote.name, peer);
+    object.metadata = { ...object.metadata, creationTimestamp: remote.created };
+    await body(object, peer);
+  } finally {
+    await peer.stop();
+  }
+}
+
+const mergeHook = createMergeMulticlustersHook();
+/** The merge hook's istio.internal.multiclusters on these objects (its own jqFilter). */
+async function multiclusterItems(cluster: KubeObject[]) {
+  const merge = await harness.run(mergeHook, {
+    cluster,
+    trigger: 'multiclusters',
+    now: clock,
+    configValues: { multicluster: { enabled: true } },
+    values: withKeys,
+  });
+  type Item = { name: string; networkName: string };
+  return (merge.moduleValues as { internal: { multiclusters: Item[] } }).internal.multiclusters;
 }
 async function settle(cluster: KubeObject[], now: Date, trigger = 'multiclusters') {
   const result = await run(cluster, trigger, now);
@@ -334,12 +366,13 @@ describe('multicluster fetch hook: a broken remote only affects itself', () => {
   });
 
   it("an impostor reusing another remote's clusterUUID is refused; the real one stays Ready", async () => {
-    const impostor = newPeer('uuid-b');
-    await impostor.start();
-    try {
-      impostor.privateDocument = documentOf(impostor, 'network-x');
-      const object = { ...multicluster('a-impostor', impostor) };
-      object.metadata = { ...object.metadata, creationTimestamp: '2026-06-01T00:00:00Z' };
+    const remote = {
+      uuid: 'uuid-b',
+      network: 'network-x',
+      name: 'a-impostor',
+      created: '2026-06-01T00:00:00Z',
+    };
+    await withExtraRemote(remote, async (object, impostor) => {
       const { cluster } = await settle([...healthy, object], at(14));
       expect(reasons(cluster, 'a-impostor')).toMatchObject({
         TrustEstablished: 'False/DuplicateClusterUUID',
@@ -350,9 +383,7 @@ describe('multicluster fetch hook: a broken remote only affects itself', () => {
       );
       expect(reasons(cluster, 'b')).toEqual(HEALTHY);
       expect(impostor.requests).not.toContain('/api');
-    } finally {
-      await impostor.stop();
-    }
+    });
   });
 
   it('a name equal to our own Istio cluster id is never joined', async () => {
@@ -364,16 +395,73 @@ describe('multicluster fetch hook: a broken remote only affects itself', () => {
     });
   });
 
-  it('a later remote claiming an existing network is not joined', async () => {
+  it("an older remote switching to a newer remote's network is refused; the newer stays joined", async () => {
+    // b older than c, both joined and pinned to their networks (status.joinedNetwork).
+    const aged = healthy.map((o) =>
+      o.metadata.name === 'c'
+        ? { ...o, metadata: { ...o.metadata, creationTimestamp: '2026-06-01T00:00:00Z' } }
+        : o,
+    );
+    expect(statusOf(aged, 'b').joinedNetwork).toEqual({ networkName: 'network-b', since: rfc3339(started) });
+    expect(statusOf(aged, 'c').joinedNetwork).toEqual({ networkName: 'network-c', since: rfc3339(started) });
     peerB.privateDocument = documentOf(peerB, 'network-c');
-    const { cluster } = await settle(healthy, at(18), MULTICLUSTER_FETCH_TICK);
-    // Same creation time: the name decides (b before c), so b keeps network-c and c loses it.
-    expect(reasons(cluster, 'b')).toMatchObject({ Joined: 'True/Joined', Ready: 'True/Ready' });
-    expect(reasons(cluster, 'c')).toMatchObject({
+    const { cluster } = await settle(aged, at(18), MULTICLUSTER_FETCH_TICK);
+    expect(reasons(cluster, 'c')).toEqual(HEALTHY);
+    expect(statusOf(cluster, 'c')).toEqual(statusOf(aged, 'c'));
+    expect(reasons(cluster, 'b')).toMatchObject({
+      MetadataFetched: 'True/Fetched',
       Joined: 'False/DuplicateNetwork',
       Ready: 'False/DuplicateNetwork',
     });
-    expect(String(condition(cluster, 'c', 'Joined')!.message)).toMatch(/already claimed by b/);
+    expect(String(condition(cluster, 'b', 'Joined')!.message)).toBe(
+      `network network-c is already claimed by c (joined with it since ${rfc3339(started)}); this later claim is refused`,
+    );
+    // b's pin stays on the network it joined with.
+    expect(statusOf(cluster, 'b').joinedNetwork).toEqual({
+      networkName: 'network-b',
+      since: rfc3339(started),
+    });
+    // The merge hook sees the same pins: c keeps its values item (remote Secret, meshNetworks), b has none.
+    const items = await multiclusterItems(cluster);
+    expect(items.map((i) => [i.name, i.networkName])).toEqual([['c', 'network-c']]);
+    // Without the pins the older object would have taken the network.
+    const unpinned = cluster.map((o) => ({
+      ...o,
+      status: { ...(o.status as Record<string, unknown>), joinedNetwork: undefined },
+    }));
+    expect((await multiclusterItems(unpinned)).map((i) => i.name)).toEqual(['b']);
+  });
+
+  it('a new object claiming a joined network is refused, however old its creation time', async () => {
+    const remote = { uuid: 'uuid-d', network: 'network-c', name: 'a-older', created: '2020-01-01T00:00:00Z' };
+    await withExtraRemote(remote, async (object, other) => {
+      const { cluster } = await settle([...healthy, object], at(19));
+      expect(reasons(cluster, 'a-older')).toMatchObject({
+        TrustEstablished: 'True/PeerTrusted',
+        Joined: 'False/DuplicateNetwork',
+      });
+      expect(statusOf(cluster, 'a-older').joinedNetwork).toBeUndefined();
+      expect(reasons(cluster, 'c')).toEqual(HEALTHY);
+      expect(other.requests).not.toContain('/api');
+    });
+  });
+
+  it('a remote changing its own network (no conflict) stays joined; its pin moves', async () => {
+    peerB.privateDocument = documentOf(peerB, 'network-b2');
+    const { cluster } = await settle(healthy, at(20), MULTICLUSTER_FETCH_TICK);
+    expect(reasons(cluster, 'b')).toMatchObject({ Joined: 'True/Joined' });
+    expect(statusOf(cluster, 'b').joinedNetwork).toEqual({
+      networkName: 'network-b2',
+      since: rfc3339(at(20)),
+      previous: 'network-b',
+    });
+    expect(String(condition(cluster, 'b', 'Joined')!.message)).toMatch(
+      /network network-b2 \(changed from network-b at .*; accepted\)/,
+    );
+    expect((await multiclusterItems(cluster)).map((i) => [i.name, i.networkName])).toEqual([
+      ['b', 'network-b2'],
+      ['c', 'network-c'],
+    ]);
   });
 });
 

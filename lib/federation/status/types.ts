@@ -42,6 +42,20 @@ export interface TrustedIdentity {
 }
 
 /**
+ * IstioMulticluster only: the network this peer joined with (lib/multicluster/network-pin.ts).
+ * Another IstioMulticluster that later claims it is refused (DuplicateNetwork) and this one
+ * stays joined, whatever the creation order. A peer that changes its own network (no
+ * conflict) is accepted: the pin moves, `since` moves, `previous` says what it was.
+ */
+export interface JoinedNetwork {
+  networkName: string;
+  /** RFC 3339: when this peer joined with this network. */
+  since: string;
+  /** The network it joined with before. */
+  previous?: string;
+}
+
+/**
  * The gateway probe's last result (hooks/federation/probe-gateways.ts writes it; the fetch
  * hook only reads it, for GatewayReachable). Not an owned key: the fetch hook never patches it.
  */
@@ -67,6 +81,8 @@ export interface PeerStatus<P> {
   rejectedItems?: string[];
   fetchRetry?: FetchRetry;
   trustedIdentity?: TrustedIdentity;
+  /** IstioMulticluster's network pin (absent on IstioFederation). */
+  joinedNetwork?: JoinedNetwork;
   /** Written by the probe hook, read-only here. */
   gatewayProbe?: GatewayProbeStatus;
 }
@@ -85,4 +101,5 @@ export const OWNED_STATUS_KEYS = [
   'rejectedItems',
   'fetchRetry',
   'trustedIdentity',
+  'joinedNetwork',
 ] as const satisfies readonly (keyof PeerStatus<unknown>)[];
