@@ -42,15 +42,17 @@ heritage: deckhouse
 {{- end }}
 
 {{- /*
-Root CAs of the trusted peers as MeshConfig caCertificates entries
+Root CAs of the trusted federation peers (none while federation is disabled) as MeshConfig caCertificates entries
 (istio.mesh.v1alpha1.MeshConfig.CertificateData: pem + trustDomains). Rendered into the
 shared mesh config ConfigMap; a control-plane template may also include it directly in
 its own meshConfig.
 */ -}}
 {{- define "istio.federation.caCertificates" -}}
 {{- $entries := list -}}
+{{- if .Values.istio.federation.enabled -}}
 {{- range .Values.istio.internal.federation.trustedPeers -}}
 {{- $entries = append $entries (dict "pem" .rootCA "trustDomains" (list .trustDomain)) -}}
+{{- end -}}
 {{- end -}}
 {{- toJson $entries -}}
 {{- end }}

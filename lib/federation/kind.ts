@@ -1,22 +1,31 @@
 import { compactPrivateDocument, expandPrivateDocument } from './cached/compact';
 import { readCachedPeer, type CachedPeer, type PrivateCodec, type ReadContext } from './cached/read';
-import { decideImports, type ImportOptions, type ImportVerdict } from './import/verdict';
+import { decideImports, type ImportOptions, type ImportVerdict, type PeerVerdict } from './import/verdict';
+import { projectStatus, type ProjectionContext } from './status/project';
+import type { PeerStatus } from './status/types';
+import { trustDomainRefusals, type TrustDomainPolicy } from './trust/refusals';
 import type { LocalCluster } from './trust/select';
+import { PRIVATE_FEDERATION_SCOPE } from './identity/jwt';
+import { METADATA_PATHS } from './wire/documents';
 import { checkPrivateDocument, type CachedPrivateDocument } from './wire/validate';
 
 /**
  * A kind of peer object. The fetch, trust, key and status machinery is shared by every
- * kind; a kind brings its resource, its private document (validator) and its import step
- * (the verdict over all its peers). IstioFederation is the first; a second kind
- * (IstioMulticluster) plugs in with its own document and merge.
+ * kind; a kind brings its resource, its private document (where, validator, status form),
+ * its trust-domain policy, its import step (the verdict over all its peers, one `PV` per
+ * peer under `federations`) and the projection of that verdict onto a peer's status.
+ * IstioFederation is the first; IstioMulticluster (lib/multicluster/kind.ts) the second.
  */
-export interface PeerKind<P, V extends Pick<ImportVerdict, 'federations'>> {
+export interface PeerKind<P, V extends { federations: ReadonlyMap<string, PV> }, PV = PeerVerdict> {
   ref: { apiVersion: string; kind: string };
   /** The fetch hook's jqFilter: spec and the status keys it owns (status/types.ts). */
   jqFilter: string;
-  /** Its private document: validation and the form cached in status. */
+  /** Its private document: where it is served, validation and the form cached in status. */
   codec: PrivateCodec<P>;
+  /** Which peers are refused for their trust domain alone (trust/refusals.ts). */
+  trustDomains: TrustDomainPolicy;
   decide(peers: readonly CachedPeer<P>[], local: LocalCluster, options?: ImportOptions): V;
+  project(status: PeerStatus<P>, verdict: PV, context: ProjectionContext): PeerStatus<P>;
 }
 
 const PEER_JQ_FILTER = `{
@@ -45,6 +54,8 @@ export const IMPORT_JQ_FILTER = `{
 export type Federation = CachedPeer<CachedPrivateDocument>;
 
 const FEDERATION_CODEC: PrivateCodec<CachedPrivateDocument> = {
+  path: METADATA_PATHS.private,
+  scope: PRIVATE_FEDERATION_SCOPE,
   validate: checkPrivateDocument,
   toStatus: compactPrivateDocument,
   fromStatus: expandPrivateDocument,
@@ -54,6 +65,8 @@ export const FEDERATION_KIND: PeerKind<CachedPrivateDocument, ImportVerdict> = {
   ref: { apiVersion: 'deckhouse.io/v1alpha1', kind: 'IstioFederation' },
   jqFilter: PEER_JQ_FILTER,
   codec: FEDERATION_CODEC,
+  trustDomains: trustDomainRefusals,
+  project: projectStatus,
   decide: (peers, local, options) =>
     decideImports(
       peers.map((p) => ({

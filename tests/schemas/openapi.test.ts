@@ -65,6 +65,38 @@ describe('module OpenAPI schemas', () => {
     expect(validators.configValues.errors(config).join('\n')).toMatch(message);
   });
 
+  it('multicluster values: defaults, and items the remote Secret or meshNetworks could not carry', () => {
+    expect(validators.values.withDefaults({})).toMatchObject({
+      internal: {
+        multiclusters: [],
+        multiclustersNeedIngressGateway: false,
+        multicluster: { trustedPeers: [] },
+      },
+    });
+    const item = {
+      name: 'cluster-b',
+      clusterUUID: 'u',
+      apiHost: 'istio-api-proxy.b.example.com',
+      apiJWT: 'aGVhZA.Ym9keQ.c2ln',
+      networkName: 'network-b',
+      ingressGateways: [{ address: '192.0.2.1', port: 15443 }],
+      enableIngressGateway: true,
+      rootCA: 'pem',
+    };
+    const errors = (patch: Record<string, unknown>) =>
+      validators.values.errors({ internal: { multiclusters: [{ ...item, ...patch }] } }).join('\n');
+    expect(errors({})).toBe('');
+    expect(errors({ apiHost: 'host:8443', insecureSkipVerify: true })).toBe('');
+    expect(errors({ name: 'cluster.b' })).toMatch(/multiclusters\/0\/name must match/);
+    expect(errors({ name: 'x'.repeat(64) })).toMatch(/name must NOT have more than 63 characters/);
+    expect(errors({ apiHost: 'https://host/' })).toMatch(/apiHost must match/);
+    expect(errors({ apiJWT: 'a.b' })).toMatch(/apiJWT must match/);
+    expect(errors({ networkName: 'network b' })).toMatch(/networkName must match/);
+    expect(errors({ ingressGateways: [{ address: 'a b', port: 0 }] })).toMatch(/address must match/);
+    expect(errors({ rootCA: undefined })).toMatch(/required property 'rootCA'/);
+    expect(errors({ extra: 1 })).toMatch(/must NOT have additional properties/);
+  });
+
   it('internal values reject what the templates could not render', () => {
     const bad = {
       internal: {

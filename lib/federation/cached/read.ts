@@ -5,7 +5,7 @@ import { readGatewayProbe } from '../status/gateway';
 import type { FetchRetry, MetadataCache, PeerStatus, TrustedIdentity } from '../status/types';
 import { validatePublicDocument } from '../wire/documents';
 import type { HostnameScope, ValidatedPrivateDocument } from '../wire/validate';
-import type { Validation } from '../wire/documents';
+import type { METADATA_PATHS, Validation } from '../wire/documents';
 import { isCount, isRecord, isString, type JsonRecord } from '../../util/guards';
 
 /**
@@ -42,14 +42,17 @@ export interface CachedPeer<P> {
 export type PrivateDocumentValidator<P> = (
   raw: unknown,
   scope: HostnameScope,
-) => Validation<ValidatedPrivateDocument & { document: P }>;
+) => Validation<ValidatedPrivateDocument<P>>;
 
 /**
- * How a kind's private document is validated and stored: `toStatus` gives the form written
+ * How a kind's private document is fetched, validated and stored: `path` under
+ * spec.metadataEndpoint, asked with a token of `scope`; `toStatus` gives the form written
  * to status.metadataCache.private, `fromStatus` turns that form back into the wire shape
  * that `validate` reads.
  */
 export interface PrivateCodec<P> {
+  path: (typeof METADATA_PATHS)[keyof typeof METADATA_PATHS];
+  scope: string;
   validate: PrivateDocumentValidator<P>;
   toStatus(document: P, peerTrustDomain: string): unknown;
   fromStatus(raw: unknown, peerTrustDomain: string): unknown;

@@ -122,7 +122,7 @@ async function fetchOutcome<P>(
   // side: its refused items (status.rejectedItems, the rootCA's included) then stay exact.
   const privateValidator = publicUnchanged && !publicDoc.rejected ? held.private : undefined;
 
-  const privateUrl = metadataUrl(target.metadataEndpoint, METADATA_PATHS.private);
+  const privateUrl = metadataUrl(target.metadataEndpoint, codec.path);
   const { clusterUUID, authnPrivateKey } = env.local;
   if (!clusterUUID || !authnPrivateKey) {
     // The hook does not fetch at all in this state (see PlanOptions.holdFetches); kept for direct callers.
@@ -145,6 +145,7 @@ async function fetchOutcome<P>(
       privateKeyPem: authnPrivateKey,
       audience: publicDoc.value.clusterUUID,
       subject: clusterUUID,
+      scope: codec.scope,
       now: env.now,
     });
   } catch (error) {

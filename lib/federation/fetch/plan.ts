@@ -1,6 +1,11 @@
 import type { CachedPeer } from '../cached/read';
 import { findCondition } from '../status/conditions';
-import { isTrustDomainRefusal, trustDomainRefusals, type Refusal } from '../trust/refusals';
+import {
+  isTrustDomainRefusal,
+  trustDomainRefusals,
+  type Refusal,
+  type TrustDomainPolicy,
+} from '../trust/refusals';
 import { fetchDueReason, type DueReason, type RefreshPolicy } from './refresh';
 
 export type PlannedAction =
@@ -10,6 +15,8 @@ export type PlanEntry<P> = PlannedAction & { peer: CachedPeer<P> };
 
 export interface PlanOptions {
   ownTrustDomain: string;
+  /** The peer kind's (kind.ts): federation's by default. */
+  trustDomains?: TrustDomainPolicy;
   now: Date;
   /** The run was triggered by the schedule (healthy peers are refreshed only then). */
   scheduled: boolean;
@@ -28,7 +35,7 @@ export interface PlanOptions {
  * order; every due peer is fetched at once (fetch/peer.ts), so order does not delay anyone.
  */
 export function planFetches<P>(peers: readonly CachedPeer<P>[], options: PlanOptions): PlanEntry<P>[] {
-  const refusals = trustDomainRefusals(peers, options.ownTrustDomain);
+  const refusals = (options.trustDomains ?? trustDomainRefusals)(peers, options.ownTrustDomain);
   const sorted = [...peers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return sorted.map((peer): PlanEntry<P> => {
     const refusal = refusals.get(peer.name);

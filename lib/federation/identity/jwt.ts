@@ -20,6 +20,8 @@ export interface SignOptions {
   subject: string;
   scope?: string;
   now?: Date;
+  /** Lifetime (exp - nbf); TOKEN_TTL_SECONDS unless the caller chooses (the `api` token). */
+  ttlSeconds?: number;
 }
 
 export async function signPeerToken(options: SignOptions): Promise<string> {
@@ -30,7 +32,7 @@ export async function signPeerToken(options: SignOptions): Promise<string> {
     .setAudience(options.audience)
     .setSubject(options.subject)
     .setNotBefore(now)
-    .setExpirationTime(now + TOKEN_TTL_SECONDS)
+    .setExpirationTime(now + (options.ttlSeconds ?? TOKEN_TTL_SECONDS))
     .sign(parseAuthnPrivateKey(options.privateKeyPem));
 }
 

@@ -7,10 +7,13 @@ import type { ConditionReason } from './reasons';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/** The order conditions are listed in, federation's and multicluster's (lib/multicluster/reasons.ts). */
 const CONDITION_TYPES = [
   'MetadataFetched',
   'TrustEstablished',
   'ServicesImported',
+  'Joined',
+  'RemoteAPIReachable',
   'Ready',
   'GatewayReachable',
 ] as const;
@@ -24,9 +27,15 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-/** What the projection writes: its reason is one of the vocabulary (status/reasons.ts). */
-export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration' | 'reason'> & {
-  reason: ConditionReason;
+/**
+ * What the projection writes: its reason is one of the vocabulary (status/reasons.ts, or a
+ * peer kind's own: lib/multicluster/reasons.ts).
+ */
+export type ConditionInput<R extends string = ConditionReason> = Omit<
+  Condition,
+  'lastTransitionTime' | 'observedGeneration' | 'reason'
+> & {
+  reason: R;
 };
 
 export function findCondition(
@@ -48,9 +57,9 @@ export function truncateMessage(message: string): string {
  * the previous `lastTransitionTime` when the status did not change. Conditions of other
  * types (set by someone else) are kept as they are. Ordered by CONDITION_TYPES.
  */
-export function applyConditions(
+export function applyConditions<R extends string = ConditionReason>(
   previous: readonly Condition[] | undefined,
-  updates: readonly ConditionInput[],
+  updates: readonly ConditionInput<R>[],
   now: Date,
   generation: number | undefined,
 ): Condition[] {

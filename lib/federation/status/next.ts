@@ -1,12 +1,11 @@
-import type { CachedPeer } from '../cached/read';
+import type { CachedPeer, PrivateCodec } from '../cached/read';
 import type { TimedOutcome } from '../fetch/outcome';
 import type { PlanEntry } from '../fetch/plan';
 import type { RefreshPolicy } from '../fetch/refresh';
-import type { ImportLimits, ImportVerdict } from '../import/verdict';
+import type { ImportLimits } from '../import/verdict';
 import type { PeerKind } from '../kind';
 import type { LocalCluster } from '../trust/select';
 import { mergePatchOf } from '../../util/merge-patch';
-import { projectStatus } from './project';
 import { recordFetch, type RecordedFetch } from './record';
 import { OWNED_STATUS_KEYS, type PeerStatus } from './types';
 
@@ -34,8 +33,8 @@ export interface NextStatusOptions {
   disabled?: boolean;
 }
 
-export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
-  kind: PeerKind<P, V>,
+export function nextStatuses<P, V extends { federations: ReadonlyMap<string, PV> }, PV>(
+  kind: PeerKind<P, V, PV>,
   plan: readonly PlanEntry<P>[],
   outcomes: ReadonlyMap<string, TimedOutcome<P>>,
   options: NextStatusOptions,
@@ -59,7 +58,7 @@ export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
   const statuses = recorded.map(({ entry, status, fetch }): NextStatus<P> => {
     const peerVerdict = verdict.federations.get(entry.peer.name);
     const next = peerVerdict
-      ? projectStatus(status, peerVerdict, {
+      ? kind.project(status, peerVerdict, {
           generation: entry.peer.generation,
           now,
           fetched: fetch?.timed.outcome.public.ok === true,
@@ -82,8 +81,8 @@ export function nextStatuses<P, V extends Pick<ImportVerdict, 'federations'>>(
 }
 
 /** The status as written: the private document in the kind's status form. */
-function statusForm<P, V extends Pick<ImportVerdict, 'federations'>>(
-  kind: PeerKind<P, V>,
+function statusForm<P>(
+  kind: { codec: PrivateCodec<P> },
   peer: CachedPeer<P>,
   status: PeerStatus<P>,
 ): PeerStatus<unknown> {

@@ -1,9 +1,10 @@
 import type { PeerVerdict } from '../import/verdict';
 import { isTrustDomainRefusal } from '../trust/refusals';
-import { applyConditions, findCondition, rfc3339, type Condition, type ConditionInput } from './conditions';
+import { applyConditions, findCondition, type ConditionInput } from './conditions';
 import { gatewayNotProbedCondition, gatewayReachableCondition } from './gateway';
 import type { ConditionReason } from './reasons';
-import type { PeerStatus, TrustedIdentity } from './types';
+import { boundIdentity, readyCondition, trustCondition } from './trust-condition';
+import type { PeerStatus } from './types';
 
 /**
  * The one projection from the verdict (import/verdict.ts) onto a peer's status:
@@ -65,17 +66,20 @@ export function projectStatus<P>(
   const identity = trust.trusted
     ? boundIdentity(status.trustedIdentity, trust.identity, context.now)
     : undefined;
-  const trustNow = trustCondition(status, verdict, context, identity);
+  const trustNow = trustCondition(status, trust, context, identity);
   const services = servicesCondition(status, verdict);
   return {
     ...status,
     ...(identity ? { trustedIdentity: identity } : {}),
-    conditions: applyConditions(
+    conditions: applyConditions<ConditionReason>(
       status.conditions,
       [
         trustNow,
         services,
-        readyCondition([fetched, trustNow, services]),
+        readyCondition<ConditionReason>(
+          [fetched, trustNow, services],
+          'metadata is current, trust and services are in place',
+        ),
         gatewayReachableCondition(status.gatewayProbe),
       ],
       context.now,
@@ -89,68 +93,6 @@ export function projectStatus<P>(
 /** The Services printer column: what is imported, and what the import limit dropped. */
 function servicesColumn({ imported, dropped }: PeerVerdict): string {
   return dropped ? `${imported} (${dropped} dropped)` : `${imported}`;
-}
-
-/**
- * The identity to record for a trusted peer: the recorded one while it still holds; a new
- * one (since now, with what it replaced) when the peer changed its clusterUUID or key.
- */
-function boundIdentity(
-  recorded: TrustedIdentity | undefined,
-  claimed: { clusterUUID: string; authnKeySha256: string },
-  now: Date,
-): TrustedIdentity {
-  if (recorded?.clusterUUID === claimed.clusterUUID && recorded.authnKeySha256 === claimed.authnKeySha256)
-    return recorded;
-  const { clusterUUID, authnKeySha256 } = claimed;
-  return {
-    clusterUUID,
-    authnKeySha256,
-    since: rfc3339(now),
-    ...(recorded
-      ? { previous: { clusterUUID: recorded.clusterUUID, authnKeySha256: recorded.authnKeySha256 } }
-      : {}),
-  };
-}
-
-function trustCondition<P>(
-  status: PeerStatus<P>,
-  verdict: PeerVerdict,
-  context: ProjectionContext,
-  identity: TrustedIdentity | undefined,
-): ConditionInput {
-  const { trust } = verdict;
-  if (!trust.trusted)
-    return { type: 'TrustEstablished', status: 'False', reason: trust.reason, message: trust.message };
-  const before = findCondition(status.conditions, 'TrustEstablished');
-  if (identity && identity !== status.trustedIdentity && identity.previous) {
-    const changes = [
-      ...(identity.previous.clusterUUID !== identity.clusterUUID
-        ? [`clusterUUID ${identity.previous.clusterUUID} -> ${identity.clusterUUID}`]
-        : []),
-      ...(identity.previous.authnKeySha256 !== identity.authnKeySha256
-        ? [
-            `authn key sha256 ${identity.previous.authnKeySha256.slice(0, 12)} -> ${identity.authnKeySha256.slice(0, 12)}`,
-          ]
-        : []),
-    ];
-    return {
-      type: 'TrustEstablished',
-      status: 'True',
-      reason: 'IdentityChanged',
-      message: `peer identity changed at ${identity.since} (${changes.join(', ')}; a rebuilt cluster or a key rotation?); the new identity is accepted and trusted`,
-    };
-  }
-  // The note stays until the next fetch confirms the new identity.
-  if (!context.fetched && before?.status === 'True' && before.reason === 'IdentityChanged') {
-    return { type: 'TrustEstablished', status: 'True', reason: before.reason, message: before.message };
-  }
-  return {
-    type: 'TrustEstablished',
-    status: 'True',
-    reason: 'PeerTrusted',
-    message: `root CA and authn key of cluster ${status.metadataCache?.public?.clusterUUID ?? ''} are trusted`,
-  };
 }
 
 function servicesCondition<P>(status: PeerStatus<P>, verdict: PeerVerdict): ConditionInput {
@@ -218,29 +160,4 @@ function conflictNote({ conflicts }: PeerVerdict): string {
       ? ` and ${conflicts.length - MAX_CONFLICTS_IN_MESSAGE} more`
       : '';
   return `; ${conflicts.length} port(s) not imported because they clash with ports already imported: ${shown}${more}`;
-}
-
-/**
- * Ready: True when the others are; else the first blocking condition's reason. MetadataFetched
- * comes from status as recorded (status/record.ts writes only vocabulary reasons); a reason
- * someone else wrote there is passed on as it is.
- */
-function readyCondition(
-  parts: readonly Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[],
-): ConditionInput {
-  const blocking = parts.find((c) => c.status !== 'True');
-  if (blocking) {
-    return {
-      type: 'Ready',
-      status: 'False',
-      reason: blocking.reason as ConditionReason,
-      message: `${blocking.type}: ${blocking.message}`,
-    };
-  }
-  return {
-    type: 'Ready',
-    status: 'True',
-    reason: 'Ready',
-    message: 'metadata is current, trust and services are in place',
-  };
 }

@@ -36,14 +36,24 @@ export function isTrustDomainRefusal(reason: string): reason is TrustDomainRefus
 }
 
 /**
+ * How a peer kind treats trust domains: which peers it refuses for their trust domain alone
+ * (such a peer is not fetched, and never trusted). IstioFederation: `trustDomainRefusals`
+ * below (each peer has its own domain, never ours). IstioMulticluster: SHARED_TRUST_DOMAIN
+ * (its peers share OUR domain and name none, so no peer is refused for it).
+ */
+export type TrustDomainPolicy = (
+  peers: readonly { name: string; trustDomain: string }[],
+  ownTrustDomain: string,
+) => Map<string, Refusal<TrustDomainRefusalReason>>;
+
+export const SHARED_TRUST_DOMAIN: TrustDomainPolicy = () => new Map();
+
+/**
  * Peers that can never be federated with, whatever they publish: an invalid trust domain,
  * ours, Istio's default, or one already federated by a peer whose name sorts first (every
  * peer counts, fetched or not, so the owner of a domain does not change when a fetch fails).
  */
-export function trustDomainRefusals(
-  peers: readonly { name: string; trustDomain: string }[],
-  ownTrustDomain: string,
-): Map<string, Refusal<TrustDomainRefusalReason>> {
+export const trustDomainRefusals: TrustDomainPolicy = (peers, ownTrustDomain) => {
   const refusals = new Map<string, Refusal<TrustDomainRefusalReason>>();
   const owners = new Map<string, string>();
   const own = ownTrustDomain.toLowerCase();
@@ -54,7 +64,7 @@ export function trustDomainRefusals(
     else owners.set(peer.trustDomain.toLowerCase(), peer.name);
   }
   return refusals;
-}
+};
 
 function domainRefusal(
   trustDomain: string,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PublicDocument } from '../wire/documents';
 import { checkPublicDocument } from '../wire/validate';
-import { trustDomainRefusals, type Refusal } from './refusals';
+import { trustDomainRefusals, type Refusal, type TrustDomainPolicy } from './refusals';
 
 /** A peer's identity as bound on status: clusterUUID and the SHA-256 of its authn key. */
 export interface PeerIdentity {
@@ -84,7 +84,7 @@ export interface TrustSelection<T extends TrustInput> {
 
 /**
  * The one selection of trusted peers. A peer is trusted when its trust domain is
- * acceptable (trust/refusals.ts) and its cached public document passes the fetcher's
+ * acceptable to its kind (`trustDomains`, trust/refusals.ts) and its cached public document passes the fetcher's
  * checks again (the status may have been edited: the key must parse, the root CA must be
  * a valid CA certificate now). A clusterUUID claimed by several peers stays with the one
  * that established it (establishedOwner); the later claimants are refused, so an impostor
@@ -93,8 +93,9 @@ export interface TrustSelection<T extends TrustInput> {
 export function selectTrustedPeers<T extends TrustInput>(
   inputs: readonly T[],
   local: LocalCluster,
+  trustDomains: TrustDomainPolicy = trustDomainRefusals,
 ): TrustSelection<T> {
-  const refusals = new Map<string, Refusal>(trustDomainRefusals(inputs, local.trustDomain));
+  const refusals = new Map<string, Refusal>(trustDomains(inputs, local.trustDomain));
   const candidates: (T & { public: PublicDocument })[] = [];
   for (const peer of inputs) {
     if (refusals.has(peer.name)) continue;

@@ -11,6 +11,7 @@ import type { Protocol } from './protocol';
 export const METADATA_PATHS = {
   public: '/public/public.json',
   private: '/private/federation.json',
+  privateMulticluster: '/private/multicluster.json',
   spiffeBundle: '/public/spiffe-bundle-endpoint',
 } as const;
 

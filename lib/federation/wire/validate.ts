@@ -28,8 +28,8 @@ export interface CachedPrivateDocument {
   publicServices: PublicService[];
 }
 
-export interface ValidatedPrivateDocument {
-  document: CachedPrivateDocument;
+export interface ValidatedPrivateDocument<D = CachedPrivateDocument> {
+  document: D;
   /** Short, human-readable descriptions of refused items. */
   rejected: string[];
   /**
@@ -131,25 +131,7 @@ export function checkPrivateDocument(
   if (!shape.ok) return shape;
   const rejected: string[] = [];
   const outOfScope = hostnameScopeChecker(scope);
-  const ingressGateways: IngressGateway[] = [];
-  const seenGateways = new Set<string>();
-  for (const [i, item] of (shape.value.ingressGateways ?? []).entries()) {
-    const gateway = validateIngressGateway(item);
-    if (!gateway.ok) {
-      rejected.push(`ingressGateways[${i}]: ${gateway.error}`);
-      continue;
-    }
-    // Parsed and canonicalised: other spellings of loopback, metadata or our own names are refused.
-    const address = checkGatewayAddress(gateway.value.address, { localClusterDomain: scope.ownTrustDomain });
-    if (!address.ok) {
-      rejected.push(`ingressGateways[${i}]: address ${address.reason}`);
-      continue;
-    }
-    const key = `${address.address}:${gateway.value.port}`;
-    if (seenGateways.has(key)) continue;
-    seenGateways.add(key);
-    ingressGateways.push({ address: address.address, port: gateway.value.port });
-  }
+  const ingressGateways = checkIngressGateways(shape.value.ingressGateways ?? [], scope, rejected);
   const publicServices: PublicService[] = [];
   const seenHostnames = new Set<string>();
   for (const [i, item] of (shape.value.publicServices ?? []).entries()) {
@@ -186,7 +168,39 @@ export function checkPrivateDocument(
   };
 }
 
-function capList(items: string[]): string[] {
+/**
+ * A peer's ingress gateways, item by item: shape, then the address policy of lib/net/address.ts
+ * (canonicalised; loopback, metadata, our own names refused). Duplicates are dropped
+ * silently, refused items named in `rejected`. Every peer kind's document uses it.
+ */
+export function checkIngressGateways(
+  items: readonly unknown[],
+  scope: Pick<HostnameScope, 'ownTrustDomain'>,
+  rejected: string[],
+): IngressGateway[] {
+  const ingressGateways: IngressGateway[] = [];
+  const seenGateways = new Set<string>();
+  for (const [i, item] of items.entries()) {
+    const gateway = validateIngressGateway(item);
+    if (!gateway.ok) {
+      rejected.push(`ingressGateways[${i}]: ${gateway.error}`);
+      continue;
+    }
+    // Parsed and canonicalised: other spellings of loopback, metadata or our own names are refused.
+    const address = checkGatewayAddress(gateway.value.address, { localClusterDomain: scope.ownTrustDomain });
+    if (!address.ok) {
+      rejected.push(`ingressGateways[${i}]: address ${address.reason}`);
+      continue;
+    }
+    const key = `${address.address}:${gateway.value.port}`;
+    if (seenGateways.has(key)) continue;
+    seenGateways.add(key);
+    ingressGateways.push({ address: address.address, port: gateway.value.port });
+  }
+  return ingressGateways;
+}
+
+export function capList(items: string[]): string[] {
   if (items.length <= MAX_REJECTED_ITEMS) return items;
   return [...items.slice(0, MAX_REJECTED_ITEMS), `... and ${items.length - MAX_REJECTED_ITEMS} more`];
 }
