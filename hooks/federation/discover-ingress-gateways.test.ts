@@ -124,6 +124,19 @@ describe('ingress-gateway discovery hook', () => {
     ]);
   });
 
+  // Not gated by federation.enabled: multicluster.json publishes the same gateways.
+  it.each([
+    ['multicluster only', { multicluster: { enabled: true } }],
+    ['federation only', { federation: { enabled: true } }],
+  ])('%s: the gateways are discovered', async (_mode, configValues) => {
+    const result = await harness.run(hook, {
+      cluster: [gatewayService([{ ip: '198.51.100.10' }])],
+      configValues,
+      trigger: 'gatewayServices',
+    });
+    expect(gatewaysOf(result.moduleValues)).toEqual([{ address: '198.51.100.10', port: 15443 }]);
+  });
+
   it('no address yet: an empty list and a warning, the hook succeeds', async () => {
     const result = await harness.run(hook, { cluster: [gatewayService([])] });
     expect(gatewaysOf(result.moduleValues)).toEqual([]);

@@ -12,6 +12,8 @@ import {
   type Inlet,
 } from '../../lib/federation/discovery/gateways';
 
+// Runs in every mode, not only with federation: federation.json and multicluster.json
+// publish the same gateways (templates/federation/metadata-exporter/documents.yaml).
 const VALUES_PATH = 'istio.internal.federation.ingressGateways';
 const inGatewayNamespace = { nameSelector: { matchNames: [GATEWAY_NAMESPACE] } };
 const defined = <T>(v: T | undefined): v is T => v !== undefined;

@@ -51,6 +51,16 @@ describe('root CA discovery hook', () => {
     expect(result.logs).toEqual([]);
   });
 
+  // Not gated by federation.enabled: the public document (and the mesh trust) needs it in both modes.
+  it('with multicluster only, the root CA is discovered too', async () => {
+    const result = await harness.run(hook, {
+      cluster: [configMap({ 'root-cert.pem': PEM })],
+      configValues: { multicluster: { enabled: true } },
+      trigger: 'rootCA',
+    });
+    expect(rootOf(result.moduleValues)).toBe(PEM);
+  });
+
   it('keeps the last value when the ConfigMap disappears or the key is missing, and warns', async () => {
     for (const cluster of [[], [configMap({ other: 'x' })], [configMap({ 'root-cert.pem': 'junk' })]]) {
       const result = await harness.run(hook, {

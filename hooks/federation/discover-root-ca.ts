@@ -2,6 +2,7 @@ import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 
 export const ROOT_CA_NAMESPACE = 'd8-istio';
 export const ROOT_CA_CONFIGMAP = 'istio-ca-root-cert';
+// Runs in every mode: the public document, read by federation and multicluster peers alike.
 const VALUES_PATH = 'istio.internal.federation.localRootCA';
 
 const PEM_CERTIFICATE = /^\s*-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*/;

@@ -20,6 +20,7 @@ describe('parseCommandLine', () => {
   test('defaults', () => {
     expect(parseCommandLine(['--documents-dir', '/docs'])).toStrictEqual({
       documentsDir: '/docs',
+      privateDocuments: ['federation'],
       listen: { host: undefined, port: 8080 },
       reloadIntervalMs: 5000,
       shutdownTimeoutMs: 10_000,
@@ -66,6 +67,17 @@ describe('document sources', () => {
     expect(config.documentsDir).toBeUndefined();
   });
 
+  test('--private-documents: federation by default, multicluster, or both', () => {
+    expect(parseCommandLine(['--documents-dir=/d']).privateDocuments).toStrictEqual(['federation']);
+    expect(
+      parseCommandLine(['--documents-dir=/d', '--private-documents=multicluster']).privateDocuments,
+    ).toStrictEqual(['multicluster']);
+    expect(
+      parseCommandLine(['--documents-dir=/d', '--private-documents', 'multicluster,federation'])
+        .privateDocuments,
+    ).toStrictEqual(['multicluster', 'federation']);
+  });
+
   test.each([
     [[], 'exactly one of --documents-dir and --documents-secret'],
     [
@@ -77,6 +89,12 @@ describe('document sources', () => {
       '--kubeconfig and --watch-timeout go with --documents-secret',
     ],
     [['--documents-secret=a'], 'expected <namespace>/<name>'],
+    ...['', 'api', 'federation,', 'federation,federation', 'federation multicluster'].map(
+      (list): [string[], string] => [
+        ['--documents-dir=/d', `--private-documents=${list}`],
+        'expected a comma-separated list of federation, multicluster',
+      ],
+    ),
   ])('%j is refused', (argv, message) => {
     const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
       throw new Error(`exit ${code}`);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { PRIVATE_DOCUMENTS, type PrivateDocumentKind } from './document-set';
 import { parseSecretRef, type SecretRef } from './secret-documents';
 import {
   milliseconds,
@@ -19,6 +20,8 @@ export interface ExporterConfig {
   kubeconfig?: string;
   /** With documentsSecret: each watch asks the API server to end it after this long; it is then resumed. */
   watchTimeoutSeconds?: number;
+  /** The private documents served (each read with its allow-list); the others are 404. */
+  privateDocuments: PrivateDocumentKind[];
   listen: ListenAddress;
   tls?: { certFile: string; keyFile: string };
   reloadIntervalMs: number;
@@ -32,7 +35,19 @@ function secretRef(value: string): SecretRef {
   return ref;
 }
 
+/** `federation`, `multicluster` or both, comma-separated, each once. */
+export function parsePrivateDocuments(value: string): PrivateDocumentKind[] {
+  const items = value.split(',');
+  const known = (item: string): item is PrivateDocumentKind =>
+    (PRIVATE_DOCUMENTS as readonly string[]).includes(item);
+  if (!items.every(known) || new Set(items).size !== items.length) {
+    throw new InvalidArgumentError(`expected a comma-separated list of ${PRIVATE_DOCUMENTS.join(', ')}`);
+  }
+  return items;
+}
+
 interface RawOptions {
+  privateDocuments: PrivateDocumentKind[];
   documentsDir?: string;
   documentsSecret?: SecretRef;
   kubeconfig?: string;
@@ -55,7 +70,7 @@ export function parseCommandLine(argv: readonly string[]): ExporterConfig {
     .description("Serves this cluster's Istio federation metadata to federated clusters.")
     .option(
       '--documents-dir <dir>',
-      'directory with public.json, federation.json, remote-public-metadata.json',
+      'directory with public.json and, per private document, its file and allow-list (see README)',
     )
     .option(
       '--documents-secret <namespace/name>',
@@ -70,6 +85,14 @@ export function parseCommandLine(argv: readonly string[]): ExporterConfig {
       '--watch-timeout <seconds>',
       'with --documents-secret: the API server ends each watch after this long (it is resumed); default 300',
       positiveInteger,
+    )
+    .addOption(
+      new Option(
+        '--private-documents <list>',
+        'private documents served, each with its own allow-list: federation, multicluster or both',
+      )
+        .argParser(parsePrivateDocuments)
+        .default(['federation'], 'federation'),
     )
     .addOption(
       new Option('--listen <address>', 'host:port to listen on')
@@ -130,6 +153,7 @@ export function parseCommandLine(argv: readonly string[]): ExporterConfig {
     ...(options.documentsSecret ? { documentsSecret: options.documentsSecret } : {}),
     ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.watchTimeout !== undefined ? { watchTimeoutSeconds: options.watchTimeout } : {}),
+    privateDocuments: options.privateDocuments,
     listen: options.listen,
     ...(options.tlsCert && options.tlsKey
       ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../lib/hook-sdk/logger';
 import { documentFiles, testCluster, writeKubernetesSecretDir } from '../../tests/exporter/fixtures';
+import { documentKeys } from './document-set';
 import {
   directorySignature,
   DocumentDirectory,
@@ -14,6 +15,7 @@ import { ExporterMetrics } from './metrics';
 const local = testCluster('local.test');
 const peer = testCluster('peer.test');
 const empty = { ingressGateways: [], publicServices: [] };
+const FEDERATION = documentKeys(['federation']);
 
 let dir: string;
 beforeEach(() => {
@@ -26,7 +28,7 @@ function store() {
   const metrics = new ExporterMetrics({ processMetrics: false });
   const logger = new Logger((line) => lines.push(JSON.parse(line) as Record<string, unknown>));
   const documents = new DocumentStore(logger, metrics, () => new Date(1_700_000_000_000));
-  const directory = new DocumentDirectory(dir, documents);
+  const directory = new DocumentDirectory(dir, FEDERATION, documents);
   return {
     store: {
       reload: (force?: boolean) => directory.reload(force),
@@ -41,23 +43,23 @@ function store() {
 
 test('reads a Kubernetes layout from the ..data target, named by it', () => {
   writeKubernetesSecretDir(dir, documentFiles(local, empty, [peer]));
-  const read = readDocumentDirectory(dir);
+  const read = readDocumentDirectory(dir, FEDERATION);
   expect(read.ok).toBe(true);
   expect(read.signature).toMatch(/^data:\.\.2026_/);
-  expect(read.signature).toBe(directorySignature(dir));
+  expect(read.signature).toBe(directorySignature(dir, FEDERATION));
   expect(read.ok && JSON.parse(read.raw.public).clusterUUID).toBe(local.clusterUUID);
 });
 
 test('a plain directory is named by its files, so a replaced file changes the name', () => {
   const files = documentFiles(local, empty, []);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  const before = directorySignature(dir);
+  const before = directorySignature(dir, FEDERATION);
   expect(before).toMatch(/^files:/);
   writeFileSync(
     join(dir, 'federation.json'),
     JSON.stringify({ ingressGateways: [{ address: 'a', port: 1 }] }),
   );
-  expect(directorySignature(dir)).not.toBe(before);
+  expect(directorySignature(dir, FEDERATION)).not.toBe(before);
 });
 
 test('reload: loaded, then unchanged until the directory changes; invalid sets keep the last valid one', async () => {
@@ -76,7 +78,7 @@ test('reload: loaded, then unchanged until the directory changes; invalid sets k
 
   writeKubernetesSecretDir(dir, documentFiles(local, empty, [peer]));
   expect(s.reload()).toBe('loaded');
-  expect(s.current?.set.remotes.has(peer.clusterUUID)).toBe(true);
+  expect(s.current?.set.peers.federation?.has(peer.clusterUUID)).toBe(true);
 
   expect(lines.map((l) => l.msg)).toStrictEqual([
     'documents loaded',

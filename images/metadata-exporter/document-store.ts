@@ -1,7 +1,7 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../lib/hook-sdk/logger';
-import { DOCUMENT_FILES, parseDocumentSet, type RawDocuments } from './document-set';
+import { DOCUMENT_FILES, parseDocumentSet, type DocumentKey, type RawDocuments } from './document-set';
 import type { ExporterMetrics } from './metrics';
 import { RenderedDocuments } from './rendered-documents';
 
@@ -12,9 +12,6 @@ export const KUBERNETES_DATA_LINK = '..data';
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** Retries when the directory changes while it is being read. */
 const READ_ATTEMPTS = 3;
-
-type FileKey = keyof typeof DOCUMENT_FILES;
-const FILE_KEYS = Object.keys(DOCUMENT_FILES) as FileKey[];
 
 export type DirectoryRead =
   { ok: true; signature: string; raw: RawDocuments } | { ok: false; signature: string; error: string };
@@ -27,25 +24,34 @@ function dataLinkTarget(dir: string): string | undefined {
   }
 }
 
-function plainSignature(dir: string): string {
-  return FILE_KEYS.map((key) => {
-    try {
-      const stat = statSync(join(dir, DOCUMENT_FILES[key]));
-      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    } catch {
-      return 'missing';
-    }
-  }).join('|');
+function plainSignature(dir: string, keys: readonly DocumentKey[]): string {
+  return keys
+    .map((key) => {
+      try {
+        const stat = statSync(join(dir, DOCUMENT_FILES[key]));
+        return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    })
+    .join('|');
 }
 
-/** Cheap fingerprint of the directory's content, compared on every poll. */
-export function directorySignature(dir: string, target = dataLinkTarget(dir)): string {
-  return target === undefined ? `files:${plainSignature(dir)}` : `data:${target}`;
+/** Cheap fingerprint of the directory's content (the files of `keys`), compared on every poll. */
+export function directorySignature(
+  dir: string,
+  keys: readonly DocumentKey[],
+  target = dataLinkTarget(dir),
+): string {
+  return target === undefined ? `files:${plainSignature(dir, keys)}` : `data:${target}`;
 }
 
-function readFiles(base: string): { ok: true; raw: RawDocuments } | { ok: false; error: string } {
-  const raw: Partial<RawDocuments> = {};
-  for (const key of FILE_KEYS) {
+function readFiles(
+  base: string,
+  keys: readonly DocumentKey[],
+): { ok: true; raw: RawDocuments } | { ok: false; error: string } {
+  const raw: Partial<Record<DocumentKey, string>> = {};
+  for (const key of keys) {
     const path = join(base, DOCUMENT_FILES[key]);
     try {
       if (statSync(path).size > MAX_FILE_BYTES)
@@ -58,30 +64,31 @@ function readFiles(base: string): { ok: true; raw: RawDocuments } | { ok: false;
       };
     }
   }
+  // `keys` always holds public (documentKeys).
   return { ok: true, raw: raw as RawDocuments };
 }
 
 /**
- * Reads the three documents as one consistent set. With a `..data` link, the files are read
+ * Reads the documents of `keys` as one consistent set. With a `..data` link, the files are read
  * from the link's target, which Kubernetes never modifies in place; without one, from the
  * directory itself. Either way the read is retried when the directory changed meanwhile
  * (e.g. the kubelet swapped the link and removed the old target while we were reading).
  */
-export function readDocumentDirectory(dir: string): DirectoryRead {
+export function readDocumentDirectory(dir: string, keys: readonly DocumentKey[]): DirectoryRead {
   let last: DirectoryRead = { ok: false, signature: '', error: 'not read' };
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
     const target = dataLinkTarget(dir);
-    const signature = directorySignature(dir, target);
-    const files = readFiles(target === undefined ? dir : resolve(dir, target));
+    const signature = directorySignature(dir, keys, target);
+    const files = readFiles(target === undefined ? dir : resolve(dir, target), keys);
     last = files.ok ? { ok: true, signature, raw: files.raw } : { ok: false, signature, error: files.error };
-    if (directorySignature(dir) === signature) return last;
+    if (directorySignature(dir, keys) === signature) return last;
   }
   return last;
 }
 
 export type ReloadOutcome = 'unchanged' | 'loaded' | 'rejected';
 
-/** The three documents as read from a source, or why they could not be read. */
+/** The documents as read from a source, or why they could not be read. */
 export type DocumentsRead = { ok: true; raw: RawDocuments } | { ok: false; error: string };
 
 /**
@@ -121,15 +128,19 @@ export class DocumentStore {
     this.metrics.lastReload.set(this.now().getTime() / 1000);
     this.metrics.documentsValid.set(1);
     this.metrics.rejectedRemotes.set(rejectedRemotes.length);
+    const gateways = set.federation?.ingressGateways ?? set.multicluster?.ingressGateways ?? [];
     this.logger.info('documents loaded', {
       clusterUUID: set.public.clusterUUID,
-      publicServices: set.federation.publicServices.length,
-      ingressGateways: set.federation.ingressGateways.length,
-      remotes: set.remotes.size,
+      ingressGateways: gateways.length,
       rootCertificates: set.spiffeBundle.keys.length,
+      ...(set.federation
+        ? { publicServices: set.federation.publicServices.length, remotes: set.peers.federation?.size ?? 0 }
+        : {}),
+      ...(set.multicluster ? { multiclusterRemotes: set.peers.multicluster?.size ?? 0 } : {}),
     });
     for (const rejected of rejectedRemotes) {
       this.logger.warn('remote peer entry rejected', {
+        list: rejected.list,
         clusterUUID: rejected.clusterUUID.slice(0, 128),
         error: rejected.reason,
       });
@@ -144,15 +155,20 @@ export class DocumentDirectory {
 
   constructor(
     private readonly dir: string,
+    private readonly keys: readonly DocumentKey[],
     private readonly store: DocumentStore,
   ) {}
 
   /** Re-reads the directory when it changed since the last attempt, or always when forced. */
   reload(force = false): ReloadOutcome {
-    if (!force && this.signature !== undefined && directorySignature(this.dir) === this.signature) {
+    if (
+      !force &&
+      this.signature !== undefined &&
+      directorySignature(this.dir, this.keys) === this.signature
+    ) {
       return 'unchanged';
     }
-    const read = readDocumentDirectory(this.dir);
+    const read = readDocumentDirectory(this.dir, this.keys);
     this.signature = read.signature;
     return this.store.offer(read);
   }

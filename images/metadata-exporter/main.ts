@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '../../lib/hook-sdk/logger';
 import { serveUntilSignalled } from '../../lib/server/lifecycle';
 import { parseCommandLine, type ExporterConfig } from './cli';
+import { documentKeys } from './document-set';
 import { DocumentDirectory, DocumentStore } from './document-store';
 import { ExporterMetrics } from './metrics';
 import { SecretDocuments } from './secret-documents';
@@ -19,8 +20,9 @@ function errorMessage(error: unknown): string {
 function run(config: ExporterConfig): void {
   const metrics = new ExporterMetrics();
   const store = new DocumentStore(logger, metrics);
+  const keys = documentKeys(config.privateDocuments);
   const directory =
-    config.documentsDir !== undefined ? new DocumentDirectory(config.documentsDir, store) : undefined;
+    config.documentsDir !== undefined ? new DocumentDirectory(config.documentsDir, keys, store) : undefined;
   let stopWatch: (() => Promise<void>) | undefined;
   const tls = config.tls && {
     cert: readFileSync(config.tls.certFile, 'utf8'),
@@ -28,6 +30,7 @@ function run(config: ExporterConfig): void {
   };
   const { server, shutdown } = createExporterServer({
     documents: () => store.current,
+    privateDocuments: config.privateDocuments,
     metrics,
     logger,
     limits: config.limits,
@@ -51,6 +54,7 @@ function run(config: ExporterConfig): void {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     tls: tls !== undefined,
     listeningFields: {
+      privateDocuments: config.privateDocuments,
       ...(config.documentsDir !== undefined ? { documentsDir: config.documentsDir } : {}),
       ...(config.documentsSecret
         ? { documentsSecret: `${config.documentsSecret.namespace}/${config.documentsSecret.name}` }
@@ -68,7 +72,7 @@ function run(config: ExporterConfig): void {
             const watcher = new SecretWatcher(
               loadKubeConfig(config.kubeconfig),
               ref,
-              new SecretDocuments(ref, store),
+              new SecretDocuments(ref, keys, store),
               logger,
               { metrics, watchTimeoutSeconds: config.watchTimeoutSeconds },
             );

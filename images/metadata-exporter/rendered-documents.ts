@@ -19,15 +19,26 @@ function jsonBody(value: unknown): Body {
 export class RenderedDocuments {
   readonly public: Body;
   readonly spiffeBundle: Body;
+  /** The same for every multicluster peer; absent when multicluster.json is not served. */
+  readonly multicluster: Body | undefined;
   private readonly privateByTrustDomain = new Map<string, Body>();
 
   constructor(readonly set: DocumentSet) {
     this.public = jsonBody(set.public);
     this.spiffeBundle = jsonBody(set.spiffeBundle);
+    // Deckhouse's key order; ingressGateways is always a list.
+    const mc = set.multicluster;
+    this.multicluster =
+      mc &&
+      jsonBody({ ingressGateways: mc.ingressGateways, apiHost: mc.apiHost, networkName: mc.networkName });
   }
 
-  /** The number of distinct keys is bounded by the remote peers of the set. */
-  privateFor(peerTrustDomain: string | undefined): Body {
+  /**
+   * The federation document one peer may read; absent when federation.json is not served.
+   * The number of distinct keys is bounded by the remote peers of the set.
+   */
+  federationFor(peerTrustDomain: string | undefined): Body | undefined {
+    if (!this.set.federation) return undefined;
     const key = peerTrustDomain === undefined ? '' : `td:${peerTrustDomain}`;
     let body = this.privateByTrustDomain.get(key);
     if (!body) {

@@ -3,12 +3,16 @@
  * decoding or normalisation: `..`, `%2e%2e`, `//` or `%2f` simply never match a route,
  * so there is no traversal to defend against further down.
  */
-export type RouteName = 'public' | 'spiffeBundle' | 'private' | 'healthz' | 'livez' | 'metrics';
+import type { PrivateDocumentKind } from './document-set';
+
+/** The private routes are named after their document (and relationship). */
+export type RouteName = 'public' | 'spiffeBundle' | PrivateDocumentKind | 'healthz' | 'livez' | 'metrics';
 
 export const ROUTES: Readonly<Record<string, RouteName>> = {
   '/metadata/public/public.json': 'public',
   '/metadata/public/spiffe-bundle-endpoint': 'spiffeBundle',
-  '/metadata/private/federation.json': 'private',
+  '/metadata/private/federation.json': 'federation',
+  '/metadata/private/multicluster.json': 'multicluster',
   '/healthz': 'healthz',
   '/livez': 'livez',
   '/metrics': 'metrics',
@@ -20,10 +24,22 @@ export const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
 export type RouteDecision =
   { kind: 'route'; route: RouteName } | { kind: 'notFound' } | { kind: 'methodNotAllowed'; route: RouteName };
 
-export function resolveRoute(method: string | undefined, url: string | undefined): RouteDecision {
+export function isPrivateRoute(route: RouteName): route is PrivateDocumentKind {
+  return route === 'federation' || route === 'multicluster';
+}
+
+/**
+ * A private document that is not served (its relationship is disabled) is 404 like any
+ * unknown path, whatever the method: nothing tells it apart from an exporter without it.
+ */
+export function resolveRoute(
+  method: string | undefined,
+  url: string | undefined,
+  served: readonly PrivateDocumentKind[],
+): RouteDecision {
   const rawPath = (url ?? '').split('?', 1)[0]!;
   const route = Object.hasOwn(ROUTES, rawPath) ? ROUTES[rawPath] : undefined;
-  if (!route) return { kind: 'notFound' };
+  if (!route || (isPrivateRoute(route) && !served.includes(route))) return { kind: 'notFound' };
   if (method !== 'GET' && method !== 'HEAD') return { kind: 'methodNotAllowed', route };
   return { kind: 'route', route };
 }

@@ -1,5 +1,6 @@
 import { Logger } from '../../lib/hook-sdk/logger';
-import { documentFiles, testCluster } from '../../tests/exporter/fixtures';
+import { documentFiles, multiclusterFiles, testCluster } from '../../tests/exporter/fixtures';
+import { documentKeys } from './document-set';
 import { DocumentStore } from './document-store';
 import { ExporterMetrics } from './metrics';
 import {
@@ -14,6 +15,7 @@ import {
 const local = testCluster('local.test');
 const peer = testCluster('peer.test');
 const empty = { ingressGateways: [], publicServices: [] };
+const FEDERATION = documentKeys(['federation']);
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
 function secretData(files: object): Record<string, string> {
@@ -47,7 +49,7 @@ describe('parseSecretRef', () => {
 describe('documentsFromSecretData', () => {
   test('decodes the three keys', () => {
     const files = documentFiles(local, empty, [peer]);
-    expect(documentsFromSecretData(secretData(files))).toStrictEqual({
+    expect(documentsFromSecretData(secretData(files), FEDERATION)).toStrictEqual({
       ok: true,
       raw: {
         public: files['public.json'],
@@ -57,19 +59,51 @@ describe('documentsFromSecretData', () => {
     });
   });
 
+  test('only the keys asked for: the multicluster ones are read when asked, ignored otherwise', () => {
+    const federation = documentFiles(local, empty, []);
+    const multicluster = multiclusterFiles(
+      { ingressGateways: [], apiHost: 'api.example.com', networkName: 'network-a' },
+      [peer],
+    );
+    const data = secretData({ ...federation, ...multicluster });
+    expect(documentsFromSecretData(data, documentKeys(['multicluster']))).toStrictEqual({
+      ok: true,
+      raw: {
+        public: federation['public.json'],
+        multicluster: multicluster['multicluster.json'],
+        multiclusterRemotes: multicluster['remote-multiclusters-public-metadata.json'],
+      },
+    });
+    const onlyFederation = documentsFromSecretData(data, FEDERATION);
+    expect(onlyFederation.ok && Object.keys(onlyFederation.raw)).toStrictEqual([
+      'public',
+      'federation',
+      'remotes',
+    ]);
+    expect(
+      documentsFromSecretData(secretData(federation), documentKeys(['federation', 'multicluster'])),
+    ).toStrictEqual({
+      ok: false,
+      error: 'multicluster.json: missing from the Secret',
+    });
+  });
+
   test('a missing key, no data at all, an oversized value: refused with the reason', () => {
     const files = secretData(documentFiles(local, empty, []));
     const { ['remote-public-metadata.json']: _omitted, ...two } = files;
-    expect(documentsFromSecretData(two)).toStrictEqual({
+    expect(documentsFromSecretData(two, FEDERATION)).toStrictEqual({
       ok: false,
       error: 'remote-public-metadata.json: missing from the Secret',
     });
-    expect(documentsFromSecretData(undefined)).toMatchObject({
+    expect(documentsFromSecretData(undefined, FEDERATION)).toMatchObject({
       ok: false,
       error: 'public.json: missing from the Secret',
     });
     const huge = { ...files, 'federation.json': 'A'.repeat(Math.ceil(MAX_DOCUMENT_BYTES / 3) * 4 + 4) };
-    expect(documentsFromSecretData(huge)).toStrictEqual({ ok: false, error: 'federation.json is too large' });
+    expect(documentsFromSecretData(huge, FEDERATION)).toStrictEqual({
+      ok: false,
+      error: 'federation.json is too large',
+    });
   });
 });
 
@@ -91,7 +125,12 @@ describe('SecretDocuments', () => {
       new Logger((line) => lines.push(JSON.parse(line) as { msg: string })),
       metrics,
     );
-    return { store, lines, metrics, source: new SecretDocuments({ namespace: 'ns', name: 'docs' }, store) };
+    return {
+      store,
+      lines,
+      metrics,
+      source: new SecretDocuments({ namespace: 'ns', name: 'docs' }, FEDERATION, store),
+    };
   }
 
   test('serves the Secret; the same data again is not reloaded; deletion keeps the last set and is counted once', async () => {
@@ -108,7 +147,7 @@ describe('SecretDocuments', () => {
     expect(store.current).toBe(first);
 
     source.onSecret({ data: secretData(documentFiles(local, empty, [peer])) });
-    expect(store.current?.set.remotes.has(peer.clusterUUID)).toBe(true);
+    expect(store.current?.set.peers.federation?.has(peer.clusterUUID)).toBe(true);
 
     expect(lines.map((l) => [l.msg, l.error])).toStrictEqual([
       ['documents loaded', undefined],

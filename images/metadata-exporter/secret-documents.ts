@@ -1,12 +1,11 @@
 // Pure parts of the Secret source: the documents a Secret holds, and the retry delay.
-import { DOCUMENT_FILES, type RawDocuments } from './document-set';
+import { DOCUMENT_FILES, type DocumentKey, type RawDocuments } from './document-set';
 import type { DocumentsRead, DocumentStore } from './document-store';
 
 /** Upper bound for one document (decoded), as for files. */
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
-type DocumentKey = keyof typeof DOCUMENT_FILES;
-const KEYS = Object.keys(DOCUMENT_FILES) as DocumentKey[];
+const ALL_KEYS = Object.keys(DOCUMENT_FILES) as DocumentKey[];
 
 export interface SecretRef {
   namespace: string;
@@ -20,10 +19,16 @@ export function parseSecretRef(value: string): SecretRef | undefined {
   return { namespace: match[1]!, name: match[3]! };
 }
 
-/** The three documents from a Secret's `data` (base64, as the API returns it). */
-export function documentsFromSecretData(data: Readonly<Record<string, string>> | undefined): DocumentsRead {
-  const raw: Partial<RawDocuments> = {};
-  for (const key of KEYS) {
+/**
+ * The documents of `keys` from a Secret's `data` (base64, as the API returns it); other keys
+ * (a private document this exporter does not serve) are ignored.
+ */
+export function documentsFromSecretData(
+  data: Readonly<Record<string, string>> | undefined,
+  keys: readonly DocumentKey[],
+): DocumentsRead {
+  const raw: Partial<Record<DocumentKey, string>> = {};
+  for (const key of keys) {
     const file = DOCUMENT_FILES[key];
     const encoded = data?.[file];
     if (encoded === undefined) return { ok: false, error: `${file}: missing from the Secret` };
@@ -32,11 +37,12 @@ export function documentsFromSecretData(data: Readonly<Record<string, string>> |
       return { ok: false, error: `${file} is too large` };
     raw[key] = Buffer.from(encoded, 'base64').toString('utf8');
   }
+  // `keys` always holds public (documentKeys).
   return { ok: true, raw: raw as RawDocuments };
 }
 
 export function sameDocuments(a: RawDocuments, b: RawDocuments): boolean {
-  return KEYS.every((key) => a[key] === b[key]);
+  return ALL_KEYS.every((key) => a[key] === b[key]);
 }
 
 export interface Backoff {
@@ -67,11 +73,12 @@ export class SecretDocuments {
 
   constructor(
     private readonly ref: SecretRef,
+    private readonly keys: readonly DocumentKey[],
     private readonly store: DocumentStore,
   ) {}
 
   onSecret(secret: { data?: Record<string, string> }): void {
-    const read = documentsFromSecretData(secret.data);
+    const read = documentsFromSecretData(secret.data, this.keys);
     if (read.ok && this.last !== undefined && this.last !== 'absent' && sameDocuments(read.raw, this.last))
       return;
     this.last = read.ok ? read.raw : undefined;

@@ -37,6 +37,7 @@ async function start(documents: () => RenderedDocuments | undefined = () => unde
   });
   const exporter = createExporterServer({
     documents,
+    privateDocuments: ['federation'],
     metrics,
     logger: new Logger((line) => logLines.push(line)),
     limits: DEFAULT_LIMITS,

@@ -1,9 +1,15 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { decodeJwt } from 'jose';
-import { PRIVATE_FEDERATION_SCOPE, TokenRejected, verifyPeerToken } from '../../lib/federation/identity/jwt';
+import {
+  PRIVATE_FEDERATION_SCOPE,
+  PRIVATE_MULTICLUSTER_SCOPE,
+  TokenRejected,
+  verifyPeerToken,
+} from '../../lib/federation/identity/jwt';
 import type { Logger } from '../../lib/hook-sdk/logger';
 import { answerClientErrors, closeServer, guardConnections } from '../../lib/server/guard';
+import type { PrivateDocumentKind } from './document-set';
 import { LogThrottle } from './log-throttle';
 import type { ExporterMetrics } from './metrics';
 import type { Body, RenderedDocuments } from './rendered-documents';
@@ -30,6 +36,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
 
 export interface ExporterServerOptions {
   documents: () => RenderedDocuments | undefined;
+  /** The private documents served; the others are 404 like unknown paths. */
+  privateDocuments: readonly PrivateDocumentKind[];
   metrics: ExporterMetrics;
   logger: Logger;
   limits: ServerLimits;
@@ -61,6 +69,11 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 300;
  * or algorithm failure); the detailed reason goes to logs and the auth-failure metric.
  */
 export const REFUSED_TOKEN_BODY_REASON = 'invalid token';
+/** The JWT scope of each private document (one relationship each). */
+export const PRIVATE_SCOPES: Readonly<Record<PrivateDocumentKind, string>> = {
+  federation: PRIVATE_FEDERATION_SCOPE,
+  multicluster: PRIVATE_MULTICLUSTER_SCOPE,
+};
 /** Refused requests are all counted in metrics; only this many per second are logged. */
 const REFUSAL_LOG_LINES_PER_SECOND = 20;
 
@@ -119,12 +132,25 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
     return { code: 200, body: body.bytes, headers };
   };
 
-  const privateDocument = async (req: IncomingMessage, docs: RenderedDocuments): Promise<Reply> => {
+  /**
+   * A private document for a peer of ITS relationship: the token's subject is looked up in
+   * that document's allow-list only, so a federation peer's validly signed
+   * private-multicluster token is an unknown subject here (and vice versa).
+   */
+  const privateDocument = async (
+    req: IncomingMessage,
+    docs: RenderedDocuments,
+    kind: PrivateDocumentKind,
+  ): Promise<Reply> => {
+    const peers = docs.set.peers[kind];
+    // Not reachable: the sources require the files of every served document.
+    if (!peers) return { code: 503, body: errorBody('documents not loaded') };
     const refuse = (reason: string, clientReason = REFUSED_TOKEN_BODY_REASON): Reply => {
       metrics.authFailures.inc({ reason });
       const admitted = refusalLogs.admit();
       if (admitted) {
         logger.info('private document refused', {
+          document: kind,
           reason,
           remoteAddress: req.socket.remoteAddress,
           ...(admitted.suppressed > 0 ? { suppressedSinceLast: admitted.suppressed } : {}),
@@ -144,8 +170,8 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
     try {
       ({ subject } = await verifyPeerToken(bearer.token, {
         ownClusterUUID: docs.set.public.clusterUUID,
-        scope: PRIVATE_FEDERATION_SCOPE,
-        peerPublicKey: (clusterUUID) => docs.set.remotes.get(clusterUUID)?.authnKeyPub,
+        scope: PRIVATE_SCOPES[kind],
+        peerPublicKey: (clusterUUID) => peers.get(clusterUUID)?.authnKeyPub,
         now: at,
         clockToleranceSeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
         // A Deckhouse peer whose clock runs ahead works with the reference (no nbf check):
@@ -160,7 +186,10 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
     if (excessiveTokenLifetime(decodeJwt(bearer.token).exp, at) !== undefined) {
       return refuse('token lifetime too long');
     }
-    return document(req, docs.privateFor(docs.set.remotes.get(subject)?.trustDomain), 'no-store');
+    const body =
+      kind === 'federation' ? docs.federationFor(peers.get(subject)?.trustDomain) : docs.multicluster;
+    if (!body) return { code: 503, body: errorBody('documents not loaded') };
+    return document(req, body, 'no-store');
   };
 
   const route = async (req: IncomingMessage, name: RouteName): Promise<Reply> => {
@@ -186,13 +215,14 @@ export function createExporterServer(options: ExporterServerOptions): ExporterHt
         return document(req, docs.public, 'no-cache');
       case 'spiffeBundle':
         return document(req, docs.spiffeBundle, 'no-cache');
-      case 'private':
-        return privateDocument(req, docs);
+      case 'federation':
+      case 'multicluster':
+        return privateDocument(req, docs, name);
     }
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const decision = resolveRoute(req.method, req.url);
+    const decision = resolveRoute(req.method, req.url, options.privateDocuments);
     if (decision.kind === 'notFound') {
       send(req, res, 'unknown', { code: 404, body: errorBody('not found') });
       return;

@@ -5,10 +5,19 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, startExporter, type RunningExporter } from './exporter-process';
-import { documentFiles, testCluster, writeKubernetesSecretDir } from './fixtures';
+import { documentFiles, multiclusterFiles, testCluster, writeKubernetesSecretDir } from './fixtures';
 import { eddsaToken, hmacWithPublicKeyToken, referenceClaims, unsignedToken, type Claims } from './tokens';
 
 const PRIVATE = '/metadata/private/federation.json';
+/** Both private documents are served; the battery runs against each with its own scope. */
+const PRIVATE_DOCUMENTS = [
+  { path: PRIVATE, scope: 'private-federation', otherScope: 'private-multicluster' },
+  {
+    path: '/metadata/private/multicluster.json',
+    scope: 'private-multicluster',
+    otherScope: 'private-federation',
+  },
+];
 
 const local = testCluster('cluster-local.test');
 const peer = testCluster('cluster-a.local');
@@ -24,8 +33,19 @@ beforeAll(async () => {
     ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
     publicServices: [{ hostname: 'foo.ns.svc.cluster-local.test', ports: [{ name: 'http', port: 8080 }] }],
   };
-  writeKubernetesSecretDir(dir, documentFiles(local, federation, [peer, otherPeer]));
-  exporter = await startExporter(dir);
+  // The same peers in both allow-lists: the relationship checks are in relationships.test.ts.
+  writeKubernetesSecretDir(dir, {
+    ...documentFiles(local, federation, [peer, otherPeer]),
+    ...multiclusterFiles(
+      {
+        ingressGateways: federation.ingressGateways,
+        apiHost: 'istio-api-proxy.example.com',
+        networkName: 'network-a',
+      },
+      [peer, otherPeer],
+    ),
+  });
+  exporter = await startExporter(dir, ['--private-documents', 'federation,multicluster']);
   await exporter.waitForLog((r) => r.msg === 'documents loaded');
 });
 
@@ -53,9 +73,13 @@ async function authFailures(reason: string): Promise<number> {
  * 401 with one generic body for every token problem; the detailed `reason` is what the
  * auth-failure metric counts (tests in this file run one after another).
  */
-async function expectRefused(authorization: string | undefined, reason: string): Promise<void> {
+async function expectRefused(
+  authorization: string | undefined,
+  reason: string,
+  path = PRIVATE,
+): Promise<void> {
   const before = await authFailures(reason);
-  const res = await request(exporter.port, PRIVATE, {
+  const res = await request(exporter.port, path, {
     headers: authorization === undefined ? {} : { Authorization: authorization },
   });
   expect(res.status).toBe(401);
@@ -98,88 +122,85 @@ describe('clock skew with Deckhouse peers (issue 10 item 11)', () => {
     ));
 });
 
-describe('the private document refuses', () => {
-  test('a request without Authorization', () => expectRefused(undefined, 'missing authorization header'));
+describe.each(PRIVATE_DOCUMENTS)('$path refuses', ({ path, scope, otherScope }) => {
+  // The same battery for each private document, with a token of its own scope.
+  const validClaims = (): Claims => referenceClaims(local.clusterUUID, peer.clusterUUID, now(), scope);
+  const refused = (authorization: string | undefined, reason: string) =>
+    expectRefused(authorization, reason, path);
+
+  test('a request without Authorization', () => refused(undefined, 'missing authorization header'));
 
   test.each([
     ['another scheme', 'Basic dXNlcjpwYXNz'],
     ['Bearer without a token', 'Bearer '],
     ['two tokens', 'Bearer a.b.c d.e.f'],
     ['characters outside base64url', 'Bearer a.b.c<script>'],
-  ])('a malformed header: %s', (_name, header) => expectRefused(header, 'malformed authorization header'));
+  ])('a malformed header: %s', (_name, header) => refused(header, 'malformed authorization header'));
 
-  test('a token that is not a JWT', () => expectRefused('Bearer not-a-jwt', 'malformed token'));
+  test('a token that is not a JWT', () => refused('Bearer not-a-jwt', 'malformed token'));
 
-  test('alg: none', () => expectRefused(`Bearer ${unsignedToken(validClaims())}`, 'algorithm not allowed'));
+  test('alg: none', () => refused(`Bearer ${unsignedToken(validClaims())}`, 'algorithm not allowed'));
 
   test('HS256 signed with the peer public key as the HMAC secret', () =>
-    expectRefused(
-      `Bearer ${hmacWithPublicKeyToken(peer.keypair.pub, validClaims())}`,
-      'algorithm not allowed',
-    ));
+    refused(`Bearer ${hmacWithPublicKeyToken(peer.keypair.pub, validClaims())}`, 'algorithm not allowed'));
 
   test('a signature by another key (a known peer impersonating another)', () =>
-    expectRefused(`Bearer ${eddsaToken(otherPeer.keypair.priv, validClaims())}`, 'bad signature'));
+    refused(`Bearer ${eddsaToken(otherPeer.keypair.priv, validClaims())}`, 'bad signature'));
 
   test('a tampered payload', () => {
     const [header, , signature] = signedByPeer(validClaims()).split('.');
     const payload = Buffer.from(JSON.stringify({ ...validClaims(), scope: 'admin' })).toString('base64url');
-    return expectRefused(`Bearer ${header}.${payload}.${signature}`, 'bad signature');
+    return refused(`Bearer ${header}.${payload}.${signature}`, 'bad signature');
   });
 
   test('an expired token', () =>
-    expectRefused(
+    refused(
       `Bearer ${signedByPeer({ ...validClaims(), nbf: now() - 600, exp: now() - 300 })}`,
       'token expired',
     ));
 
   test('a token without exp', () => {
     const { exp: _exp, ...claims } = validClaims();
-    return expectRefused(`Bearer ${signedByPeer(claims)}`, 'invalid claim exp');
+    return refused(`Bearer ${signedByPeer(claims)}`, 'invalid claim exp');
   });
 
   test('a token not valid yet (nbf in the future)', () =>
-    expectRefused(
+    refused(
       `Bearer ${signedByPeer({ ...validClaims(), nbf: now() + 600, exp: now() + 660 })}`,
       'invalid claim nbf',
     ));
 
   test('a token for another cluster (wrong audience)', () =>
-    expectRefused(
-      `Bearer ${signedByPeer({ ...validClaims(), aud: otherPeer.clusterUUID })}`,
-      'invalid claim aud',
-    ));
+    refused(`Bearer ${signedByPeer({ ...validClaims(), aud: otherPeer.clusterUUID })}`, 'invalid claim aud'));
 
   test.each([
     ['another scope', 'public-federation'],
+    ['the other private document', otherScope],
     ['no scope', undefined],
-    ['scope as a list', ['private-federation']],
+    ['scope as a list', [scope]],
   ])('a token for another route: %s', (_name, scope) =>
-    expectRefused(`Bearer ${signedByPeer({ ...validClaims(), scope })}`, 'wrong scope'),
+    refused(`Bearer ${signedByPeer({ ...validClaims(), scope })}`, 'wrong scope'),
   );
 
   test('an unknown subject, validly signed by its own key', () =>
-    expectRefused(
-      `Bearer ${eddsaToken(stranger.keypair.priv, referenceClaims(local.clusterUUID, stranger.clusterUUID))}`,
+    refused(
+      `Bearer ${eddsaToken(stranger.keypair.priv, referenceClaims(local.clusterUUID, stranger.clusterUUID, now(), scope))}`,
       'unknown subject',
     ));
 
   test('our own cluster as the subject', () =>
-    expectRefused(
-      `Bearer ${eddsaToken(local.keypair.priv, referenceClaims(local.clusterUUID, local.clusterUUID))}`,
+    refused(
+      `Bearer ${eddsaToken(local.keypair.priv, referenceClaims(local.clusterUUID, local.clusterUUID, now(), scope))}`,
       'unknown subject',
     ));
 
   test('a validly signed token that lives far longer than a peer token (exp - now > 300 s)', () =>
-    expectRefused(
-      `Bearer ${signedByPeer({ ...validClaims(), exp: now() + 3600 })}`,
-      'token lifetime too long',
-    ));
+    refused(`Bearer ${signedByPeer({ ...validClaims(), exp: now() + 3600 })}`, 'token lifetime too long'));
 
   test('an unsigned token answers the same whether its subject is a peer or not', async () => {
     const probe = async (subject: string) => {
-      const token = unsignedToken(referenceClaims(local.clusterUUID, subject));
-      const res = await request(exporter.port, PRIVATE, { headers: { Authorization: `Bearer ${token}` } });
+      const token = unsignedToken(referenceClaims(local.clusterUUID, subject, now(), scope));
+      const res = await request(exporter.port, path, { headers: { Authorization: `Bearer ${token}` } });
       return { status: res.status, body: res.body, authenticate: res.headers['www-authenticate'] };
     };
     const asPeer = await probe(peer.clusterUUID);
@@ -188,15 +209,17 @@ describe('the private document refuses', () => {
   });
 
   test('an oversized token', () =>
-    expectRefused(`Bearer ${signedByPeer({ ...validClaims(), pad: 'x'.repeat(6000) })}`, 'token too large'));
+    refused(`Bearer ${signedByPeer({ ...validClaims(), pad: 'x'.repeat(6000) })}`, 'token too large'));
 
   test('refusals are counted by reason, and the tokens never reach the logs', async () => {
     const token = eddsaToken(otherPeer.keypair.priv, validClaims());
-    await expectRefused(`Bearer ${token}`, 'bad signature');
+    await refused(`Bearer ${token}`, 'bad signature');
     const metrics = (await request(exporter.port, '/metrics')).body;
-    expect(metrics).toMatch(/d8_istio_metadata_exporter_auth_failures_total\{reason="bad signature"\} [2-9]/);
     expect(metrics).toMatch(
-      /d8_istio_metadata_exporter_auth_failures_total\{reason="algorithm not allowed"\} [2-9]/,
+      /d8_istio_metadata_exporter_auth_failures_total\{reason="bad signature"\} ([2-9]|[1-9]\d+)\n/,
+    );
+    expect(metrics).toMatch(
+      /d8_istio_metadata_exporter_auth_failures_total\{reason="algorithm not allowed"\} ([2-9]|[1-9]\d+)\n/,
     );
     expect(exporter.rawOutput).toContain('"reason":"bad signature"');
     expect(exporter.rawOutput).not.toContain(token.split('.')[2]);
@@ -205,21 +228,21 @@ describe('the private document refuses', () => {
 
   test('yet a peer clock a few seconds ahead (nbf just in the future) is tolerated', async () => {
     const ahead = now() + 3;
-    const res = await request(exporter.port, PRIVATE, {
+    const res = await request(exporter.port, path, {
       headers: { Authorization: `Bearer ${signedByPeer({ ...validClaims(), nbf: ahead, exp: ahead + 60 })}` },
     });
     expect(res.status).toBe(200);
   });
 
   test('yet a token living up to 300 s is accepted', async () => {
-    const res = await request(exporter.port, PRIVATE, {
+    const res = await request(exporter.port, path, {
       headers: { Authorization: `Bearer ${signedByPeer({ ...validClaims(), exp: now() + 290 })}` },
     });
     expect(res.status).toBe(200);
   });
 
   test('yet the same request with a valid token is served', async () => {
-    const res = await request(exporter.port, PRIVATE, {
+    const res = await request(exporter.port, path, {
       headers: { Authorization: `Bearer ${signedByPeer(validClaims())}` },
     });
     expect(res.status).toBe(200);
@@ -241,6 +264,11 @@ describe('path tricks never reach a document', () => {
     '/metadata/public/./public.json',
     '/metadata/private/federation.json;.css',
     '/metadata/public/..%2f..%2fetc%2fpasswd',
+    '/metadata/public/../private/multicluster.json',
+    '/metadata/private/multicluster.json/',
+    '/metadata/private/Multicluster.json',
+    '/metadata/private/multicluster.json;.css',
+    '/metadata/private%2Fmulticluster.json',
   ])('%s is 404', async (path) => {
     const res = await request(exporter.port, path);
     expect(res.status).toBe(404);
@@ -268,18 +296,20 @@ describe('path tricks never reach a document', () => {
 });
 
 describe('methods other than GET and HEAD', () => {
-  test.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'])(
-    '%s on the private route is 405',
-    async (method) => {
-      const res = await request(exporter.port, PRIVATE, {
-        method,
-        headers: { Authorization: `Bearer ${signedByPeer(validClaims())}` },
-      });
-      expect(res.status).toBe(405);
-      expect(res.headers.allow).toBe('GET, HEAD');
-      expect(res.body).not.toContain('ingressGateways');
-    },
-  );
+  test.each(
+    ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'].flatMap((method) =>
+      PRIVATE_DOCUMENTS.map(({ path, scope }) => [method, path, scope]),
+    ),
+  )('%s on %s is 405', async (method, path, scope) => {
+    const claims = referenceClaims(local.clusterUUID, peer.clusterUUID, now(), scope);
+    const res = await request(exporter.port, path!, {
+      method,
+      headers: { Authorization: `Bearer ${signedByPeer(claims)}` },
+    });
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.body).not.toContain('ingressGateways');
+  });
 
   test('a POST with a body is answered and the connection closed', async () => {
     const response = await new Promise<string>((resolve, reject) => {

@@ -95,6 +95,44 @@ export function documentFiles(
   };
 }
 
+/** The files of the multicluster document: what the chart renders beside the federation ones. */
+export interface MulticlusterFiles {
+  'multicluster.json': string;
+  'remote-multiclusters-public-metadata.json': string;
+}
+
+export interface MulticlusterInput {
+  ingressGateways: { address: string; port: number }[];
+  apiHost: string;
+  networkName: string;
+}
+
+/** multicluster.json and the multicluster allow-list (no trust domains), as the chart renders them. */
+export function multiclusterFiles(
+  input: MulticlusterInput,
+  remotes: readonly TestCluster[],
+): MulticlusterFiles {
+  return {
+    'multicluster.json': JSON.stringify(input),
+    'remote-multiclusters-public-metadata.json': JSON.stringify(
+      Object.fromEntries(
+        remotes.map((r) => [
+          r.clusterUUID,
+          { clusterUUID: r.clusterUUID, authnKeyPub: r.keypair.pub, rootCA: r.rootCA },
+        ]),
+      ),
+    ),
+  };
+}
+
+export const ALL_DOCUMENT_FILES = [
+  'public.json',
+  'federation.json',
+  'remote-public-metadata.json',
+  'multicluster.json',
+  'remote-multiclusters-public-metadata.json',
+] as const;
+
 let generation = 0;
 
 /**
@@ -102,14 +140,17 @@ let generation = 0;
  * directory, a temporary `..data_tmp` link renamed over `..data` (one atomic step), and
  * per-file links `<name> -> ..data/<name>` that never change.
  */
-export function writeKubernetesSecretDir(dir: string, files: Partial<DocumentFiles>): void {
+export function writeKubernetesSecretDir(
+  dir: string,
+  files: Partial<DocumentFiles & MulticlusterFiles>,
+): void {
   mkdirSync(dir, { recursive: true });
   const generationDir = `..2026_11_21_00_00_00.${process.pid}_${++generation}`;
   mkdirSync(join(dir, generationDir));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, generationDir, name), content);
   symlinkSync(generationDir, join(dir, '..data_tmp'));
   renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-  for (const name of ['public.json', 'federation.json', 'remote-public-metadata.json']) {
+  for (const name of ALL_DOCUMENT_FILES) {
     try {
       symlinkSync(join('..data', name), join(dir, name));
     } catch (error) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { request, startExporter, type RunningExporter } from './exporter-process';
 import {
   documentFiles,
+  multiclusterFiles,
   selfSignedRsa,
   testCluster,
   writeKubernetesSecretDir,
@@ -147,6 +148,46 @@ describe('a Kubernetes ..data swap', () => {
     expect((await request(exporter.port, '/metrics')).body).toMatch(
       /d8_istio_metadata_exporter_rejected_remote_peers 1\b/,
     );
+  });
+});
+
+describe('a multicluster-only set (--private-documents multicluster)', () => {
+  const dir = () => join(root, 'multicluster');
+  const MULTICLUSTER = '/metadata/private/multicluster.json';
+  const files = (apiHost: string, peers: (typeof peerA)[]) => ({
+    'public.json': documentFiles(local, federation([]), [])['public.json'],
+    ...multiclusterFiles({ ingressGateways: [], apiHost, networkName: 'network-a' }, peers),
+  });
+  const mcToken = (peer: typeof peerA) => ({
+    Authorization: `Bearer ${eddsaToken(peer.keypair.priv, referenceClaims(local.clusterUUID, peer.clusterUUID, undefined, 'private-multicluster'))}`,
+  });
+  let exporter: RunningExporter;
+
+  beforeAll(async () => {
+    writeKubernetesSecretDir(dir(), files('api-1.example.com', [peerA]));
+    exporter = await started(dir(), ['--private-documents', 'multicluster', '--reload-interval', '0.05']);
+    await exporter.waitForLog((r) => r.msg === 'documents loaded');
+  });
+
+  test('a new document and a new allow-list are served after the swap', async () => {
+    expect((await request(exporter.port, MULTICLUSTER, { headers: mcToken(peerB) })).status).toBe(401);
+    const loaded = nextLog(exporter, 'documents loaded');
+    writeKubernetesSecretDir(dir(), files('api-2.example.com:8443', [peerB]));
+    expect(await loaded).toMatchObject({ multiclusterRemotes: 1, ingressGateways: 0 });
+    const res = await request(exporter.port, MULTICLUSTER, { headers: mcToken(peerB) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ apiHost: 'api-2.example.com:8443' });
+    // peer A left the multicluster allow-list
+    expect((await request(exporter.port, MULTICLUSTER, { headers: mcToken(peerA) })).status).toBe(401);
+  });
+
+  test('without multicluster.json the set is rejected and the previous one served', async () => {
+    const rejected = nextLog(exporter, 'documents rejected, serving the previous set');
+    const { 'multicluster.json': _dropped, ...rest } = files('api-3.example.com', [peerB]);
+    writeKubernetesSecretDir(dir(), rest);
+    expect((await rejected).error).toBe('multicluster.json: ENOENT');
+    const res = await request(exporter.port, MULTICLUSTER, { headers: mcToken(peerB) });
+    expect(JSON.parse(res.body)).toMatchObject({ apiHost: 'api-2.example.com:8443' });
   });
 });
 

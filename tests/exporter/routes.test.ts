@@ -173,6 +173,8 @@ describe('everything else', () => {
     '/metadata/public/',
     '/metadata/public/PUBLIC.JSON',
     '/metadata/private/',
+    // Served only with --private-documents multicluster (tests/exporter/relationships.test.ts).
+    '/metadata/private/multicluster.json',
   ])('%s is 404', async (path) => {
     const res = await request(exporter.port, path);
     expect(res.status).toBe(404);

@@ -15,7 +15,15 @@ import { pollUntil } from '../../tools/e2e/wait';
 import { FULL_SCENARIO, scenarioValues } from '../helm/fixtures';
 import { findObject, render } from '../helm/render';
 import { request, startExporterWithArgs, type RunningExporter } from './exporter-process';
-import { documentFiles, testCluster, type DocumentFiles, type TestCluster } from './fixtures';
+import { eddsaToken, referenceClaims } from './tokens';
+import {
+  documentFiles,
+  multiclusterFiles,
+  testCluster,
+  type DocumentFiles,
+  type MulticlusterFiles,
+  type TestCluster,
+} from './fixtures';
 
 const enabled = process.env.ISTIO_FED_E2E !== '0';
 const maybe = enabled ? describe : describe.skip;
@@ -42,7 +50,7 @@ function upstreamBinary(envName: string, script: string): string {
 
 const empty = { ingressGateways: [], publicServices: [] };
 
-function secretObject(files: Partial<DocumentFiles>): KubeObject {
+function secretObject(files: Partial<DocumentFiles & MulticlusterFiles>): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -279,6 +287,57 @@ maybe('exporter --documents-secret on a real kube-apiserver', () => {
       expect(failed[1]!.retryInMs as number).toBeGreaterThan(failed[0]!.retryInMs as number);
     } finally {
       await listOnly.stop();
+    }
+  });
+
+  test('the multicluster keys: served by a multicluster exporter, ignored by a federation one', async () => {
+    const mcFiles = (apiHost: string) =>
+      multiclusterFiles(
+        { ingressGateways: [{ address: '192.0.2.7', port: 15443 }], apiHost, networkName: 'n-1' },
+        [peer],
+      );
+    await apiServer!.api.apply(
+      SECRET_PATH,
+      secretObject({ ...documentFiles(recreated, empty, [peer]), ...mcFiles('api-1.example.com') }),
+    );
+    const kubeconfig = join(dir, 'exporter.kubeconfig');
+    const multicluster = await startExporterWithArgs([
+      '--documents-secret',
+      `${NAMESPACE}/${SECRET}`,
+      '--kubeconfig',
+      kubeconfig,
+      '--private-documents',
+      'multicluster',
+    ]);
+    try {
+      const apiHost = async (): Promise<string | undefined> => {
+        const token = eddsaToken(
+          peer.keypair.priv,
+          referenceClaims(recreated.clusterUUID, peer.clusterUUID, undefined, 'private-multicluster'),
+        );
+        const res = await request(multicluster.port, '/metadata/private/multicluster.json', {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+        return res.status === 200 ? (JSON.parse(res.body) as { apiHost: string }).apiHost : undefined;
+      };
+      const served = (expected: string, what: string) =>
+        pollUntil(async () => ((await apiHost()) === expected ? true : undefined), {
+          what,
+          timeoutMs: WAIT_MS,
+          intervalMs: 20,
+          describe: () => multicluster.rawOutput.slice(-3000),
+        });
+      await served('api-1.example.com', 'multicluster.json served from the Secret');
+      await apiServer!.api.apply(
+        SECRET_PATH,
+        secretObject({ ...documentFiles(recreated, empty, [peer]), ...mcFiles('api-2.example.com:8443') }),
+      );
+      await served('api-2.example.com:8443', 'updated multicluster.json served');
+      // The federation exporter on the same Secret still serves its set, without multicluster.json.
+      expect(await servedClusterUUID()).toBe(recreated.clusterUUID);
+      expect((await request(exporter!.port, '/metadata/private/multicluster.json')).status).toBe(404);
+    } finally {
+      await multicluster.stop();
     }
   });
 

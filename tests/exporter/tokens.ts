@@ -25,17 +25,18 @@ export function eddsaToken(
   return `${input}.${b64url(sign(null, Buffer.from(input), ed25519Key(privateKeyPem)))}`;
 }
 
-/** The claims the reference sends: iss d8-istio, aud = remote UUID, sub = own UUID, 60 s. */
+/** The claims the reference sends: iss d8-istio, aud = remote UUID, sub = own UUID, 60 s (federation scope unless told). */
 export function referenceClaims(
   audience: string,
   subject: string,
   nowSeconds = Math.floor(Date.now() / 1000),
+  scope = 'private-federation',
 ): Claims {
   return {
     iss: 'd8-istio',
     aud: audience,
     sub: subject,
-    scope: 'private-federation',
+    scope,
     nbf: nowSeconds,
     exp: nowSeconds + 60,
   };

@@ -79,7 +79,7 @@ test('nothing of the api-proxy is rendered while multicluster is disabled; admis
   expect(findObject(enabled, 'ValidatingAdmissionPolicy', 'd8-istio-multicluster-disabled')).toBeUndefined();
 });
 
-test('multicluster alone renders the api-proxy and not the federation workloads', () => {
+test('multicluster alone renders the api-proxy and not the federation-only objects', () => {
   expect(
     apiProxyObjects(enabled)
       .map((o) => `${o.kind}/${o.metadata.name}`)
@@ -97,7 +97,13 @@ test('multicluster alone renders the api-proxy and not the federation workloads'
     'Service/api-proxy',
     'ServiceAccount/multicluster-api-proxy',
   ]);
-  expect(findObject(enabled, 'Deployment', 'metadata-exporter')).toBeUndefined();
+  // The metadata exporter serves both relationships (tests/helm/multicluster-modes.test.ts);
+  // what only federation needs stays away.
+  expect(findObject(enabled, 'Deployment', 'metadata-exporter')).toBeDefined();
+  expect(enabled.filter((o) => o.kind === 'ServiceEntry' || o.kind === 'DestinationRule')).toEqual([]);
+  expect(
+    findObject(enabled, 'ValidatingAdmissionPolicy', 'd8-istio-federation-public-service-ports'),
+  ).toBeUndefined();
   // With federation on too, both sets coexist.
   expect(apiProxyObjects(withFederation)).toHaveLength(11);
   expect(findObject(withFederation, 'Deployment', 'metadata-exporter')).toBeDefined();

@@ -182,6 +182,8 @@ describe('metadata exporter', () => {
     expect(exporter.args).toEqual([
       '--documents-secret',
       'd8-istio/d8-istio-federation-documents',
+      '--private-documents',
+      'federation',
       '--listen',
       ':8080',
     ]);

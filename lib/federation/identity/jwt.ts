@@ -8,6 +8,7 @@ import { parseAuthnPrivateKey, parseAuthnPublicKey } from './authn-keys';
  */
 export const TOKEN_ISSUER = 'd8-istio';
 export const PRIVATE_FEDERATION_SCOPE = 'private-federation';
+export const PRIVATE_MULTICLUSTER_SCOPE = 'private-multicluster';
 export const TOKEN_TTL_SECONDS = 60;
 /** Larger tokens are refused before any parsing (a real one is ~400 bytes). */
 export const MAX_TOKEN_BYTES = 4096;
