@@ -145,6 +145,17 @@ export class Exporter {
     this.tokenRequested = true;
   }
 
+  /** These options (each with its value) as the chart's Deployment passes them, when it does. */
+  private async chartArgs(names: readonly string[]): Promise<string[]> {
+    const deployment = await this.api.get<{
+      spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+    }>(resourcePath('apps/v1', 'deployments', { namespace: DOCUMENTS_NAMESPACE, name: 'metadata-exporter' }));
+    const args = deployment?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    return args.flatMap((arg, i) =>
+      names.includes(arg) && args[i + 1] !== undefined ? [arg, args[i + 1]!] : [],
+    );
+  }
+
   private writeFixedDocuments(documents: DocumentFiles): void {
     rmSync(this.fixedDocumentsDir, { recursive: true, force: true });
     mkdirSync(this.fixedDocumentsDir, { recursive: true });
@@ -160,6 +171,7 @@ export class Exporter {
           `${DOCUMENTS_NAMESPACE}/${DOCUMENTS_SECRET}`,
           '--kubeconfig',
           this.kubeconfigFile,
+          ...(await this.chartArgs(['--private-documents'])),
         ];
     const proc = ManagedProcess.start({
       name: `${this.name} metadata-exporter`,
