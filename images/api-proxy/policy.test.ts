@@ -65,28 +65,16 @@ describe('classifyTarget', () => {
     '/api/v1/namespaces/ns/finalize',
     '/api/v1/namespaces/ns/pods/p/status',
     '/api/v1/namespaces/ns/serviceaccounts/sa/token',
+    '/api/v1/secrets',
     '/api/v1/namespaces/d8-istio/secrets/cacerts',
-    '/api/v1/secrets/cacerts',
-    '/api/v1/watch/namespaces/d8-istio/secrets/cacerts',
+    '/api/v1/watch/secrets',
+    '/api/v1/namespaces/ns/secrets?watch=true',
     '/api/v1/serviceaccounts',
     '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
     '/apis/authentication.k8s.io/v1/tokenreviews',
     '/apis/certificates.k8s.io/v1/certificatesigningrequests',
   ])('%s is forbidden', (url) => {
     expect(classifyTarget(url).kind).toBe('forbidden');
-  });
-
-  // istiod's per-cluster credentials informer must sync: collections of Secrets are answered
-  // empty by the proxy itself (empty-collection.ts), never forwarded.
-  test.each([
-    ['/api/v1/secrets', 'list'],
-    ['/api/v1/secrets?fieldSelector=type%21%3Dhelm.sh%2Frelease.v1&limit=500', 'list'],
-    ['/api/v1/namespaces/d8-istio/secrets', 'list'],
-    ['/api/v1/watch/secrets', 'watch'],
-    ['/api/v1/secrets?watch=true&sendInitialEvents=true', 'watch'],
-    ['/api/v1/namespaces/ns/secrets?watch=1', 'watch'],
-  ])('%s is answered empty (%s)', (url, verb) => {
-    expect(classifyTarget(url)).toEqual({ kind: 'empty', verb, resource: 'secrets' });
   });
 
   test.each([

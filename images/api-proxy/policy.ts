@@ -1,5 +1,3 @@
-import { EMPTY_COLLECTIONS } from './empty-collection';
-
 /**
  * What the api-proxy forwards: read methods on Kubernetes API paths, with an allow-list of
  * request headers. Pure functions; the server applies them before and after authentication.
@@ -19,7 +17,6 @@ export function isAllowedMethod(method: string | undefined): boolean {
 
 export type PathDecision =
   | { kind: 'forward'; verb: 'discovery' | 'get' | 'list' | 'watch'; resource?: string }
-  | { kind: 'empty'; verb: 'list' | 'watch'; resource: string }
   | { kind: 'forbidden'; reason: string }
   | { kind: 'notFound' };
 
@@ -102,9 +99,6 @@ export function classifyTarget(url: string | undefined): PathDecision {
   if (subresource.length > 0) {
     return { kind: 'forbidden', reason: `subresource ${subresource[0]} is not served` };
   }
-  // A collection istiod must be able to list and watch, though it needs none of it (empty-collection.ts).
-  if (name === undefined && resource in EMPTY_COLLECTIONS)
-    return { kind: 'empty', verb: watch ? 'watch' : 'list', resource };
   if (REFUSED_RESOURCES.has(resource)) return { kind: 'forbidden', reason: `${resource} are not served` };
   if (watch) return { kind: 'forward', verb: 'watch', resource };
   return { kind: 'forward', verb: name === undefined ? 'list' : 'get', resource };

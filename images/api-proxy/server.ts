@@ -6,7 +6,6 @@ import { answerClientErrors, closeServer, guardConnections } from '../../lib/ser
 import { bearerToken } from '../metadata-exporter/routes';
 import { LogThrottle } from '../metadata-exporter/log-throttle';
 import { TokenRejected, verifyApiToken } from './auth';
-import { serveEmpty } from './empty-collection';
 import type { ProxyMetrics } from './metrics';
 import {
   ALLOW_HEADER,
@@ -315,22 +314,6 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
       throw error;
     }
     const decision = classifyTarget(url);
-    if (decision.kind === 'empty') {
-      const started = Date.now();
-      metrics.countRequest(decision.verb, 200);
-      serveEmpty(req, res, decision.verb, decision.resource, (outcome) =>
-        logger.info('request', {
-          peer,
-          verb: decision.verb,
-          method: req.method,
-          path,
-          code: 200,
-          outcome,
-          durationMs: Date.now() - started,
-        }),
-      );
-      return;
-    }
     if (decision.kind !== 'forward') {
       const code = decision.kind === 'forbidden' ? 403 : 404;
       metrics.policyRefusals.inc({ code: String(code) });
