@@ -8,7 +8,7 @@ export class ProxyMetrics {
 
   readonly requests = new Counter({
     name: `${PREFIX}requests_total`,
-    help: 'Requests by verb (discovery, get, list, watch, refused, internal) and status code.',
+    help: 'Requests by verb (discovery, get, list, watch, empty-secrets, refused, internal) and status code.',
     labelNames: ['verb', 'code'] as const,
     registers: [this.registry],
   });
@@ -35,7 +35,7 @@ export class ProxyMetrics {
 
   readonly activeWatches = new Gauge({
     name: `${PREFIX}active_watches`,
-    help: 'Watch streams being proxied right now.',
+    help: "Watch streams open right now (proxied, and the empty Secrets view's own).",
     registers: [this.registry],
   });
 

@@ -6,6 +6,7 @@ import { answerClientErrors, closeServer, guardConnections } from '../../lib/ser
 import { bearerToken } from '../metadata-exporter/routes';
 import { LogThrottle } from '../metadata-exporter/log-throttle';
 import { TokenRejected, verifyApiToken } from './auth';
+import { createEmptySecrets } from './empty-secrets';
 import type { ProxyMetrics } from './metrics';
 import {
   ALLOW_HEADER,
@@ -14,6 +15,7 @@ import {
   forwardedResponseHeaders,
   isAllowedMethod,
 } from './policy';
+import { statusBody } from './status';
 import type { Upstream } from './upstream';
 
 export interface ProxyLimits {
@@ -62,31 +64,6 @@ const REFUSAL_LOG_LINES_PER_SECOND = 20;
 const READY_CACHE_MS = 5_000;
 
 const INTERNAL_ROUTES = new Set(['/healthz', '/livez', '/ready', '/metrics']);
-
-/** A Kubernetes-style Status body, so kube clients print a useful message. */
-function statusBody(code: number, reason: string, message: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message,
-      reason,
-      code,
-    }),
-  );
-}
-
-const STATUS_REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  405: 'MethodNotAllowed',
-  502: 'InternalError',
-  503: 'ServiceUnavailable',
-};
 
 /** How many times a header occurs in the raw request (Node/Bun fold or drop duplicates). */
 function headerCount(req: IncomingMessage, name: string): number {
@@ -142,8 +119,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
     code: number,
     message: string,
     extra: Record<string, string> = {},
-  ): void =>
-    reply(req, res, 'refused', code, statusBody(code, STATUS_REASONS[code] ?? 'Unknown', message), extra);
+  ): void => reply(req, res, 'refused', code, statusBody(code, message), extra);
+
+  const emptySecrets = createEmptySecrets({
+    metrics,
+    logger,
+    reply,
+    maxRequestMs: limits.maxRequestMs,
+    draining: () => draining,
+  });
 
   const logRefusal = (msg: string, fields: Record<string, unknown>): void => {
     const admitted = refusalLogs.admit();
@@ -314,6 +298,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
       throw error;
     }
     const decision = classifyTarget(url);
+    if (decision.kind === 'emptySecrets') return emptySecrets.serve(req, res, decision, peer);
     if (decision.kind !== 'forward') {
       const code = decision.kind === 'forbidden' ? 403 : 404;
       metrics.policyRefusals.inc({ code: String(code) });
@@ -355,6 +340,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
 
   const shutdown = (timeoutMs: number): Promise<'clean' | 'forced'> => {
     draining = true;
+    emptySecrets.endWatches();
     return closeServer(server, timeoutMs, () => agent.destroy());
   };
   return { server, shutdown };

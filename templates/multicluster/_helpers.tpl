@@ -14,9 +14,6 @@ domain>, the host of the api-proxy's Ingress (api-proxy/_helpers.tpl).
 {{- .Values.istio.multicluster.apiHost | default (include "istio.multicluster.apiProxyHost" .) -}}
 {{- end }}
 
-{{- /* The mesh ID shared by every cluster of the mesh (Deckhouse's value). */ -}}
-{{- define "istio.multicluster.meshId" -}}d8-istio-mesh{{- end }}
-
 {{- /*
 Federation or multicluster: the metadata exporter (and its documents) serves both
 relationships, and the AUTO_PASSTHROUGH Gateway is there with either.

@@ -13,6 +13,7 @@ import {
   PROXY_USER,
   TOOLS_TIMEOUT_MS,
   kubeconfigFor,
+  openStream,
   pollUntil,
   proxyRequest,
   runClient,
@@ -23,6 +24,7 @@ import {
   writePeers,
   writeServiceAccountDir,
   writeTokenFile,
+  type OpenStream,
   type ProxyEnvironment,
   type RunningProxy,
 } from './environment';
@@ -52,6 +54,14 @@ const peerToken = (overrides: Claims = {}) =>
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 const api = () => env.apiServer.api;
+interface WatchEvent {
+  type: string;
+  object: {
+    kind: string;
+    apiVersion: string;
+    metadata: { resourceVersion?: string; annotations?: Record<string, string> };
+  };
+}
 const servicePath = (namespace: string, name?: string) =>
   resourcePath('v1', 'services', { namespace, ...(name ? { name } : {}) });
 const service = (namespace: string, name: string, labels: Record<string, string> = {}) => ({
@@ -227,6 +237,239 @@ describe('reads through a kubeconfig client (client-node)', () => {
     } finally {
       request.destroy();
     }
+  });
+});
+
+describe('Secrets: the empty view (a vanilla istiod syncs; no Secret ever leaves)', () => {
+  const EMPTY_LIST = '{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}';
+  const secret = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: MODULE_NAMESPACE },
+    stringData: { 'ca-key.pem': 'SECRET-KEY-MATERIAL' },
+  });
+  const configMap = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: MODULE_NAMESPACE },
+    data: { k: 'v' },
+  });
+  /** istiod's credentials controller selector (pilot/pkg/credentials/kube/secrets.go). */
+  const ISTIOD_SELECTOR = encodeURIComponent(
+    'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token',
+  );
+  const asPeer = () => bearer(peerToken());
+  const toProxy = () => ({ port: proxy.port, ca: env.proxyCa.certPem });
+  const emptySecretLogs = () => proxy.logs.filter((l) => l.msg === 'request' && l.verb === 'empty-secrets');
+
+  test('control: Secrets with key material exist in the apiserver (something that could leak)', async () => {
+    const direct = await api().raw('GET', '/api/v1/secrets');
+    expect(direct.status).toBe(200);
+    expect(direct.body).toContain('cacerts');
+    expect(direct.body).toContain(Buffer.from('SECRET-KEY-MATERIAL').toString('base64'));
+  });
+
+  test('a client-node informer on all Secrets syncs empty; its watch stays open and delivers nothing as Secrets are created', async () => {
+    const kubeconfig = kubeconfigFor(env, proxy, peerToken());
+    const informer = new KubeClient(kubeconfig, ['secret-informer']);
+    const namespaced = new KubeClient(kubeconfig, ['secret-informer', MODULE_NAMESPACE]);
+    // A watch through the proxy on a kind it forwards: the sign that the apiserver's events went out.
+    const marker = new KubeClient(kubeconfig, ['watch', 'configmaps', MODULE_NAMESPACE]);
+    const raw: OpenStream[] = [];
+    try {
+      for (const client of [informer, namespaced]) {
+        expect(await client.next((l) => 'synced' in l || 'informerError' in l || 'error' in l)).toMatchObject(
+          {
+            items: [],
+            resourceVersion: '1',
+          },
+        );
+      }
+      await marker.next((l) => 'watching' in l);
+      // The watch forms a client may use, opened raw: query, legacy path, one named object.
+      for (const path of [
+        `/api/v1/secrets?watch=true&resourceVersion=1&allowWatchBookmarks=true&fieldSelector=${ISTIOD_SELECTOR}`,
+        `/api/v1/watch/namespaces/${MODULE_NAMESPACE}/secrets`,
+        `/api/v1/watch/namespaces/${MODULE_NAMESPACE}/secrets/late-secret`,
+      ]) {
+        const stream = await openStream(toProxy(), path, asPeer());
+        raw.push(stream);
+        expect(stream.status).toBe(200);
+        expect(stream.headers['content-type']).toBe('application/json');
+      }
+      await api().create(
+        resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE }),
+        secret('late-secret'),
+      );
+      await api().mergePatch(
+        resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE, name: 'cacerts' }),
+        {
+          metadata: { labels: { touched: 'yes' } },
+        },
+      );
+      await api().create(
+        resourcePath('v1', 'configmaps', { namespace: MODULE_NAMESPACE }),
+        configMap('after-secrets'),
+      );
+      await marker.next((l) => l.event === 'ADDED' && l.name === 'after-secrets');
+      // The Secret really exists, and nothing about it (or the modified one) came through.
+      expect(
+        await api().get(resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE, name: 'late-secret' })),
+      ).toBeDefined();
+      for (const client of [informer, namespaced]) {
+        expect(client.lines.filter((l) => !('synced' in l))).toEqual([]);
+      }
+      for (const stream of raw) {
+        expect(stream.received()).toBe('');
+        expect(stream.closed()).toBe(false);
+      }
+      // Answered by the proxy itself: lists and watches under its own verb, none forwarded.
+      const answered = emptySecretLogs().map((l) => `${l.request} ${l.code}`);
+      expect(answered).toEqual(expect.arrayContaining(['list 200']));
+      expect(
+        proxy.logs.filter(
+          (l) => l.msg === 'request' && String(l.path).includes('/secrets') && l.verb !== 'empty-secrets',
+        ),
+      ).toEqual([]);
+    } finally {
+      for (const stream of raw) stream.stop();
+      for (const client of [informer, namespaced, marker]) client.stop();
+      await api().delete(
+        resourcePath('v1', 'configmaps', { namespace: MODULE_NAMESPACE, name: 'after-secrets' }),
+      );
+    }
+  });
+
+  test("a reflector's list, watch from its resourceVersion and relist all work (raw, as client-go sends them)", async () => {
+    const get = (path: string) => proxyRequest(env, proxy, path, { headers: asPeer() });
+    for (const path of [
+      // client-go's first list (a pager, resourceVersion 0) with istiod's selector.
+      `/api/v1/secrets?fieldSelector=${ISTIOD_SELECTOR}&limit=500&resourceVersion=0`,
+      // The relist from the last synced resourceVersion, and the consistency check's exact read.
+      `/api/v1/secrets?fieldSelector=${ISTIOD_SELECTOR}&resourceVersion=1`,
+      '/api/v1/secrets?resourceVersion=1&resourceVersionMatch=Exact',
+      // A Deckhouse-patched istiod reads remote secrets by name in d8-istio.
+      `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets?fieldSelector=${encodeURIComponent('metadata.name=cacerts')}`,
+      `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets?limit=1`,
+    ]) {
+      const res = await get(path);
+      expect({ path, status: res.status, type: res.headers['content-type'], body: res.body }).toEqual({
+        path,
+        status: 200,
+        type: 'application/json',
+        body: EMPTY_LIST,
+      });
+    }
+    // The watch from that resourceVersion ends when the client's timeoutSeconds are up, cleanly
+    // and with nothing in it, as an apiserver's quiet watch does.
+    const watch = await openStream(
+      toProxy(),
+      `/api/v1/secrets?watch=true&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=1&fieldSelector=${ISTIOD_SELECTOR}`,
+      asPeer(),
+    );
+    expect(watch.status).toBe(200);
+    expect(await watch.ended).toBe('');
+    // A list option the apiserver rejects is rejected the same way.
+    const invalid = await get('/api/v1/secrets?resourceVersion=0&resourceVersionMatch=Exact');
+    expect(invalid.status).toBe(422);
+    expect(JSON.parse(invalid.body)).toMatchObject({ kind: 'Status', reason: 'Invalid', code: 422 });
+    // Control: the apiserver answers that request the same way.
+    expect(
+      (await api().raw('GET', '/api/v1/secrets?resourceVersion=0&resourceVersionMatch=Exact')).status,
+    ).toBe(422);
+  });
+
+  test('a streaming list (WatchList) gets the initial-events-end bookmark, shaped as the apiserver sends it', async () => {
+    const query =
+      '?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1';
+    // Control: the apiserver's own answer for an empty namespace, read with the admin token.
+    const connection = env.apiServer.connection;
+    const direct = await openStream(
+      { port: Number(new URL(connection.server).port), ca: connection.caPem },
+      `/api/v1/namespaces/empty-of-secrets/secrets${query}`,
+      { Authorization: `Bearer ${connection.token}` },
+    );
+    const apiserverEvents = (await direct.ended)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WatchEvent);
+    const throughProxy = await openStream(toProxy(), `/api/v1/secrets${query}`, asPeer());
+    expect(throughProxy.status).toBe(200);
+    expect(throughProxy.headers['content-type']).toBe(direct.headers['content-type']);
+    const proxyEvents = (await throughProxy.ended)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WatchEvent);
+    expect(proxyEvents).toEqual([
+      {
+        type: 'BOOKMARK',
+        object: {
+          kind: 'Secret',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: '1', annotations: { 'k8s.io/initial-events-end': 'true' } },
+        },
+      },
+    ]);
+    // The apiserver's first event is the same bookmark (its resourceVersion aside).
+    const first = apiserverEvents[0]!;
+    expect({ type: first.type, kind: first.object.kind, apiVersion: first.object.apiVersion }).toEqual({
+      type: 'BOOKMARK',
+      kind: 'Secret',
+      apiVersion: 'v1',
+    });
+    expect(first.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+  });
+
+  test.each([
+    ['cacerts (the mesh CA key)', 'cacerts'],
+    ['d8-remote-authn-keypair (our signing key)', 'd8-remote-authn-keypair'],
+  ])('a named Secret, %s: 404 NotFound, the view being empty', async (_what, name) => {
+    const res = await proxyRequest(env, proxy, `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/${name}`, {
+      headers: asPeer(),
+    });
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `secrets "${name}" not found`,
+      reason: 'NotFound',
+      details: { name, kind: 'secrets' },
+      code: 404,
+    });
+    expect(res.body).not.toContain('SECRET-KEY-MATERIAL');
+    // It exists (the apiserver has it), and the proxy's service account could not even read it.
+    expect(
+      await api().get(resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE, name })),
+    ).toBeDefined();
+  });
+
+  test('answers are counted under verb="empty-secrets" and logged like other requests', async () => {
+    const metrics = (await proxyRequest(env, proxy, '/metrics')).body;
+    expect(metrics).toMatch(/d8_istio_api_proxy_requests_total\{verb="empty-secrets",code="200"\} [1-9]/);
+    expect(metrics).toMatch(/d8_istio_api_proxy_requests_total\{verb="empty-secrets",code="404"\} [1-9]/);
+    const requests = new Set(emptySecretLogs().map((l) => l.request));
+    expect([...requests].sort()).toEqual(['get', 'list', 'watch']);
+    expect(emptySecretLogs()[0]).toMatchObject({
+      peer: env.peer.clusterUUID,
+      method: 'GET',
+      durationMs: expect.any(Number),
+    });
+  });
+
+  test('SIGTERM ends open empty watches at once: the shutdown is clean', async () => {
+    const stopping = await startProxy(env, ['--shutdown-timeout', '20']);
+    const watch = await openStream(
+      { port: stopping.port, ca: env.proxyCa.certPem },
+      '/api/v1/secrets?watch=true&resourceVersion=1',
+      asPeer(),
+    );
+    expect(watch.status).toBe(200);
+    stopping.proc.kill('SIGTERM');
+    expect(await stopping.exited).toEqual({ code: 0, signal: null });
+    expect(stopping.logs.at(-1)).toMatchObject({ msg: 'stopped', outcome: 'clean' });
+    expect(await watch.ended).toBe('');
   });
 });
 
@@ -410,6 +653,11 @@ describe('the rendered RBAC, checked by the apiserver itself', () => {
     expect(flatten(await review(MODULE_NAMESPACE))).toEqual(
       [...clusterWide, '/configmaps:get,list,watch'].sort(),
     );
+    // No secret rule anywhere: the empty Secrets view needs none.
+    const everyRule = [...flatten(await review('workloads')), ...flatten(await review(MODULE_NAMESPACE))];
+    expect(everyRule.filter((r) => r.includes('secrets') || r.startsWith('/*') || r.startsWith('*'))).toEqual(
+      [],
+    );
     // Never a secret, directly against the apiserver either.
     for (const name of ['cacerts', 'd8-remote-authn-keypair']) {
       expect(
@@ -510,19 +758,60 @@ describe('attack suite', () => {
   });
 
   test.each([
-    ['cacerts (the mesh CA key)', `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/cacerts`],
-    [
-      'd8-remote-authn-keypair (our signing key)',
-      `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/d8-remote-authn-keypair`,
-    ],
-    ['all secrets', '/api/v1/secrets'],
-    ['secrets of a namespace', `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets`],
-    ['a watch on secrets', '/api/v1/secrets?watch=true'],
-    ['a legacy watch on secrets', '/api/v1/watch/secrets'],
     ['service-account tokens', `/api/v1/namespaces/${MODULE_NAMESPACE}/serviceaccounts`],
+    ['a Secret subresource', `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/cacerts/status`],
+    ['secrets of another API group', '/apis/example.com/v1/secrets'],
   ])('%s: refused with 403', async (_name, path) => {
     refusedBy(await proxyRequest(env, proxy, path, { headers: bearer(peerToken()) }), 403);
   });
+
+  // Reads of Secrets get the empty view (see above); every form of it is checked here for
+  // leaks: no key material, no Secret name, not the apiserver's answer for the proxy's user.
+  test.each([
+    ['cacerts (the mesh CA key)', `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/cacerts`, 404],
+    [
+      'd8-remote-authn-keypair (our signing key)',
+      `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/d8-remote-authn-keypair`,
+      404,
+    ],
+    ['all secrets', '/api/v1/secrets', 200],
+    ['secrets of a namespace', `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets`, 200],
+    ['a watch on secrets', '/api/v1/secrets?watch=true&allowWatchBookmarks=true&timeoutSeconds=1', 200],
+    ['a legacy watch on secrets', '/api/v1/watch/secrets?timeoutSeconds=1', 200],
+  ])('%s (%s): %d, the empty view, no Secret data', async (_name, path, code) => {
+    const res = await proxyRequest(env, proxy, path, { headers: bearer(peerToken()) });
+    expect(res.status).toBe(code);
+    expect(res.body).not.toContain('SECRET-KEY-MATERIAL');
+    expect(res.body).not.toContain(Buffer.from('SECRET-KEY-MATERIAL').toString('base64'));
+    expect(res.body).not.toContain('system:serviceaccount');
+    if (code === 200) expect(res.body).not.toMatch(/cacerts|authn-keypair|"type":"(ADDED|MODIFIED)"/);
+  });
+
+  test.each(['POST', 'PUT', 'PATCH', 'DELETE'])(
+    '%s on a Secret: 405, the Secret unchanged',
+    async (method) => {
+      const path =
+        method === 'POST'
+          ? `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets`
+          : `/api/v1/namespaces/${MODULE_NAMESPACE}/secrets/cacerts`;
+      const body = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'cacerts' },
+        stringData: { x: 'y' },
+      });
+      const res = await proxyRequest(env, proxy, path, {
+        method,
+        headers: { ...bearer(peerToken()), 'Content-Type': 'application/json' },
+        ...(method === 'DELETE' ? {} : { body }),
+      });
+      refusedBy(res, 405);
+      const stored = await api().get<{ data: Record<string, string> }>(
+        resourcePath('v1', 'secrets', { namespace: MODULE_NAMESPACE, name: 'cacerts' }),
+      );
+      expect(stored?.data).toEqual({ 'ca-key.pem': Buffer.from('SECRET-KEY-MATERIAL').toString('base64') });
+    },
+  );
 
   test('what RBAC does not grant is refused by the apiserver (configmaps outside d8-istio)', async () => {
     const res = await proxyRequest(env, proxy, '/api/v1/namespaces/workloads/configmaps', {

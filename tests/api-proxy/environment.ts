@@ -440,4 +440,55 @@ export function proxyRequest(
   });
 }
 
+/** A streaming response (a watch) as it arrives: resolves once the response head is in. */
+export interface OpenStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Everything received so far. */
+  received(): string;
+  /** Whether the response has ended or the connection closed. */
+  closed(): boolean;
+  /** Resolves with the whole body when the server ends the response cleanly. */
+  ended: Promise<string>;
+  stop(): void;
+}
+
+export function openStream(
+  target: { port: number; ca: string },
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<OpenStream> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port: target.port, path, headers, ca: target.ca, agent: false },
+      (res) => {
+        let body = '';
+        let closed = false;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        const ended = new Promise<string>((resolveEnd, rejectEnd) => {
+          res.on('end', () => resolveEnd(body));
+          res.on('error', rejectEnd);
+          res.on('close', () => {
+            closed = true;
+            if (!res.complete)
+              rejectEnd(new Error(`stream cut before its end; received ${JSON.stringify(body)}`));
+          });
+        });
+        ended.catch(() => undefined);
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          received: () => body,
+          closed: () => closed,
+          ended,
+          stop: () => req.destroy(),
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 export { pollUntil };

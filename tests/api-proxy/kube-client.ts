@@ -4,8 +4,9 @@
 //   bun kube-client.ts <kubeconfig> api-versions
 //   bun kube-client.ts <kubeconfig> list <services|endpointslices|pods|namespaces> [namespace]
 //   bun kube-client.ts <kubeconfig> paginate <namespace> <limit>      (services, limit/continue)
-//   bun kube-client.ts <kubeconfig> watch <services|endpointslices|pods|namespaces> [namespace]
-import { CoreApi, CoreV1Api, DiscoveryV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+//   bun kube-client.ts <kubeconfig> watch <services|endpointslices|pods|namespaces|configmaps> [namespace]
+//   bun kube-client.ts <kubeconfig> secret-informer [namespace]   (list, then watch, as an informer)
+import { CoreApi, CoreV1Api, DiscoveryV1Api, KubeConfig, ListWatch, Watch } from '@kubernetes/client-node';
 
 const [kubeconfigPath, command, ...args] = process.argv.slice(2);
 const kc = new KubeConfig();
@@ -18,7 +19,7 @@ const emit = (value: unknown): void => {
 };
 
 type Named = { metadata?: { name?: string; namespace?: string } };
-const names = (items: Named[]): string[] => items.map((i) => i.metadata?.name ?? '');
+const names = (items: readonly Named[]): string[] => items.map((i) => i.metadata?.name ?? '');
 
 async function list(kind: string, namespace?: string): Promise<string[]> {
   switch (kind) {
@@ -93,6 +94,27 @@ async function main(): Promise<void> {
       );
       emit({ watching: watchPath(kind, namespace), started: started !== undefined });
       return; // the process lives as long as the watch
+    }
+    case 'secret-informer': {
+      // What istiod's credentials controller runs on every remote cluster, in client-node.
+      const namespace = args[0];
+      const path = namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets';
+      const informer = new ListWatch(
+        path,
+        new Watch(kc),
+        () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()),
+        false,
+      );
+      for (const verb of ['add', 'update', 'delete'] as const)
+        informer.on(verb, (object) => emit({ event: verb, name: object.metadata?.name }));
+      informer.on('error', (error) => emit({ informerError: String(error) }));
+      await informer.start(); // resolves once the list is in and the watch is open
+      emit({
+        synced: path,
+        items: names(informer.list()),
+        resourceVersion: informer.latestResourceVersion(),
+      });
+      return; // the process lives as long as the informer
     }
     default:
       throw new Error(`unknown command ${command}`);

@@ -299,4 +299,61 @@ maybe('istiod judges what the chart renders', () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  test(
+    'multicluster: istiod takes meshNetworks from the shared mesh config, and the sidecar network and mesh ID',
+    async () => {
+      // Last: it replaces the shared mesh config with the multicluster rendering.
+      const values = structuredClone(scenarioValues(FULL_SCENARIO));
+      values.istio.multicluster = { enabled: true };
+      const internal = values.istio.internal as JsonObject;
+      internal.multicluster = {
+        trustedPeers: [
+          { name: 'peer-b', clusterUUID: 'uuid-b', rootCA: peerRoots.a.certPem, authnKeyPub: 'k' },
+        ],
+      };
+      internal.multiclusters = [
+        {
+          name: 'peer-b',
+          clusterUUID: 'uuid-b',
+          apiHost: 'istio-api-proxy.b.example.com',
+          apiJWT: 'aGVhZA.Ym9keQ.c2ln',
+          networkName: 'network-peer-b',
+          ingressGateways: [{ address: '192.0.2.50', port: 15443 }],
+          enableIngressGateway: true,
+          rootCA: peerRoots.a.certPem,
+        },
+      ];
+      const configMap = (await render(values)).find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name === SHARED_MESH_CONFIG,
+      );
+      await apply(configMap as KubeObject);
+      const gateways = await pollUntil(
+        async () => {
+          const all = await mesh().debug<{ Network: string; Addr: string; Port: number }[] | null>(
+            'networkz',
+          );
+          return all?.some((g) => g.Network === 'network-peer-b') ? all : undefined;
+        },
+        {
+          what: "the peer's gateway in istiod's /debug/networkz",
+          timeoutMs: TIMEOUT_MS,
+          describe: () => mesh().logTail(30),
+        },
+      );
+      expect(gateways.map((g) => [g.Network, g.Addr, g.Port])).toEqual([
+        ['network-peer-b', '192.0.2.50', 15443],
+      ]);
+      const active = (await mesh().mesh()) as {
+        defaultConfig?: { meshId?: string; proxyMetadata?: Record<string, string> };
+      };
+      expect(active.defaultConfig?.meshId).toBe('d8-istio-mesh');
+      expect(active.defaultConfig?.proxyMetadata).toMatchObject({
+        PROXY_CONFIG_XDS_AGENT: 'true',
+        ISTIO_META_NETWORK: `network-${federationClusterId(CLUSTER_DOMAIN, CLUSTER_UUID)}`,
+        ISTIO_META_MESH_ID: 'd8-istio-mesh',
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
