@@ -7,6 +7,7 @@ import discoverRootCA from './federation/discover-root-ca';
 import fetchMetadata from './federation/fetch-metadata';
 import mergeFederations from './federation/merge-federations';
 import probeGateways from './federation/probe-gateways';
+import multiclusterFetchMetadata from './multicluster/fetch-metadata';
 import mergeMulticlusters from './multicluster/merge-multiclusters';
 
 /** Every hook of the module; a hook's index here is its id in `hook run <index>`. */
@@ -22,5 +23,6 @@ export const app: BatchApp = {
     ensureCrds,
     probeGateways,
     mergeMulticlusters,
+    multiclusterFetchMetadata,
   ],
 };

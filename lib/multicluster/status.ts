@@ -8,6 +8,7 @@ import {
 import { boundIdentity, readyCondition, trustCondition } from '../federation/status/trust-condition';
 import type { PeerStatus } from '../federation/status/types';
 import type { MulticlusterConditionReason } from './reasons';
+import type { ApiProbeResult } from './probe';
 import type { MulticlusterPeerVerdict } from './verdict';
 import type { MulticlusterPrivateDocument } from './wire';
 
@@ -90,5 +91,37 @@ function apiCondition(status: Status, { join }: MulticlusterPeerVerdict): Input 
     status: 'Unknown',
     reason: 'NotProbed',
     message: 'the remote API has not been probed yet',
+  };
+}
+
+/**
+ * A probe's result on a joined peer's status (after the projection): RemoteAPIReachable,
+ * and Ready again from the four conditions it stands on.
+ */
+export function recordApiProbe(
+  status: Status,
+  result: ApiProbeResult,
+  context: Pick<ProjectionContext, 'now' | 'generation'>,
+): Status {
+  const api: Input = { type: 'RemoteAPIReachable', ...result };
+  const conditions = applyConditions<MulticlusterConditionReason>(
+    status.conditions,
+    [api],
+    context.now,
+    context.generation,
+  );
+  const parts = (['MetadataFetched', 'TrustEstablished', 'Joined', 'RemoteAPIReachable'] as const).map(
+    (type) => findCondition(conditions, type),
+  );
+  if (parts.some((c) => c === undefined)) return { ...status, conditions };
+  const ready = readyCondition<MulticlusterConditionReason>(parts as Condition[], READY_MESSAGE);
+  return {
+    ...status,
+    conditions: applyConditions<MulticlusterConditionReason>(
+      conditions,
+      [ready],
+      context.now,
+      context.generation,
+    ),
   };
 }

@@ -36,12 +36,13 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 export function applyStatusPatches(
   cluster: readonly KubeObject[],
   operations: readonly KubeOperation[],
+  kind = 'IstioFederation',
 ): KubeObject[] {
   let next = [...cluster];
   for (const op of operations) {
     // Events on condition transitions (status/events.ts) create objects elsewhere: checked by their own tests.
     if (op.operation === 'CreateIfNotExists' && op.object.kind === 'Event') continue;
-    if (op.operation !== 'MergePatch' || op.subresource !== 'status' || op.kind !== 'IstioFederation') {
+    if (op.operation !== 'MergePatch' || op.subresource !== 'status' || op.kind !== kind) {
       throw new Error(`unexpected operation ${JSON.stringify(op)}`);
     }
     // A federation deleted during a fetch must not fail the task (and retry forever).

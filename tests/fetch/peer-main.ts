@@ -5,6 +5,7 @@ import { TestPeer, type Behaviour, type TestPeerOptions } from './peer';
 
 interface PeerMainConfig extends TestPeerOptions {
   privateBehaviour?: Behaviour;
+  apiBehaviour?: Behaviour;
   /** Appended to the peer's rootCA in its public document (hostile bundles). */
   rootCASuffix?: string;
   /** Send ETags and answer 304 to a matching If-None-Match (our exporter's behaviour). */
@@ -19,6 +20,7 @@ const peer = new TestPeer({
 });
 peer.etags = config.etags === true;
 if (config.privateBehaviour) peer.privateBehaviour = config.privateBehaviour;
+if (config.apiBehaviour) peer.apiBehaviour = config.apiBehaviour;
 if (config.rootCASuffix) peer.publicOverrides = { rootCA: peer.rootCA.certPem + config.rootCASuffix };
 const endpoint = await peer.start();
 process.stdout.write(

@@ -42,6 +42,13 @@ export function goJson(value: unknown): string {
   );
 }
 
+/** The token-protected paths and their scopes (the private documents serve `privateDocument`). */
+const PRIVATE_PATH_SCOPES = new Map([
+  ['/metadata/private/federation.json', 'private-federation'],
+  ['/metadata/private/multicluster.json', 'private-multicluster'],
+  ['/api', 'api'],
+]);
+
 export interface TokenCheck {
   accepted: boolean;
   reason: string;
@@ -76,6 +83,16 @@ export class TestPeer {
   private readonly options: TestPeerOptions;
   publicBehaviour: Behaviour = { kind: 'document' };
   privateBehaviour: Behaviour = { kind: 'document' };
+  /**
+   * `GET /api` as an api-proxy in front of a kube-apiserver: `scope: api` tokens checked like
+   * the private documents' ('document': the APIVersions below once the token passes).
+   */
+  apiBehaviour: Behaviour = { kind: 'document' };
+  apiVersions: unknown = {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '10.0.0.1:6443' }],
+  };
   /** Overrides of the public document's fields. */
   publicOverrides: Record<string, unknown> = {};
   readonly tokenChecks: TokenCheck[] = [];
@@ -170,9 +187,11 @@ export class TestPeer {
     });
     if (path === '/metadata/public/public.json')
       return this.respond(res, this.publicBehaviour, () => this.publicDocument(), req);
-    if (path === '/metadata/private/federation.json') {
-      if (this.privateBehaviour.kind === 'document') {
-        const check = this.checkToken(req.headers.authorization);
+    const scope = PRIVATE_PATH_SCOPES.get(path);
+    if (scope !== undefined) {
+      const behaviour = path === '/api' ? this.apiBehaviour : this.privateBehaviour;
+      if (behaviour.kind === 'document') {
+        const check = this.checkToken(req.headers.authorization, scope);
         this.tokenChecks.push(check);
         this.options.onTokenCheck?.(check);
         if (!check.accepted) {
@@ -180,7 +199,8 @@ export class TestPeer {
           return;
         }
       }
-      return this.respond(res, this.privateBehaviour, () => this.options.privateDocument ?? {}, req);
+      const document = () => (path === '/api' ? this.apiVersions : (this.options.privateDocument ?? {}));
+      return this.respond(res, behaviour, document, req);
     }
     res.writeHead(404).end('not found\n');
   }
@@ -256,7 +276,7 @@ export class TestPeer {
   }
 
   /** The reference exporter's rules: aud = own UUID, scope, exp in the future, sub known, EdDSA signature by sub's key. */
-  private checkToken(authorization: string | undefined): TokenCheck {
+  private checkToken(authorization: string | undefined, scope: string): TokenCheck {
     const match = /^Bearer (.+)$/.exec(authorization ?? '');
     if (!match) return { accepted: false, reason: 'missing bearer token' };
     const parts = match[1]!.split('.');
@@ -272,7 +292,7 @@ export class TestPeer {
     }
     if (header.alg !== 'EdDSA') return { accepted: false, reason: `alg ${String(header.alg)}`, claims };
     if (claims.aud !== this.options.clusterUUID) return { accepted: false, reason: 'wrong audience', claims };
-    if (claims.scope !== 'private-federation') return { accepted: false, reason: 'wrong scope', claims };
+    if (claims.scope !== scope) return { accepted: false, reason: 'wrong scope', claims };
     const nowSeconds = Math.floor((this.options.now?.() ?? new Date()).getTime() / 1000);
     if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds)
       return { accepted: false, reason: 'expired', claims };

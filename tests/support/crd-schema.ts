@@ -10,10 +10,15 @@ type Schema = {
   'x-kubernetes-preserve-unknown-fields'?: boolean;
 };
 
-const crd = parse(readFileSync(join(MODULE_ROOT, 'crds', 'istiofederation.yaml'), 'utf8')) as {
-  spec: { versions: { schema: { openAPIV3Schema: Schema } }[] };
-};
-const statusSchema = crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.status!;
+function statusSchemaOf(file: string): Schema {
+  const crd = parse(readFileSync(join(MODULE_ROOT, 'crds', file), 'utf8')) as {
+    spec: { versions: { schema: { openAPIV3Schema: Schema } }[] };
+  };
+  return crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.status!;
+}
+const statusSchema = statusSchemaOf('istiofederation.yaml');
+/** IstioMulticluster's: `prunedStatusPaths(status, MULTICLUSTER_STATUS_SCHEMA)`. */
+export const MULTICLUSTER_STATUS_SCHEMA = statusSchemaOf('istiomulticluster.yaml');
 
 /**
  * Paths of an IstioFederation status that the API server would prune: fields the CRD's

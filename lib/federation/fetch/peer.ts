@@ -48,7 +48,8 @@ export interface FetchEnvironment {
   systemCaPaths?: readonly string[];
 }
 
-function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
+/** The TLS settings of one peer, shared within a run by CA bundle (env.tlsCache). */
+export function preparedTlsFor(peer: PeerTls, env: FetchEnvironment): PreparedTls {
   const cache = env.tlsCache;
   const key = JSON.stringify([peer.ca?.trim() ?? '', peer.insecureSkipVerify === true]);
   const cached = cache?.get(key);

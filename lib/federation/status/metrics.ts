@@ -23,8 +23,8 @@ export const FETCH_METRICS_GROUP = 'federation_fetch';
  * the dashboard) for quantiles. Cost: a deleted federation's histogram stays until the
  * operator restarts.
  */
-export function fetchDurationGroup(federationName: string): string {
-  return `${FETCH_METRICS_GROUP}_duration/${federationName}`;
+export function fetchDurationGroup(federationName: string, group: string = FETCH_METRICS_GROUP): string {
+  return `${group}_duration/${federationName}`;
 }
 
 /** Seconds; a request is bounded by 10 s (transport limits), connect and TLS by 5 s each. */
@@ -52,6 +52,24 @@ export const FETCH_METRICS = {
   identityChanged: 'd8_istio_federation_identity_changed_timestamp_seconds',
 } as const;
 
+/**
+ * How a peer kind names its fetch metrics: IstioFederation's by default; IstioMulticluster
+ * has the same set under its own prefix and label (lib/multicluster/metrics.ts).
+ */
+export interface FetchMetricNaming {
+  names: Record<keyof typeof FETCH_METRICS, string>;
+  /** The label naming the peer object. */
+  label: string;
+  /** The private document's path (the fetch-error metric has one series per document URL). */
+  privatePath: (typeof METADATA_PATHS)[keyof typeof METADATA_PATHS];
+}
+
+export const FEDERATION_METRIC_NAMING: FetchMetricNaming = {
+  names: FETCH_METRICS,
+  label: 'federation_name',
+  privatePath: METADATA_PATHS.private,
+};
+
 export interface MetricSample {
   name: string;
   value: number;
@@ -72,53 +90,55 @@ export interface FederationMetricsInput {
 export function fetchMetricSamples(
   federations: readonly FederationMetricsInput[],
   now: Date,
+  naming: FetchMetricNaming = FEDERATION_METRIC_NAMING,
 ): MetricSample[] {
   const samples: MetricSample[] = [];
+  const names = naming.names;
   for (const f of federations) {
-    const federation_name = f.name;
+    const labels = { [naming.label]: f.name };
     const ready = findCondition(f.status.conditions, 'Ready')?.status === 'True' ? 1 : 0;
-    samples.push({ name: FETCH_METRICS.ready, value: ready, labels: { federation_name } });
+    samples.push({ name: names.ready, value: ready, labels });
     const identity = f.status.trustedIdentity;
     const changedAt = identity?.previous ? Date.parse(identity.since) : NaN;
     if (Number.isFinite(changedAt))
       samples.push({
-        name: FETCH_METRICS.identityChanged,
+        name: names.identityChanged,
         value: changedAt / 1000,
-        labels: { federation_name },
+        labels,
       });
     if (f.refused) continue;
     const failed = f.status.fetchRetry?.failedEndpoint;
-    for (const path of [METADATA_PATHS.public, METADATA_PATHS.private]) {
+    for (const path of [METADATA_PATHS.public, naming.privatePath]) {
       const endpoint = metadataUrl(f.metadataEndpoint, path);
       samples.push({
-        name: FETCH_METRICS.fetchError,
+        name: names.fetchError,
         value: failed === endpoint ? 1 : 0,
-        labels: { federation_name, endpoint },
+        labels: { ...labels, endpoint },
       });
     }
     if (f.durationMs !== undefined) {
       samples.push({
-        name: FETCH_METRICS.fetchDuration,
+        name: names.fetchDuration,
         value: f.durationMs / 1000,
-        labels: { federation_name },
+        labels,
         buckets: FETCH_DURATION_BUCKETS,
       });
     }
     const fetched = findCondition(f.status.conditions, 'MetadataFetched');
     const staleSince = fetched?.status === 'False' ? Date.parse(fetched.lastTransitionTime) : NaN;
     if (Number.isFinite(staleSince))
-      samples.push({ name: FETCH_METRICS.staleSince, value: staleSince / 1000, labels: { federation_name } });
+      samples.push({ name: names.staleSince, value: staleSince / 1000, labels });
     const cache = f.status.metadataCache;
     const lastSuccess = Date.parse(cache?.privateLastFetchTimestamp ?? cache?.publicLastFetchTimestamp ?? '');
     if (Number.isFinite(lastSuccess)) {
       samples.push({
-        name: FETCH_METRICS.lastSuccess,
+        name: names.lastSuccess,
         value: lastSuccess / 1000,
-        labels: { federation_name },
+        labels,
       });
       const healthy = findCondition(f.status.conditions, 'MetadataFetched')?.status === 'True';
       const age = healthy ? 0 : Math.max(0, (now.getTime() - lastSuccess) / 1000);
-      samples.push({ name: FETCH_METRICS.dataAge, value: Math.round(age), labels: { federation_name } });
+      samples.push({ name: names.dataAge, value: Math.round(age), labels });
     }
   }
   return samples;
@@ -129,6 +149,7 @@ export function runMetricSamples<P>(
   statuses: readonly NextStatus<P>[],
   enabled: boolean,
   now: Date,
+  naming: FetchMetricNaming = FEDERATION_METRIC_NAMING,
 ): MetricSample[] {
   return fetchMetricSamples(
     statuses.map(({ entry, next, fetch }) => ({
@@ -139,5 +160,6 @@ export function runMetricSamples<P>(
       ...(fetch ? { durationMs: fetch.timed.durationMs } : {}),
     })),
     now,
+    naming,
   );
 }

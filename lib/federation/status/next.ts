@@ -64,20 +64,23 @@ export function nextStatuses<P, V extends { federations: ReadonlyMap<string, PV>
           fetched: fetch?.timed.outcome.public.ok === true,
         })
       : status;
-    return {
-      entry,
-      next,
-      patch: mergePatchOf(
-        // Against what is stored when reading dropped items from it, so they go (read.ts).
-        (entry.peer.storedStatus as PeerStatus<unknown> | undefined) ??
-          statusForm(kind, entry.peer, entry.peer.status),
-        statusForm(kind, entry.peer, next),
-        OWNED_STATUS_KEYS,
-      ),
-      ...(fetch ? { fetch } : {}),
-    };
+    return { entry, next, patch: statusPatch(kind, entry.peer, next), ...(fetch ? { fetch } : {}) };
   });
   return { statuses, verdict };
+}
+
+/** The merge patch from the peer's stored status to `next` (undefined: nothing to write). */
+export function statusPatch<P>(
+  kind: { codec: PrivateCodec<P> },
+  peer: CachedPeer<P>,
+  next: PeerStatus<P>,
+): Record<string, unknown> | undefined {
+  return mergePatchOf(
+    // Against what is stored when reading dropped items from it, so they go (read.ts).
+    (peer.storedStatus as PeerStatus<unknown> | undefined) ?? statusForm(kind, peer, peer.status),
+    statusForm(kind, peer, next),
+    OWNED_STATUS_KEYS,
+  );
 }
 
 /** The status as written: the private document in the kind's status form. */

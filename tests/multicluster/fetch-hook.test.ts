@@ -1,0 +1,400 @@
+// The multicluster fetch hook against real HTTPS peers on 127.0.0.1 (tests/fetch/peer.ts:
+// Deckhouse formats, the reference's token checks, a fake api-proxy answering GET /api).
+// The peer's apiHost is the peer server itself, so the probe crosses real TLS too.
+import { createServer } from 'node:net';
+import {
+  createMulticlusterFetchHook,
+  MULTICLUSTER_FETCH_TICK,
+} from '../../hooks/multicluster/fetch-metadata';
+import { inRefreshSlot, DEFAULT_REFRESH_POLICY } from '../../lib/federation/fetch/refresh';
+import { MAX_DOCUMENT_BYTES } from '../../lib/federation/wire/documents';
+import type { KubeObject } from '../../lib/hook-sdk';
+import type { HarnessResult } from '../../lib/hook-sdk/testing';
+import { istioClusterId } from '../../lib/istio/cluster-id';
+import { MULTICLUSTER_METRICS, MULTICLUSTER_METRICS_GROUP } from '../../lib/multicluster/metrics';
+import { API_PROBE_INTERVAL_SECONDS } from '../../lib/multicluster/probe';
+import { MULTICLUSTER_STATUS_SCHEMA, prunedStatusPaths } from '../support/crd-schema';
+import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
+import { applyStatusPatches, statusOf } from '../fetch/cluster';
+import { deckhouseKeypair, TestPeer, type Behaviour } from '../fetch/peer';
+
+const DISCOVERY = CLUSTER_A_GLOBAL.discovery as { clusterUUID: string; clusterDomain: string };
+const OUR_UUID = DISCOVERY.clusterUUID;
+const OUR_CLUSTER_ID = istioClusterId(DISCOVERY.clusterDomain, OUR_UUID);
+const ourKeys = deckhouseKeypair();
+const harness = clusterAHarness();
+const limits = { connectTimeoutMs: 2_000, tlsHandshakeTimeoutMs: 1_000, requestTimeoutMs: 700 };
+const hook = createMulticlusterFetchHook({
+  limits: { ...limits, maxBytes: MAX_DOCUMENT_BYTES },
+  probeLimits: { ...limits, maxBytes: 64 * 1024 },
+});
+const KIND = 'IstioMulticluster';
+
+const started = new Date(Math.floor(Date.now() / 1000) * 1000);
+let clock = started;
+const at = (seconds: number) => new Date(started.getTime() + seconds * 1000);
+
+function newPeer(uuid: string): TestPeer {
+  return new TestPeer({
+    clusterUUID: uuid,
+    trustDomain: 'cluster-a.local', // the same domain: multicluster peers share ours
+    knownPeers: { [OUR_UUID]: ourKeys.pub },
+    now: () => clock,
+  });
+}
+const peerB = newPeer('uuid-b');
+const peerC = newPeer('uuid-c');
+const port = (peer: TestPeer) => new URL(peer.endpoint).port;
+const documentOf = (peer: TestPeer, network: string) => ({
+  ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+  apiHost: `127.0.0.1:${port(peer)}`,
+  networkName: network,
+  clusterID: 'ignored-by-us',
+});
+
+function multicluster(name: string, peer: TestPeer, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'deckhouse.io/v1alpha1',
+    kind: KIND,
+    metadata: { name, generation: 1, uid: `uid-${name}`, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { metadataEndpoint: peer.endpoint, metadata: { ca: peer.pki.ca.certPem }, ...extra },
+  };
+}
+
+const withKeys = { internal: { remoteAuthnKeypair: ourKeys } };
+function run(cluster: KubeObject[], trigger: string, now: Date, enabled = true) {
+  clock = now;
+  return harness.run(hook, {
+    cluster,
+    trigger,
+    now,
+    configValues: { multicluster: { enabled } },
+    values: withKeys,
+  });
+}
+async function settle(cluster: KubeObject[], now: Date, trigger = 'multiclusters') {
+  const result = await run(cluster, trigger, now);
+  return { result, cluster: applyStatusPatches(cluster, result.kubeOperations, KIND) };
+}
+function condition(cluster: KubeObject[], name: string, type: string) {
+  const conditions = (statusOf(cluster, name).conditions ?? []) as Record<string, unknown>[];
+  return conditions.find((c) => c.type === type);
+}
+const reasons = (cluster: KubeObject[], name: string) =>
+  Object.fromEntries(
+    ((statusOf(cluster, name).conditions ?? []) as { type: string; status: string; reason: string }[]).map(
+      (c) => [c.type, `${c.status}/${c.reason}`],
+    ),
+  );
+function metric(result: HarnessResult, name: string, labels: Record<string, string>): number | undefined {
+  const op = result.metrics.find(
+    (m) => 'name' in m && m.name === name && Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+  );
+  return op && 'value' in op ? op.value : undefined;
+}
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+/** The first tick after `from` in the API-probe slot of `name`. */
+function probeTick(name: string, from: Date): Date {
+  const policy = { ...DEFAULT_REFRESH_POLICY, refreshSeconds: API_PROBE_INTERVAL_SECONDS };
+  const start = Math.ceil(from.getTime() / 2000) * 2;
+  for (let t = start; t < start + API_PROBE_INTERVAL_SECONDS + 2; t += 2)
+    if (inRefreshSlot(`api/${name}`, new Date(t * 1000), policy)) return new Date(t * 1000);
+  throw new Error('no slot');
+}
+const HEALTHY = {
+  MetadataFetched: 'True/Fetched',
+  TrustEstablished: 'True/PeerTrusted',
+  Joined: 'True/Joined',
+  RemoteAPIReachable: 'True/RemoteAPIReachable',
+  Ready: 'True/Ready',
+};
+
+let healthy: KubeObject[];
+let first: HarnessResult;
+
+beforeAll(async () => {
+  await Promise.all([peerB.start(), peerC.start()]);
+  peerB.privateDocument = documentOf(peerB, 'network-b');
+  peerC.privateDocument = documentOf(peerC, 'network-c');
+  const settled = await settle([multicluster('b', peerB), multicluster('c', peerC)], started);
+  healthy = settled.cluster;
+  first = settled.result;
+});
+afterAll(() => Promise.all([peerB.stop(), peerC.stop()]));
+afterEach(() => {
+  for (const peer of [peerB, peerC]) {
+    peer.publicBehaviour = { kind: 'document' };
+    peer.privateBehaviour = { kind: 'document' };
+    peer.apiBehaviour = { kind: 'document' };
+    peer.publicOverrides = {};
+    peer.apiVersions = { kind: 'APIVersions', versions: ['v1'] };
+  }
+  peerB.clusterUUID = 'uuid-b';
+  peerB.privateDocument = documentOf(peerB, 'network-b');
+});
+
+describe('multicluster fetch hook: healthy peers', () => {
+  it('caches both documents (the private one in its wire form), probes the API, is Ready', () => {
+    expect(reasons(healthy, 'b')).toEqual(HEALTHY);
+    expect(reasons(healthy, 'c')).toEqual(HEALTHY);
+    const b = statusOf(healthy, 'b');
+    expect((b.metadataCache as Record<string, unknown>).private).toEqual({
+      ingressGateways: [{ address: '192.0.2.10', port: 15443 }],
+      apiHost: `127.0.0.1:${port(peerB)}`,
+      networkName: 'network-b',
+    });
+    expect(b).toMatchObject({ observedGeneration: 1, trustedIdentity: { clusterUUID: 'uuid-b' } });
+    expect(condition(healthy, 'b', 'Ready')).toMatchObject({ observedGeneration: 1 });
+    for (const name of ['b', 'c'])
+      expect(prunedStatusPaths(statusOf(healthy, name), MULTICLUSTER_STATUS_SCHEMA)).toEqual([]);
+  });
+
+  it('sends the reference tokens: private-multicluster for the document, a 60 s api token for the probe', () => {
+    const byScope = (scope: string) => peerB.tokenChecks.filter((c) => c.claims?.scope === scope);
+    const [priv] = byScope('private-multicluster');
+    const [api] = byScope('api');
+    for (const check of [priv, api]) {
+      expect(check).toMatchObject({
+        accepted: true,
+        claims: { iss: 'd8-istio', aud: 'uuid-b', sub: OUR_UUID },
+      });
+      expect((check!.claims!.exp as number) - (check!.claims!.nbf as number)).toBe(60);
+    }
+    expect(peerB.requests).toEqual([
+      '/metadata/public/public.json',
+      '/metadata/private/multicluster.json',
+      '/api',
+    ]);
+  });
+
+  it('exports the reference metrics (0 = ok) and ours', () => {
+    const b = { multicluster_name: 'b' };
+    expect(first.metrics[0]).toEqual({ action: 'expire', group: MULTICLUSTER_METRICS_GROUP });
+    for (const path of ['public/public.json', 'private/multicluster.json'])
+      expect(
+        metric(first, MULTICLUSTER_METRICS.fetchError, { ...b, endpoint: `${peerB.endpoint}${path}` }),
+      ).toBe(0);
+    expect(
+      metric(first, MULTICLUSTER_METRICS.apiHostCheckError, { ...b, api_host: `127.0.0.1:${port(peerB)}` }),
+    ).toBe(0);
+    expect(metric(first, MULTICLUSTER_METRICS.ready, b)).toBe(1);
+  });
+
+  it('writes nothing when nothing changed, also on a probe that answers the same', async () => {
+    const tick = probeTick('b', at(3));
+    const apiCalls = peerB.requests.filter((r) => r === '/api').length;
+    const result = await run(healthy, MULTICLUSTER_FETCH_TICK, tick);
+    expect(peerB.requests.filter((r) => r === '/api').length).toBe(apiCalls + 1);
+    expect(result.kubeOperations).toEqual([]);
+    // Its own status patch's event: nothing fetched, nothing probed, nothing written.
+    const requests = peerB.requests.length;
+    const event = await run(healthy, 'multiclusters', at(3));
+    expect(event.kubeOperations).toEqual([]);
+    expect(peerB.requests.length).toBe(requests);
+  });
+});
+
+const raw = (body: string, status = 200): Behaviour => ({ kind: 'raw', status, body });
+
+describe('multicluster fetch hook: a broken remote only affects itself', () => {
+  it.each<[string, () => unknown, Record<string, string>, RegExp]>([
+    [
+      'private document without an ingressGateways list (a Deckhouse exporter whose discovery failed)',
+      () => (peerB.privateDocument = { ingressGateways: null, apiHost: 'a.example', networkName: 'n' }),
+      { MetadataFetched: 'False/InvalidDocument', Joined: 'True/Joined', Ready: 'False/InvalidDocument' },
+      /ingressGateways must be a list/,
+    ],
+    [
+      'not JSON',
+      () => (peerB.privateBehaviour = raw('<html>')),
+      { MetadataFetched: 'False/InvalidDocument', Ready: 'False/InvalidDocument' },
+      /not JSON/,
+    ],
+    [
+      'a huge document',
+      () =>
+        (peerB.privateBehaviour = { kind: 'stream', bytes: MAX_DOCUMENT_BYTES + 1, declareLength: false }),
+      { MetadataFetched: 'False/TooLarge' },
+      /exceeds/,
+    ],
+    [
+      'hostile gateways only (loopback, metadata service)',
+      () =>
+        (peerB.privateDocument = {
+          ...documentOf(peerB, 'network-b'),
+          ingressGateways: [
+            { address: '127.0.0.1', port: 15443 },
+            { address: '169.254.169.254', port: 80 },
+          ],
+        }),
+      { MetadataFetched: 'False/AllItemsRejected', Joined: 'True/Joined' },
+      /every one of the 2/,
+    ],
+    [
+      'the remote does not know us (private document refused)',
+      () => (peerB.privateBehaviour = raw('Authentication error: unknown subject', 401)),
+      { MetadataFetched: 'False/TokenRejected' },
+      /rejected our token/,
+    ],
+  ])('%s', async (_name, setup, expected, message) => {
+    setup();
+    const { cluster } = await settle(healthy, at(10), MULTICLUSTER_FETCH_TICK);
+    expect(reasons(cluster, 'b')).toMatchObject(expected);
+    expect(String(condition(cluster, 'b', 'MetadataFetched')!.message)).toMatch(message);
+    // The last good document stays in force; the other remote is untouched.
+    expect((statusOf(cluster, 'b').metadataCache as Record<string, unknown>).private).toEqual(
+      (statusOf(healthy, 'b').metadataCache as Record<string, unknown>).private,
+    );
+    expect(statusOf(cluster, 'c')).toEqual(statusOf(healthy, 'c'));
+  });
+
+  it('an unreachable remote: MetadataFetched False, the fetch-error metric 1 for its URL, backoff', async () => {
+    const dead = {
+      ...multicluster('b', peerB),
+      spec: { metadataEndpoint: `https://127.0.0.1:${await closedPort()}/metadata/` },
+    };
+    dead.metadata = { ...dead.metadata, generation: 2 };
+    const cluster = [dead, ...healthy.filter((o) => o.metadata.name !== 'b')];
+    const { result, cluster: after } = await settle(cluster, at(10));
+    expect(reasons(after, 'b')).toMatchObject({
+      MetadataFetched: 'False/Unreachable',
+      Ready: 'False/Unreachable',
+    });
+    const endpoint = `${(dead.spec as { metadataEndpoint: string }).metadataEndpoint}public/public.json`;
+    expect(metric(result, MULTICLUSTER_METRICS.fetchError, { multicluster_name: 'b', endpoint })).toBe(1);
+    expect(metric(result, MULTICLUSTER_METRICS.ready, { multicluster_name: 'b' })).toBe(0);
+    expect(statusOf(after, 'b').fetchRetry).toMatchObject({ failures: 1, failedEndpoint: endpoint });
+    expect(reasons(after, 'c')).toEqual(HEALTHY);
+  });
+
+  it('a remote claiming our clusterUUID is refused', async () => {
+    peerB.clusterUUID = OUR_UUID;
+    const { cluster } = await settle(healthy, at(12), MULTICLUSTER_FETCH_TICK);
+    expect(reasons(cluster, 'b')).toMatchObject({
+      TrustEstablished: 'False/LocalClusterUUID',
+      Joined: 'False/PeerNotTrusted',
+      RemoteAPIReachable: 'Unknown/NotProbed',
+      Ready: 'False/LocalClusterUUID',
+    });
+  });
+
+  it("an impostor reusing another remote's clusterUUID is refused; the real one stays Ready", async () => {
+    const impostor = newPeer('uuid-b');
+    await impostor.start();
+    try {
+      impostor.privateDocument = documentOf(impostor, 'network-x');
+      const object = { ...multicluster('a-impostor', impostor) };
+      object.metadata = { ...object.metadata, creationTimestamp: '2026-06-01T00:00:00Z' };
+      const { cluster } = await settle([...healthy, object], at(14));
+      expect(reasons(cluster, 'a-impostor')).toMatchObject({
+        TrustEstablished: 'False/DuplicateClusterUUID',
+        Ready: 'False/DuplicateClusterUUID',
+      });
+      expect(String(condition(cluster, 'a-impostor', 'TrustEstablished')!.message)).toMatch(
+        /established by b/,
+      );
+      expect(reasons(cluster, 'b')).toEqual(HEALTHY);
+      expect(impostor.requests).not.toContain('/api');
+    } finally {
+      await impostor.stop();
+    }
+  });
+
+  it('a name equal to our own Istio cluster id is never joined', async () => {
+    const { cluster } = await settle([multicluster(OUR_CLUSTER_ID, peerC)], at(16));
+    expect(reasons(cluster, OUR_CLUSTER_ID)).toMatchObject({
+      TrustEstablished: 'True/PeerTrusted',
+      Joined: 'False/LocalClusterID',
+      Ready: 'False/LocalClusterID',
+    });
+  });
+
+  it('a later remote claiming an existing network is not joined', async () => {
+    peerB.privateDocument = documentOf(peerB, 'network-c');
+    const { cluster } = await settle(healthy, at(18), MULTICLUSTER_FETCH_TICK);
+    // Same creation time: the name decides (b before c), so b keeps network-c and c loses it.
+    expect(reasons(cluster, 'b')).toMatchObject({ Joined: 'True/Joined', Ready: 'True/Ready' });
+    expect(reasons(cluster, 'c')).toMatchObject({
+      Joined: 'False/DuplicateNetwork',
+      Ready: 'False/DuplicateNetwork',
+    });
+    expect(String(condition(cluster, 'c', 'Joined')!.message)).toMatch(/already claimed by b/);
+  });
+});
+
+describe('multicluster fetch hook: the remote-API probe', () => {
+  it.each<[string, () => unknown, string, RegExp]>([
+    [
+      'refuses our token',
+      () => (peerB.apiBehaviour = raw('Unauthorized', 401)),
+      'RemoteAPITokenRejected',
+      /refused our api token/,
+    ],
+    ['answers 500', () => (peerB.apiBehaviour = raw('oops', 500)), 'RemoteAPIBadResponse', /HTTP 500/],
+    [
+      'answers something else than APIVersions',
+      () => (peerB.apiVersions = { kind: 'Status' }),
+      'RemoteAPIUnexpectedResponse',
+      /kind "Status"/,
+    ],
+    ['answers non-JSON', () => (peerB.apiBehaviour = raw('<html>')), 'RemoteAPIInvalidResponse', /not JSON/],
+    ['never answers', () => (peerB.apiBehaviour = { kind: 'hang' }), 'RemoteAPIUnreachable', /within 700 ms/],
+  ])('%s', async (_name, setup, reason, message) => {
+    setup();
+    const { result, cluster } = await settle(healthy, probeTick('b', at(20)), MULTICLUSTER_FETCH_TICK);
+    expect(condition(cluster, 'b', 'RemoteAPIReachable')).toMatchObject({ status: 'False', reason });
+    expect(String(condition(cluster, 'b', 'RemoteAPIReachable')!.message)).toMatch(message);
+    // Part of Ready: istiod cannot sync a remote whose api-proxy refuses us.
+    expect(condition(cluster, 'b', 'Ready')).toMatchObject({ status: 'False', reason });
+    expect(
+      metric(result, MULTICLUSTER_METRICS.apiHostCheckError, {
+        multicluster_name: 'b',
+        api_host: `127.0.0.1:${port(peerB)}`,
+      }),
+    ).toBe(1);
+    expect(reasons(cluster, 'c')).toEqual(HEALTHY);
+  });
+
+  it('an apiHost on a closed port: unreachable; probed at once when the apiHost changes', async () => {
+    peerB.privateDocument = { ...documentOf(peerB, 'network-b'), apiHost: `127.0.0.1:${await closedPort()}` };
+    // Not the probe slot: the new apiHost alone makes the probe due.
+    const { cluster } = await settle(healthy, at(22), MULTICLUSTER_FETCH_TICK);
+    expect(condition(cluster, 'b', 'RemoteAPIReachable')).toMatchObject({
+      status: 'False',
+      reason: 'RemoteAPIUnreachable',
+    });
+  });
+});
+
+describe('multicluster fetch hook: disabled', () => {
+  it('fetches nothing, keeps the cache, every status says MulticlusterDisabled, ready 0, no error series', async () => {
+    const requests = peerB.requests.length;
+    const result = await run(healthy, 'multiclusters', at(30), false);
+    const after = applyStatusPatches(healthy, result.kubeOperations, KIND);
+    expect(peerB.requests.length).toBe(requests);
+    expect(reasons(after, 'b')).toMatchObject({
+      MetadataFetched: 'True/Fetched',
+      TrustEstablished: 'False/MulticlusterDisabled',
+      Joined: 'False/MulticlusterDisabled',
+      RemoteAPIReachable: 'False/MulticlusterDisabled',
+      Ready: 'False/MulticlusterDisabled',
+    });
+    expect(statusOf(after, 'b').metadataCache).toEqual(statusOf(healthy, 'b').metadataCache);
+    expect(metric(result, MULTICLUSTER_METRICS.ready, { multicluster_name: 'b' })).toBe(0);
+    expect(result.metrics.filter((m) => 'name' in m && m.name === MULTICLUSTER_METRICS.fetchError)).toEqual(
+      [],
+    );
+    expect(
+      result.metrics.filter((m) => 'name' in m && m.name === MULTICLUSTER_METRICS.apiHostCheckError),
+    ).toEqual([]);
+    // Enabled again: probed at once, Ready again.
+    const { cluster: back } = await settle(after, at(32));
+    expect(reasons(back, 'b')).toEqual(HEALTHY);
+  });
+});
