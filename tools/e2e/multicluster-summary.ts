@@ -76,12 +76,15 @@ export async function multiclusterSummary(run: MulticlusterRun): Promise<string>
   if (f.remoteSyncedAfterCreationMs !== undefined) {
     lines.push(
       '',
-      `Convergence: IstioMulticluster created -> ${run.a.spec.name}'s istiod synced with ${run.b.spec.name}: ${(f.remoteSyncedAfterCreationMs / 1000).toFixed(1)} s`,
+      `Convergence: IstioMulticluster created -> ${run.a.spec.name}'s istiod synced with ${run.b.spec.name}: ${(f.remoteSyncedAfterCreationMs / 1000).toFixed(1)} s` +
+        (f.istiodAddToSyncedMs !== undefined
+          ? ` (istiod itself: ${f.istiodAddToSyncedMs} ms from taking the Secret to synced)`
+          : ''),
     );
   }
   if (f.rotationMissingMs !== undefined) {
     lines.push(
-      `Token rotation: Secret changed ${f.rotationSecretChangedMs} ms after the trigger; istiod swapped the remote cluster ${f.rotationSwapMs} ms later; ${REMOTE.hostname} missing from the registry for ${f.rotationMissingMs} ms (${f.rotationSamples} samples every ${f.rotationSampleIntervalMs} ms)`,
+      `Token rotation: Secret changed ${f.rotationSecretChangedMs} ms after the trigger; istiod swapped the remote cluster ${f.rotationSwapMs} ms later; ${REMOTE.hostname} missing from the registry for ${f.rotationMissingMs} ms (${f.rotationSamples} samples every ${f.rotationSampleIntervalMs} ms); a sidecar's EDS lacked B's gateway in ${f.rotationEdsMissing} of ${f.rotationEdsSamples} xDS reads`,
     );
   }
   return lines.join('\n');

@@ -52,6 +52,17 @@ export async function remoteCluster(istiod: Istiod, id: string): Promise<RemoteC
   return (await istiod.remoteClusters()).find((c) => c.id === id);
 }
 
+/**
+ * istiod's own time from taking the remote Secret to the remote cluster synced, from its log:
+ * the first "Add cluster cluster=<id>" line to the first "cluster[<id>] synced" line.
+ */
+export function istiodAddToSyncedMs(istiod: Istiod, id: string): number | undefined {
+  const at = (line: string | undefined) => (line ? Date.parse(line.split('\t', 1)[0] ?? '') : NaN);
+  const added = at(istiod.logLines(`Add cluster\tcluster=${id} `)[0]);
+  const synced = at(istiod.logLines(`name=cluster[${id}] synced`)[0]);
+  return Number.isFinite(added) && Number.isFinite(synced) ? synced - added : undefined;
+}
+
 /** Polls A's istiod until the remote cluster `id` is `synced` (fine interval: it is measured). */
 export async function waitForRemoteSynced(
   run: MulticlusterRun,
@@ -139,15 +150,34 @@ export interface SwapMeasurement {
   missingWindows: number;
   samples: number;
   intervalMs: number;
+  /** xDS reads of the sidecar meanwhile (back to back, each ~0.1 s), and those without the endpoint. */
+  edsSamples: number;
+  edsMissing: number;
+}
+
+/** What a sidecar must keep getting during the swap: this endpoint for this port of the host. */
+export interface EdsProbe {
+  proxy: ProxyIdentity;
+  port: number;
+  endpoint: string;
 }
 
 const SWAP_SAMPLE_MS = 50;
+const EMPTY_XDS: XdsSummary = {
+  node: '',
+  complete: false,
+  versions: {},
+  clusters: [],
+  listeners: [],
+  routes: [],
+};
 
 /**
  * Runs `trigger` (something that makes the module reissue the remote Secret) and samples A's
  * istiod registry every 50 ms until the Secret has changed, istiod has swapped the remote
  * cluster (its "stopping previous cluster <id> after new cluster synced" log line: the new
- * client synced) and the service is there: how long the service was missing meanwhile.
+ * client synced) and the service is there: how long the service was missing meanwhile. With
+ * `eds`, a sidecar's xDS is read back to back meanwhile too (each read ~0.1 s, so coarser).
  */
 export async function measureRemoteSwap(
   run: MulticlusterRun,
@@ -156,6 +186,7 @@ export async function measureRemoteSwap(
   hostname: string,
   trigger: () => Promise<void>,
   timeoutMs: number,
+  eds?: EdsProbe,
 ): Promise<SwapMeasurement> {
   const swapLine = `stopping previous cluster ${id} after new cluster synced`;
   const before = await readRemoteSecret(importer.api, id);
@@ -166,7 +197,17 @@ export async function measureRemoteSwap(
   let changedAt: number | undefined;
   let swappedAt: number | undefined;
   let missingSince: number | undefined;
-  const m = { missingMs: 0, missingWindows: 0, samples: 0 };
+  const m = { missingMs: 0, missingWindows: 0, samples: 0, edsSamples: 0, edsMissing: 0 };
+  let sampling = true;
+  const edsLoop = (async () => {
+    while (eds && sampling) {
+      const summary = await importer.mesh.xds(eds.proxy).catch(() => undefined);
+      if (!sampling) break;
+      m.edsSamples++;
+      if (!outboundEndpoints(summary ?? EMPTY_XDS, eds.port, hostname)?.includes(eds.endpoint))
+        m.edsMissing++;
+    }
+  })();
   await pollUntil(
     async () => {
       const now = Date.now();
@@ -196,7 +237,10 @@ export async function measureRemoteSwap(
         `secret changed: ${changedAt !== undefined}, swapped: ${swappedAt !== undefined}\n` +
         `istiod log:\n${importer.mesh.logTail(30)}\n${run.a.operator.logTail(10)}`,
     },
-  );
+  ).finally(() => {
+    sampling = false;
+  });
+  await edsLoop;
   return {
     secretChangedMs: (changedAt ?? started) - started,
     swapMs: (swappedAt ?? 0) - (changedAt ?? 0),
