@@ -260,6 +260,8 @@ export async function joinClusters(run: MulticlusterRun): Promise<void> {
   await createMulticlusters(run);
   await waitForRemoteSynced(run, run.a, 'cluster-b', STEP_TIMEOUT_MS, describeMulticlusterRun(run));
   run.figures.remoteSyncedAfterCreationMs = Date.now() - (run.marks.multiclustersCreated ?? Date.now());
+  const istiodPart = istiodAddToSyncedMs(run.a.mesh, 'cluster-b');
+  if (istiodPart !== undefined) run.figures.istiodAddToSyncedMs = istiodPart;
   run.log(
     `cluster-a istiod: cluster-b synced ${run.figures.remoteSyncedAfterCreationMs} ms after the IstioMulticlusters were created`,
   );
