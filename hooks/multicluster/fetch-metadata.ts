@@ -78,7 +78,8 @@ export function createMulticlusterFetchHook(options: MulticlusterFetchHookOption
       }
       for (const status of run.statuses) {
         const { peer } = status.entry;
-        for (const event of fetchLogEvents(status)) log[event.level](event.message, event.fields);
+        for (const event of fetchLogEvents(status, 'multicluster'))
+          log[event.level](event.message, event.fields);
         const probe = run.probes.get(peer.name);
         if (probe?.status === 'False' && status.patch?.conditions)
           log.warn('remote API probe failed', {

@@ -9,7 +9,7 @@ import type { PeerStatus } from '../federation/status/types';
 import { parseJsonBody } from '../federation/wire/validate';
 import { isRecord } from '../util/guards';
 import type { APIProbeReason } from './reasons';
-import { MULTICLUSTER_SCOPES } from './wire';
+import { MULTICLUSTER_SCOPES, multiclusterTokenRejectedMessage } from './wire';
 
 /**
  * The remote-API probe: `GET https://<apiHost>/api` with a fresh `scope: api` token of 60 s
@@ -88,19 +88,19 @@ export async function probeRemoteApi(target: ApiProbeTarget, env: FetchEnvironme
       headers: { Authorization: `Bearer ${token}` },
       limits: env.limits ?? API_PROBE_LIMITS,
     });
-    return interpret(result, url, clusterUUID);
+    return interpret(result, url, env.local);
   } catch (error) {
     return failed('RemoteAPIUnreachable', `GET ${url}: ${(error as Error).message ?? String(error)}`);
   }
 }
 
-function interpret(result: FetchResult, url: string, ourUUID: string): ApiProbeResult {
+function interpret(result: FetchResult, url: string, local: FetchEnvironment['local']): ApiProbeResult {
   if (!result.ok) {
     const message = withPeerExcerpt(result.message, result.bodyExcerpt);
     if (result.status === 401 || result.status === 403)
       return failed(
         'RemoteAPITokenRejected',
-        `${message}: the remote api-proxy refused our api token; its admin must create an IstioMulticluster for this cluster (our clusterUUID ${ourUUID}), and its fetch of our public document must succeed`,
+        withPeerExcerpt(multiclusterTokenRejectedMessage(result.message, local), result.bodyExcerpt),
       );
     switch (result.reason) {
       case 'TLSError':

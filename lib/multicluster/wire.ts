@@ -114,9 +114,23 @@ export function checkMulticlusterDocument(
   };
 }
 
+/** What the remote's admin must create so that it accepts our tokens (private document, api-proxy). */
+export function multiclusterTokenRejectedMessage(
+  message: string,
+  local: { clusterUUID?: string | undefined; metadataEndpoint?: string | undefined },
+): string {
+  return (
+    `${message}: the peer rejected our token; its admin must create an IstioMulticluster with ` +
+    `spec.metadataEndpoint: ${local.metadataEndpoint ?? 'https://istio-metadata.<our public domain>/metadata/'} ` +
+    `(our clusterUUID: ${local.clusterUUID ?? 'not set yet'}), and its fetch of our public document must succeed ` +
+    `(a federation with us is not enough)`
+  );
+}
+
 export const MULTICLUSTER_CODEC: PrivateCodec<MulticlusterPrivateDocument> = {
   path: METADATA_PATHS.privateMulticluster,
   scope: MULTICLUSTER_SCOPES.private,
+  tokenRejectedMessage: multiclusterTokenRejectedMessage,
   validate: checkMulticlusterDocument,
   toStatus: (document) => document,
   fromStatus: (raw) => raw,

@@ -2,24 +2,15 @@
 // errors and an unreachable API server (the e2e test runs it against real clusters).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hookBinary } from '../support/module';
+import { closedPort } from '../support/closed-port';
 
 const run = (args: string[], env: Record<string, string> = {}) => {
   const p = spawnSync(hookBinary(), args, { env, encoding: 'utf8', timeout: 30_000 });
   return { code: p.status, stdout: p.stdout, stderr: p.stderr };
 };
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('istio-federation check (compiled)', () => {
   let dir: string;

@@ -12,6 +12,7 @@ import { prepareTls, systemCaCertificates } from '../../lib/federation/fetch/tls
 import { makeServerPki } from './certs';
 import { deckhouseKeypair, TestPeer } from './peer';
 import { metadataEndpointOf } from '../../lib/federation/identity/local';
+import { closedPort } from '../support/closed-port';
 
 // Small timeouts injected so "never answers" cases end quickly; sizes stay at the real cap.
 const LIMITS: FetchLimits = {
@@ -302,15 +303,6 @@ describe('fetchDocument with file:// endpoints', () => {
     });
   });
 });
-
-/** A port that was just bound and released: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('fetchAllPeers (issue 10 item 7)', () => {
   it('has every peer in flight at once: no pool makes silent peers wait for each other', async () => {

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +23,7 @@ import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { makeCertificate, makeServerPki } from './certs';
 import { applyStatusPatches, istioFederation, statusOf } from './cluster';
 import { deckhouseKeypair, goJson, TestPeer, type Behaviour } from './peer';
+import { closedPort } from '../support/closed-port';
 
 const OUR_UUID = (CLUSTER_A_GLOBAL.discovery as { clusterUUID: string }).clusterUUID;
 const ourKeys = deckhouseKeypair();
@@ -278,14 +278,6 @@ describe('fetch hook: happy path against Deckhouse-format peers', () => {
     ]);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface FailureCase {
   name: string;

@@ -10,6 +10,8 @@ interface PeerMainConfig extends TestPeerOptions {
   rootCASuffix?: string;
   /** Send ETags and answer 304 to a matching If-None-Match (our exporter's behaviour). */
   etags?: boolean;
+  /** A multicluster document whose apiHost is this peer itself (it answers GET /api). */
+  apiHostSelf?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerMainConfig;
@@ -23,6 +25,8 @@ if (config.privateBehaviour) peer.privateBehaviour = config.privateBehaviour;
 if (config.apiBehaviour) peer.apiBehaviour = config.apiBehaviour;
 if (config.rootCASuffix) peer.publicOverrides = { rootCA: peer.rootCA.certPem + config.rootCASuffix };
 const endpoint = await peer.start();
+if (config.apiHostSelf)
+  peer.privateDocument = { ...(config.privateDocument as object), apiHost: new URL(endpoint).host };
 process.stdout.write(
   JSON.stringify({ endpoint, ca: peer.pki.ca.certPem, publicDocument: peer.publicDocument() }) + '\n',
 );

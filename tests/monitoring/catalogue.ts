@@ -8,6 +8,7 @@ import { ExporterMetrics } from '../../images/metadata-exporter/metrics';
 import { GATEWAY_PROBE_METRICS } from '../../lib/check/gateway-probes';
 import { IMPORT_METRICS } from '../../lib/federation/import/report';
 import { FETCH_METRICS } from '../../lib/federation/status/metrics';
+import { MULTICLUSTER_METRICS } from '../../lib/multicluster/metrics';
 
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
@@ -24,11 +25,13 @@ function hookMetrics(): CatalogueEntry[] {
     ...Object.values(FETCH_METRICS),
     ...Object.values(IMPORT_METRICS),
     ...Object.values(GATEWAY_PROBE_METRICS),
+    ...Object.values(MULTICLUSTER_METRICS),
     IGNORED_METRIC,
   ];
+  const histograms: string[] = [FETCH_METRICS.fetchDuration, MULTICLUSTER_METRICS.fetchDuration];
   return names.map((name) => ({
     name,
-    type: name === FETCH_METRICS.fetchDuration ? 'histogram' : 'gauge',
+    type: histograms.includes(name) ? 'histogram' : 'gauge',
     source: 'hooks',
   }));
 }

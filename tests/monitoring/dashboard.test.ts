@@ -76,7 +76,8 @@ beforeAll(async () => {
 test('the catalogue holds every metric family, histograms expanded to their series', () => {
   const names = catalogue.map((c) => c.name);
   expect(new Set(names).size).toBe(names.length);
-  for (const name of names) expect(name).toMatch(/^d8_istio_(federation|metadata_exporter|api_proxy)_\w+$/);
+  for (const name of names)
+    expect(name).toMatch(/^d8_istio_(federation|multicluster|metadata_exporter|api_proxy)_\w+$/);
   expect(catalogue).toContainEqual({
     name: 'd8_istio_federation_metadata_fetch_duration_seconds',
     type: 'histogram',

@@ -19,9 +19,12 @@ export interface RuleGroups {
   groups: { name: string; rules: AlertingRule[] }[];
 }
 
-/** Renders the chart with every optional API present and returns the PrometheusRule's spec. */
+/** Renders the chart with every optional API and mode present and returns the PrometheusRule's spec. */
 export async function renderedRuleGroups(): Promise<RuleGroups> {
-  const objects = await render(scenarioValues(FULL_SCENARIO));
+  const values = scenarioValues(FULL_SCENARIO);
+  // Multicluster too: its alert group is rendered only with multicluster.enabled.
+  (values.istio as Record<string, unknown>).multicluster = { enabled: true };
+  const objects = await render(values);
   const rule = findObject(objects, 'PrometheusRule', 'istio-federation');
   if (!rule) throw new Error('the chart rendered no PrometheusRule istio-federation');
   return rule.spec as RuleGroups;

@@ -90,10 +90,11 @@ test('an object gets its defaults, its status through /status, and printer colum
         privateLastFetchTimestamp: at,
       },
       conditions: [
+        { type: 'Joined', status: 'True', reason: 'Joined', message: '', lastTransitionTime: at },
         {
           type: 'RemoteAPIReachable',
           status: 'True',
-          reason: 'Succeeded',
+          reason: 'RemoteAPIReachable',
           message: '',
           lastTransitionTime: at,
         },
@@ -110,16 +111,18 @@ test('an object gets its defaults, its status through /status, and printer colum
     'Name',
     'Ready',
     'Reason',
-    'Remote API',
+    'Joined',
+    'API',
     'Network',
     'API Host',
     'Last Fetch',
     'Age',
   ]);
-  expect(table.rows[0]!.slice(0, 6)).toEqual([
+  expect(table.rows[0]!.slice(0, 7)).toEqual([
     'cluster-b',
     'False',
     'TrustPending',
+    'True',
     'True',
     'network-cluster-local-42',
     'istio-api-proxy.b.example.com',

@@ -1,7 +1,6 @@
 // The multicluster fetch hook against real HTTPS peers on 127.0.0.1 (tests/fetch/peer.ts:
 // Deckhouse formats, the reference's token checks, a fake api-proxy answering GET /api).
 // The peer's apiHost is the peer server itself, so the probe crosses real TLS too.
-import { createServer } from 'node:net';
 import {
   createMulticlusterFetchHook,
   MULTICLUSTER_FETCH_TICK,
@@ -17,6 +16,7 @@ import { MULTICLUSTER_STATUS_SCHEMA, prunedStatusPaths } from '../support/crd-sc
 import { CLUSTER_A_GLOBAL, clusterAHarness } from '../support/module';
 import { applyStatusPatches, statusOf } from '../fetch/cluster';
 import { deckhouseKeypair, TestPeer, type Behaviour } from '../fetch/peer';
+import { closedPort } from '../support/closed-port';
 
 const DISCOVERY = CLUSTER_A_GLOBAL.discovery as { clusterUUID: string; clusterDomain: string };
 const OUR_UUID = DISCOVERY.clusterUUID;
@@ -91,13 +91,6 @@ function metric(result: HarnessResult, name: string, labels: Record<string, stri
     (m) => 'name' in m && m.name === name && Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
   );
   return op && 'value' in op ? op.value : undefined;
-}
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 /** The first tick after `from` in the API-probe slot of `name`. */
 function probeTick(name: string, from: Date): Date {
@@ -240,7 +233,7 @@ describe('multicluster fetch hook: a broken remote only affects itself', () => {
       'the remote does not know us (private document refused)',
       () => (peerB.privateBehaviour = raw('Authentication error: unknown subject', 401)),
       { MetadataFetched: 'False/TokenRejected' },
-      /rejected our token/,
+      /rejected our token; its admin must create an IstioMulticluster with spec\.metadataEndpoint: https:\/\/istio-metadata\.cluster-a\.example\.com\/metadata\//,
     ],
   ])('%s', async (_name, setup, expected, message) => {
     setup();
@@ -334,7 +327,7 @@ describe('multicluster fetch hook: the remote-API probe', () => {
       'refuses our token',
       () => (peerB.apiBehaviour = raw('Unauthorized', 401)),
       'RemoteAPITokenRejected',
-      /refused our api token/,
+      /HTTP 401: the peer rejected our token; its admin must create an IstioMulticluster .*\(the peer said: "Unauthorized"\)$/,
     ],
     ['answers 500', () => (peerB.apiBehaviour = raw('oops', 500)), 'RemoteAPIBadResponse', /HTTP 500/],
     [

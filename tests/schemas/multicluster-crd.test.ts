@@ -5,6 +5,11 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { moduleCrds } from '../../lib/crds/module-crds';
 import { MODULE_ROOT } from '../support/module';
+import { MULTICLUSTER_STATUS_SCHEMA, prunedStatusPaths } from '../support/crd-schema';
+import { testPublicDocument } from '../support/peer-identity';
+import { nextStatuses } from '../../lib/federation/status/next';
+import { MULTICLUSTER_KIND, readMulticluster } from '../../lib/multicluster/kind';
+import { recordApiProbe } from '../../lib/multicluster/status';
 
 interface CrdVersion {
   name: string;
@@ -50,7 +55,8 @@ describe('IstioMulticluster CRD', () => {
     expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual([
       'Ready',
       'Reason',
-      'Remote API',
+      'Joined',
+      'API',
       'Network',
       'API Host',
       'Last Fetch',
@@ -141,6 +147,53 @@ describe('IstioMulticluster CRD', () => {
       ],
     };
     expect(errors(multicluster({ metadataEndpoint: 'https://x/' }, deckhouse))).toEqual([]);
+  });
+
+  it('accepts, without pruning anything, the status our fetch hook writes (failing and healthy)', () => {
+    const now = new Date('2026-11-30T06:00:00Z');
+    const peer = readMulticluster(
+      { name: 'cluster-b', generation: 2, spec: { metadataEndpoint: 'https://x/metadata/' } },
+      { ownTrustDomain: 'cluster.local' },
+    )!;
+    const document = {
+      ingressGateways: [{ address: '203.0.113.5', port: 15443 }],
+      apiHost: 'istio-api-proxy.b.example.com:8443',
+      networkName: 'network-cluster-local-42',
+    };
+    const outcomes = [
+      {
+        public: { ok: true as const, document: testPublicDocument('uuid-b'), etag: '"p"' },
+        private: { ok: true as const, document, etag: '"q"', rejected: ['ingressGateways[1]: x'] },
+      },
+      {
+        public: {
+          ok: false as const,
+          failure: {
+            reason: 'Timeout' as const,
+            message: 'slow',
+            endpoint: 'https://x/metadata/public/public.json',
+          },
+        },
+      },
+    ];
+    for (const outcome of outcomes) {
+      const { statuses } = nextStatuses(
+        MULTICLUSTER_KIND,
+        [{ peer, action: 'fetch', why: 'new' }],
+        new Map([['cluster-b', { outcome, durationMs: 1 }]]),
+        { local: { trustDomain: 'cluster.local', clusterUUID: 'uuid-a', now } },
+      );
+      const status = recordApiProbe(
+        statuses[0]!.next,
+        { status: 'False', reason: 'RemoteAPITokenRejected', message: 'HTTP 401' },
+        { now, generation: 2 },
+      );
+      expect(
+        errors(multicluster({ metadataEndpoint: 'https://x/' }, status as Record<string, unknown>)),
+      ).toEqual([]);
+      expect(prunedStatusPaths(status, MULTICLUSTER_STATUS_SCHEMA)).toEqual([]);
+      expect(Object.keys(status).length).toBeGreaterThan(2);
+    }
   });
 
   it('rejects a condition of the wrong shape', () => {

@@ -1,3 +1,4 @@
+import type { tokenRejectedMessage } from '../fetch/outcome';
 import type { PeerTls } from '../fetch/tls';
 import { entityTagOf } from '../fetch/transport';
 import type { Condition, ConditionStatus } from '../status/conditions';
@@ -53,6 +54,8 @@ export type PrivateDocumentValidator<P> = (
 export interface PrivateCodec<P> {
   path: (typeof METADATA_PATHS)[keyof typeof METADATA_PATHS];
   scope: string;
+  /** What the peer's admin must do when it refuses our token (default: federation's advice). */
+  tokenRejectedMessage?: typeof tokenRejectedMessage;
   validate: PrivateDocumentValidator<P>;
   toStatus(document: P, peerTrustDomain: string): unknown;
   fromStatus(raw: unknown, peerTrustDomain: string): unknown;

@@ -180,7 +180,11 @@ async function fetchOutcome<P>(
     };
   }
   const privateRaw = parsedBody(privateBody, privateUrl);
-  if (!privateRaw.ok) return { public: publicResult, private: tokenRejected(privateRaw, env.local) };
+  if (!privateRaw.ok)
+    return {
+      public: publicResult,
+      private: tokenRejected(privateRaw, env.local, codec.tokenRejectedMessage),
+    };
   const privateDoc = codec.validate(privateRaw.value, {
     peerTrustDomain: target.trustDomain,
     ownTrustDomain: env.local.trustDomain,

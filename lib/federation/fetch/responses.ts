@@ -13,6 +13,7 @@ export function invalid(url: string, error: string): { ok: false; failure: Fetch
 export function tokenRejected(
   result: { ok: false; failure: FetchFailure },
   local: LocalIdentity,
+  advice: typeof tokenRejectedMessage = tokenRejectedMessage,
 ): { ok: false; failure: FetchFailure } {
   const { failure } = result;
   if (failure.status !== 401 && failure.status !== 403) return result;
@@ -21,7 +22,7 @@ export function tokenRejected(
     failure: {
       ...failure,
       reason: 'TokenRejected',
-      message: withPeerExcerpt(tokenRejectedMessage(failure.message, local), failure.bodyExcerpt),
+      message: withPeerExcerpt(advice(failure.message, local), failure.bodyExcerpt),
     },
   };
 }

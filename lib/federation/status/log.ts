@@ -9,9 +9,16 @@ export interface LogEvent {
   fields: Record<string, unknown>;
 }
 
-export function fetchLogEvents<P>({ entry, next, fetch }: NextStatus<P>): LogEvent[] {
+/** `peerField`: the log field naming the peer object (`multicluster` for IstioMulticluster, no trust domain). */
+export function fetchLogEvents<P>(
+  { entry, next, fetch }: NextStatus<P>,
+  peerField: 'federation' | 'multicluster' = 'federation',
+): LogEvent[] {
   const { peer } = entry;
-  const fields = { federation: peer.name, trustDomain: peer.trustDomain };
+  const fields =
+    peerField === 'federation'
+      ? { federation: peer.name, trustDomain: peer.trustDomain }
+      : { [peerField]: peer.name };
   const events: LogEvent[] = [];
   if (entry.action === 'refuse') {
     // Once, when the refusal is new (status.lastError then changes).
