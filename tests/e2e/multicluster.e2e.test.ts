@@ -406,6 +406,10 @@ maybe(
         const r = current();
         const before = viewKubeconfig(secret!.kubeconfig!);
         const newHost = `localhost:${r.b.proxy.port}`;
+        // Every hook run so far (fetches every 2 s, several ModuleRuns) left the Secret alone:
+        // istiod never rebuilt cluster-b (a rebuild per run is the reference's old churn).
+        const rebuilds = (): number => r.a.mesh.logLines('Update cluster\tcluster=cluster-b ').length;
+        expect(rebuilds()).toBe(0);
         const swap = await measureRemoteSwap(
           r,
           r.a,
@@ -435,6 +439,8 @@ maybe(
         const view = viewKubeconfig(after.kubeconfig!);
         expect(view.server).toBe(`https://${newHost}`);
         expect(view.token).not.toBe(before.token);
+        // One change, one rebuild.
+        expect(rebuilds()).toBe(1);
         // istiod runs the new client: synced, bar present, endpoints still B's gateway.
         expect(await waitForRemoteSynced(r, r.a, 'cluster-b', STEP_TIMEOUT_MS)).toMatchObject({
           syncStatus: 'synced',
