@@ -54,7 +54,7 @@ export interface ClusterSpec {
 
 export type Log = (line: string) => void;
 
-function crdObject(group: string, kind: string, plural: string, version: string): KubeObject {
+export function crdObject(group: string, kind: string, plural: string, version: string): KubeObject {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

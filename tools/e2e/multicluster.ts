@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import type { Cluster } from './cluster';
+import { crdObject, installCrds, type Cluster } from './cluster';
 import { federationNetwork } from './istiod';
 import { resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { runWorkload, type Workload } from './mesh';
@@ -174,10 +174,26 @@ const abortIfOperatorsDied = (run: MulticlusterRun) => (): string | undefined =>
 // ------------------------------------------------------------------ steps
 
 /**
+ * The Gateway API's Gateway kind (a schema-less stand-in: istiod only needs the CRD to exist,
+ * and `gateways` has no minimum bundle version). With it, istiod watches every remote
+ * cluster's Gateways through the api-proxy and waits for that informer before it serves the
+ * remote: the proxy's RBAC must allow it (without, the remote stays `timeout`).
+ */
+export const GATEWAY_API_GATEWAYS: KubeObject = (() => {
+  const crd = crdObject('gateway.networking.k8s.io', 'Gateway', 'gateways', 'v1');
+  // A *.k8s.io group needs the approval annotation; the bundle version as the real CRDs carry it.
+  crd.metadata.annotations = {
+    'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/4530',
+    'gateway.networking.k8s.io/bundle-version': 'v1.6.0',
+  };
+  return crd;
+})();
+
+/**
  * Step 1: two clusters with the same domain and different UUIDs (so different root CAs,
  * cluster IDs and networks), multicluster on, federation off; each publishes its api-proxy's
  * loopback port as `multicluster.apiHost`. B's gateway gets a load-balancer address, A
- * advertises one.
+ * advertises one. Both have the Gateway API's Gateway CRD.
  */
 export async function startMulticlusterClusters(options: StartOptions): Promise<MulticlusterRun> {
   const [portA, portB] = [await freePort(), await freePort()];
@@ -186,7 +202,7 @@ export async function startMulticlusterClusters(options: StartOptions): Promise<
     multicluster: { enabled: true, apiHost: `127.0.0.1:${port}` },
     alliance: { ingressGateway },
   });
-  return startTwoClusters(
+  const run = await startTwoClusters(
     [
       {
         name: 'cluster-a',
@@ -208,6 +224,9 @@ export async function startMulticlusterClusters(options: StartOptions): Promise<
     ],
     { ...options, runDirPrefix: 'istio-multicluster-e2e-' },
   );
+  // Clusters with Istio usually have the Gateway API CRDs too.
+  await Promise.all([run.a, run.b].map((cluster) => installCrds(cluster.api, [GATEWAY_API_GATEWAYS])));
+  return run;
 }
 
 /** Step 2: exporters and api-proxies up once the chart has rendered what they read. */
