@@ -25,6 +25,8 @@ import {
   REMOTE,
   REMOTE_PORTS,
   REMOTE_SECRET_LABEL,
+  UNLABELLED,
+  UNLABELLED_WORKLOAD,
   createMulticlusters,
   describeMulticlusterRun,
   isMulticlusterReady,
@@ -178,7 +180,7 @@ maybe(
     );
 
     test(
-      '3. Service bar runs only in B (pod on B network); IstioMulticlusters created both ways',
+      '3. Services bar (pod on B network) and baz (pod without network label) only in B; IstioMulticlusters both ways',
       async () => {
         const r = current();
         await runRemoteService(r);
@@ -279,9 +281,15 @@ maybe(
         const client = (...args: string[]) => new KubeClient(kubeconfigFile, args, `${kubeconfigFile}.ca`);
         const list = async (kind: string, namespace?: string) =>
           (await client('list', kind, ...(namespace ? [namespace] : [])).result()).items as string[];
-        expect(await list('services', REMOTE.namespace)).toEqual([REMOTE.name]);
-        expect(await list('endpointslices', REMOTE.namespace)).toEqual([`${REMOTE.name}-e2e`]);
-        expect(await list('pods', REMOTE.namespace)).toEqual([remoteWorkload(r.b).pod]);
+        expect(await list('services', REMOTE.namespace)).toEqual([REMOTE.name, UNLABELLED.name]);
+        expect(await list('endpointslices', REMOTE.namespace)).toEqual([
+          `${REMOTE.name}-e2e`,
+          `${UNLABELLED.name}-e2e`,
+        ]);
+        expect(await list('pods', REMOTE.namespace)).toEqual([
+          remoteWorkload(r.b).pod,
+          UNLABELLED_WORKLOAD.pod,
+        ]);
         expect(await list('namespaces')).toEqual(expect.arrayContaining(['d8-istio', REMOTE.namespace]));
         expect(await client('api-versions').result()).toMatchObject({
           kind: 'APIVersions',
@@ -330,7 +338,7 @@ maybe(
     );
 
     test(
-      "7. A's istiod: cluster-b synced in /debug/clusterz; bar from cluster-b in /debug/registryz",
+      "7. A's istiod: cluster-b synced in /debug/clusterz, bar from cluster-b in /debug/registryz; B's istiod: cluster-a synced",
       async () => {
         const r = current();
         if (!remoteSynced) throw new Error('step 3 did not create the IstioMulticlusters');
@@ -351,12 +359,20 @@ maybe(
         expect(svc.hostname).toBe(REMOTE.hostname);
         expect(Object.keys(svc.clusterVIPs?.Addresses ?? {})).toEqual(['cluster-b']);
         expect(svc.ports?.map((p) => p.port)).toEqual([BAR_PORT]);
+        // The other way round: B's istiod reads A through A's api-proxy with the Secret B rendered.
+        expect(
+          await waitForRemoteSynced(r, r.b, 'cluster-a', STEP_TIMEOUT_MS, describeMulticlusterRun(r)),
+        ).toEqual({
+          id: 'cluster-a',
+          secretName: 'd8-istio/istio-remote-secret-cluster-a',
+          syncStatus: 'synced',
+        });
       },
       STEP_TEST_TIMEOUT_MS,
     );
 
     test(
-      "8. A's sidecar on A's network: bar's endpoints are B's gateway :15443, B's root is in its trust bundle; meshNetworks as rendered",
+      "8. A's sidecar on A's network: bar's and baz's endpoints are B's gateway :15443, B's root is in its trust bundle; meshNetworks as rendered",
       async () => {
         const r = current();
         const summary = await waitForRemoteEndpoints(
@@ -369,6 +385,18 @@ maybe(
           STEP_TIMEOUT_MS,
         );
         expect(outboundEndpoints(summary, BAR_PORT, REMOTE.hostname)).toEqual([bGateway]);
+        // baz's pod has no network label: meshNetworks (fromRegistry cluster-b) alone puts it
+        // on B's network, so A's sidecar goes through B's gateway too, never to the pod IP.
+        const baz = await waitForRemoteEndpoints(
+          r.a,
+          sidecarOf(r.a),
+          UNLABELLED.hostname,
+          BAR_PORT,
+          [bGateway],
+          [r.b.rootCAPem],
+          STEP_TIMEOUT_MS,
+        );
+        expect(outboundEndpoints(baz, BAR_PORT, UNLABELLED.hostname)).toEqual([bGateway]);
         expect(new Set(trustBundleFingerprints(summary))).toEqual(
           new Set([pemKey(r.a.rootCAPem), pemKey(r.b.rootCAPem)]),
         );

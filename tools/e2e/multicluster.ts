@@ -38,6 +38,12 @@ export const NETWORK_LABEL = 'topology.istio.io/network';
 /** A Service whose pods run only in cluster-b (hostname under the shared domain). */
 export const REMOTE = { namespace: 'xyz', name: 'bar', hostname: `bar.xyz.svc.${MESH_DOMAIN}` };
 export const REMOTE_PORTS = [{ name: 'http', port: 8080 }];
+/**
+ * A second Service of cluster-b whose pod has NO network label (an injector without
+ * values.global.network): istiod must place it on B's network from meshNetworks'
+ * `fromRegistry: cluster-b` alone.
+ */
+export const UNLABELLED = { namespace: 'xyz', name: 'baz', hostname: `baz.xyz.svc.${MESH_DOMAIN}` };
 
 export interface MulticlusterObject extends KubeObject {
   spec: { metadataEndpoint: string; enableIngressGateway?: boolean; metadata?: { ca?: string } };
@@ -76,6 +82,17 @@ export function remoteWorkload(b: Cluster): Workload {
     labels: { [NETWORK_LABEL]: networkOf(b) },
   };
 }
+
+/** baz's pod in cluster-b: sidecar-injected, without a network label. */
+export const UNLABELLED_WORKLOAD: Workload = {
+  namespace: UNLABELLED.namespace,
+  service: UNLABELLED.name,
+  pod: 'baz-0',
+  ip: '10.22.1.6',
+  serviceAccount: 'baz',
+  ports: REMOTE_PORTS,
+  injected: true,
+};
 
 // ------------------------------------------------------------------ reading state
 
@@ -242,7 +259,7 @@ export async function startMulticlusterServers(run: MulticlusterRun): Promise<vo
   );
 }
 
-/** Step 3: Service bar with its (injected, B-network) pod and EndpointSlice, in cluster-b only. */
+/** Step 3: Services bar (pod on B's network) and baz (pod without network label), in cluster-b only. */
 export async function runRemoteService(run: MulticlusterRun): Promise<void> {
   const api = run.b.api;
   await api.apply(resourcePath('v1', 'namespaces', { name: REMOTE.namespace }), {
@@ -250,17 +267,26 @@ export async function runRemoteService(run: MulticlusterRun): Promise<void> {
     kind: 'Namespace',
     metadata: { name: REMOTE.namespace },
   });
-  await api.create(resourcePath('v1', 'services', { namespace: REMOTE.namespace }), {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: REMOTE.name, namespace: REMOTE.namespace },
-    spec: {
-      selector: { app: REMOTE.name },
-      ports: REMOTE_PORTS.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: 'TCP' })),
-    },
-  });
-  await runWorkload(api, remoteWorkload(run.b));
-  run.log(`cluster-b: Service ${REMOTE.namespace}/${REMOTE.name} with pod bar-0 on ${networkOf(run.b)}`);
+  for (const workload of [remoteWorkload(run.b), UNLABELLED_WORKLOAD]) {
+    await api.create(resourcePath('v1', 'services', { namespace: workload.namespace }), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: workload.service, namespace: workload.namespace },
+      spec: {
+        selector: { app: workload.service },
+        ports: workload.ports.map((p) => ({
+          name: p.name,
+          port: p.port,
+          targetPort: p.port,
+          protocol: 'TCP',
+        })),
+      },
+    });
+    await runWorkload(api, workload);
+  }
+  run.log(
+    `cluster-b: Services ${REMOTE.namespace}/${REMOTE.name} (pod on ${networkOf(run.b)}) and ${UNLABELLED.namespace}/${UNLABELLED.name} (pod without network label)`,
+  );
 }
 
 export const multiclusterObject = (name: string, peer: Cluster): KubeObject => ({
