@@ -7,8 +7,8 @@ import discoverRootCA from './federation/discover-root-ca';
 import fetchMetadata from './federation/fetch-metadata';
 import mergeFederations from './federation/merge-federations';
 import probeGateways from './federation/probe-gateways';
-import multiclusterFetchMetadata from './multicluster/fetch-metadata';
 import mergeMulticlusters from './multicluster/merge-multiclusters';
+import multiclusterFetchMetadata from './multicluster/fetch-metadata';
 
 /** Every hook of the module; a hook's index here is its id in `hook run <index>`. */
 export const app: BatchApp = {

@@ -43,20 +43,6 @@ export interface MergeInput {
   now: Date;
 }
 
-/** istiod's rule for meshNetworks `fromRegistry` (labels.IsDNS1123Label): else the whole meshNetworks is refused. */
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/**
- * Why a peer's name cannot be its cluster ID inside our istiod (meshNetworks fromRegistry,
- * the remote Secret's data key), or undefined. Object names may contain dots; a cluster ID
- * here may not. (A name equal to our own cluster ID is refused by the verdict: LocalClusterID.)
- */
-export function clusterIdProblem(name: string): string | undefined {
-  return DNS1123_LABEL.test(name)
-    ? undefined
-    : 'the name is not a DNS-1123 label: istiod would refuse it as meshNetworks fromRegistry, and all of meshNetworks with it';
-}
-
 export async function mergeMulticlusters(
   input: MergeInput,
 ): Promise<{ multiclusters: MulticlusterValue[]; events: LogEvent[] }> {
@@ -73,15 +59,6 @@ export async function mergeMulticlusters(
   const previous = new Map(input.previous.map((item) => [item.name, item]));
   const multiclusters: MulticlusterValue[] = [];
   for (const peer of input.usable) {
-    const problem = clusterIdProblem(peer.name);
-    if (problem) {
-      events.push({
-        level: 'warn',
-        message: 'multicluster peer skipped',
-        fields: { multicluster: peer.name, problem },
-      });
-      continue;
-    }
     const candidates: TokenCandidate[] = [];
     const secret = input.secrets.get(peer.name);
     if (secret) candidates.push({ source: 'secret', token: secret.token, server: secret.server });

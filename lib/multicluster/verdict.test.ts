@@ -140,6 +140,16 @@ describe('decideMulticlusters', () => {
     });
   });
 
+  test('a name istiod refuses as a cluster id (dots): trusted, never joined', () => {
+    const v = decideMulticlusters([peer('b.example')], local);
+    expect(v.trusted.map((t) => t.name)).toEqual(['b.example']);
+    expect(v.usable).toEqual([]);
+    expect(v.federations.get('b.example')!.join).toEqual({
+      state: 'InvalidClusterID',
+      message: expect.stringContaining('not a DNS-1123 label'),
+    });
+  });
+
   test('incomplete private documents say what is missing', () => {
     expect(
       summary([

@@ -52,6 +52,7 @@ export const JOIN_STATES = [
   'MissingNetworkName',
   'NoGateways',
   'LocalClusterID',
+  'InvalidClusterID',
   'OwnNetwork',
   'DuplicateNetwork',
   'MulticlusterDisabled',
@@ -157,6 +158,12 @@ export function decideMulticlusters(
   return { federations: new Map(names.map((n) => [n, federations.get(n)!])), trusted, usable };
 }
 
+/**
+ * istiod's rule for a cluster id used as meshNetworks `fromRegistry` (labels.IsDNS1123Label):
+ * object names may contain dots, a remote's cluster id here (its object name) may not.
+ */
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /** network -> the trusted peer that claims it first (by creation, then name). */
 function claimedNetworks(trusted: readonly MulticlusterInput[]): Map<string, string> {
   const owners = new Map<string, string>();
@@ -176,6 +183,11 @@ function joinState(
   networkOwners: ReadonlyMap<string, string>,
 ): MulticlusterPeerVerdict['join'] {
   const doc = peer.status.metadataCache?.private;
+  if (!DNS1123_LABEL.test(peer.name))
+    return {
+      state: 'InvalidClusterID',
+      message: `the name ${peer.name} is not a DNS-1123 label: it is this remote's cluster id in istiod (meshNetworks fromRegistry), and istiod refuses all of meshNetworks for one such id; recreate the IstioMulticluster under a name without dots`,
+    };
   if (ownClusterId !== undefined && peer.name === ownClusterId)
     return {
       state: 'LocalClusterID',

@@ -42,8 +42,10 @@ istio.mesh.v1alpha1.MeshNetworks. Our network holds the endpoints of our own reg
 gateways required, so the list is there, empty). Each usable peer with
 enableIngressGateway has its network, holding the endpoints of its registry (the
 IstioMulticluster name, the data key of its remote Secret), reached through its gateways.
-A flat-network peer (enableIngressGateway: false) gets no entry: its endpoints keep no
-network and are reached directly.
+A flat-network peer (enableIngressGateway: false) gets no entry: its endpoints have no
+network, or one without gateways, and istiod's sidecar EDS sends both as they are (pod IPs,
+reached directly: pilot/pkg/xds/endpoints/ep_filters.go EndpointsByNetworkFilter keeps an
+endpoint whose network has no gateway), whatever gateways other networks have.
 */ -}}
 {{- define "istio.multicluster.meshNetworks" -}}
 {{- $networks := dict -}}

@@ -72,9 +72,20 @@ describe('user documentation', () => {
     }
   });
 
+  test('every IstioMulticluster example is accepted by its CRD', () => {
+    const errors = crdValidator('istiomulticluster.yaml');
+    const multiclusters = yamlExamples().filter((e) => e.object.kind === 'IstioMulticluster');
+    expect(multiclusters.length).toBeGreaterThanOrEqual(1);
+    for (const { file, object } of multiclusters) {
+      expect(object.apiVersion).toBe('deckhouse.io/v1alpha1');
+      expect({ file, problems: errors(object) }).toEqual({ file, problems: [] });
+    }
+  });
+
   test('the checks above catch a bad example', () => {
     const settings = moduleValidators(MODULE_ROOT).configValues;
     expect(settings.errors({ federation: { enabled: 'yes' } })).not.toEqual([]);
     expect(crdValidator('istiofederation.yaml')({ spec: { trustDomain: 'b.local' } })).not.toEqual([]);
+    expect(crdValidator('istiomulticluster.yaml')({ spec: { enableIngressGateway: true } })).not.toEqual([]);
   });
 });

@@ -181,3 +181,20 @@ describe('a document whose relationship is disabled is not served', () => {
     expect(both.logs[0]).toMatchObject({ privateDocuments: ['federation', 'multicluster'] });
   });
 });
+
+// Last: its refusals log after the log assertions above.
+describe("Deckhouse's tokens on multicluster.json", () => {
+  test("Deckhouse's exact token (header only alg) is accepted; its api token is not a document token", async () => {
+    const token = (scope: string) =>
+      eddsaToken(
+        multiclusterPeer.keypair.priv,
+        referenceClaims(local.clusterUUID, multiclusterPeer.clusterUUID, undefined, scope),
+        { alg: 'EdDSA' },
+      );
+    const as = (scope: string) =>
+      request(both.port, MULTICLUSTER, { headers: { Authorization: `Bearer ${token(scope)}` } });
+    expect((await as('private-multicluster')).status).toBe(200);
+    for (const scope of ['api', 'private-federation'])
+      expect([scope, (await as(scope)).status]).toEqual([scope, 401]);
+  });
+});

@@ -275,38 +275,55 @@ export class TestPeer {
     pump();
   }
 
-  /** The reference exporter's rules: aud = own UUID, scope, exp in the future, sub known, EdDSA signature by sub's key. */
   private checkToken(authorization: string | undefined, scope: string): TokenCheck {
-    const match = /^Bearer (.+)$/.exec(authorization ?? '');
-    if (!match) return { accepted: false, reason: 'missing bearer token' };
-    const parts = match[1]!.split('.');
-    if (parts.length !== 3) return { accepted: false, reason: 'malformed token' };
-    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-    let header: Record<string, unknown>;
-    let claims: Record<string, unknown>;
-    try {
-      header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as Record<string, unknown>;
-      claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return { accepted: false, reason: 'malformed token' };
-    }
-    if (header.alg !== 'EdDSA') return { accepted: false, reason: `alg ${String(header.alg)}`, claims };
-    if (claims.aud !== this.options.clusterUUID) return { accepted: false, reason: 'wrong audience', claims };
-    if (claims.scope !== scope) return { accepted: false, reason: 'wrong scope', claims };
-    const nowSeconds = Math.floor((this.options.now?.() ?? new Date()).getTime() / 1000);
-    if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds)
-      return { accepted: false, reason: 'expired', claims };
-    const pub = typeof claims.sub === 'string' ? this.options.knownPeers?.[claims.sub] : undefined;
-    if (!pub) return { accepted: false, reason: 'unknown subject', claims };
-    const key = createPublicKey(pub.replace(/(BEGIN|END) ED25519 PUBLIC KEY/g, '$1 PUBLIC KEY'));
-    const signed = verify(
-      null,
-      Buffer.from(`${headerPart}.${payloadPart}`),
-      key,
-      Buffer.from(signaturePart, 'base64url'),
-    );
-    return signed
-      ? { accepted: true, reason: 'ok', claims }
-      : { accepted: false, reason: 'bad signature', claims };
+    return deckhouseTokenCheck(authorization, {
+      clusterUUID: this.options.clusterUUID,
+      scope,
+      knownPeers: this.options.knownPeers ?? {},
+      now: this.options.now?.() ?? new Date(),
+    });
   }
+}
+
+/**
+ * A Deckhouse exporter's / api-proxy's token check (MULTICLUSTER.md §3), written from its
+ * rules with node:crypto, independently of lib/federation/identity/jwt.ts: the payload is
+ * decoded first; `aud` must be our UUID, `scope` the route's, `exp` not past, `sub` a known
+ * peer, and the Ed25519 signature must verify with that peer's key. Nothing else: `iss`,
+ * `nbf`, the header (`alg`, `typ`) and the lifetime are not looked at, so a token this
+ * accepts is one Deckhouse accepts.
+ */
+export function deckhouseTokenCheck(
+  authorization: string | undefined,
+  own: { clusterUUID: string; scope: string; knownPeers: Record<string, string>; now: Date },
+): TokenCheck {
+  const match = /^Bearer (.+)$/.exec(authorization ?? '');
+  if (!match) return { accepted: false, reason: 'missing bearer token' };
+  const parts = match[1]!.split('.');
+  if (parts.length !== 3) return { accepted: false, reason: 'malformed token' };
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return { accepted: false, reason: 'malformed token' };
+  }
+  if (claims.aud !== own.clusterUUID) return { accepted: false, reason: 'wrong audience', claims };
+  if (claims.scope !== own.scope) return { accepted: false, reason: 'wrong scope', claims };
+  const nowSeconds = Math.floor(own.now.getTime() / 1000);
+  if (typeof claims.exp !== 'number' || claims.exp < nowSeconds)
+    return { accepted: false, reason: 'expired', claims };
+  const pub = typeof claims.sub === 'string' ? own.knownPeers[claims.sub] : undefined;
+  if (!pub) return { accepted: false, reason: 'unknown subject', claims };
+  const key = createPublicKey(pub.replace(/(BEGIN|END) ED25519 PUBLIC KEY/g, '$1 PUBLIC KEY'));
+  if (key.asymmetricKeyType !== 'ed25519') return { accepted: false, reason: 'not an Ed25519 key', claims };
+  const signed = verify(
+    null,
+    Buffer.from(`${headerPart}.${payloadPart}`),
+    key,
+    Buffer.from(signaturePart, 'base64url'),
+  );
+  return signed
+    ? { accepted: true, reason: 'ok', claims }
+    : { accepted: false, reason: 'bad signature', claims };
 }

@@ -195,6 +195,62 @@ describe('multicluster fetch hook: healthy peers', () => {
 
 const raw = (body: string, status = 200): Behaviour => ({ kind: 'raw', status, body });
 
+/** multicluster.json byte for byte as Deckhouse's exporter writes it: json.MarshalIndent, 2 spaces, no ETag. */
+const deckhouseBody = (document: unknown) => JSON.stringify(document, null, 2);
+
+describe("multicluster fetch hook: Deckhouse's multicluster.json as sent", () => {
+  it.each<[string, Record<string, unknown>, boolean, Record<string, string>, unknown[]]>([
+    [
+      'a hostname gateway, the in-flight keys clusterID and ambientGateways',
+      {
+        ingressGateways: [{ address: 'gw.b.example.com', port: 443 }],
+        networkName: 'network-b',
+        clusterID: 'cluster-b-local-123',
+        ambientGateways: [{ address: '192.0.2.99', port: 15008 }],
+      },
+      true,
+      { Joined: 'True/Joined', Ready: 'True/Ready' },
+      [{ address: 'gw.b.example.com', port: 443 }],
+    ],
+    [
+      'ingressGateways: [] for a flat-network peer',
+      { ingressGateways: [], networkName: 'network-b' },
+      false,
+      { Joined: 'True/Joined', Ready: 'True/Ready' },
+      [],
+    ],
+    [
+      'ingressGateways: [] while our spec wants its gateway',
+      { ingressGateways: [], networkName: 'network-b' },
+      true,
+      { MetadataFetched: 'True/Fetched', Joined: 'False/NoGateways', Ready: 'False/NoGateways' },
+      [],
+    ],
+  ])('%s', async (_name, document, enableIngressGateway, expected, gateways) => {
+    // Key order as Deckhouse's struct: ingressGateways, apiHost, networkName, then the newer keys.
+    const { ingressGateways, networkName, ...newer } = document;
+    peerB.privateDocument = deckhouseBody({
+      ingressGateways,
+      apiHost: `127.0.0.1:${port(peerB)}`,
+      networkName,
+      ...newer,
+    });
+    const object = multicluster('b', peerB, { enableIngressGateway });
+    object.metadata = { ...object.metadata, generation: 2 };
+    const cluster = [object, ...healthy.filter((o) => o.metadata.name !== 'b')];
+    const responses = peerB.requests.length;
+    const { cluster: after } = await settle(cluster, probeTick('b', at(8)), MULTICLUSTER_FETCH_TICK);
+    expect(peerB.requests.slice(responses)).toContain('/metadata/private/multicluster.json');
+    expect(peerB.requestHeaders.slice(responses).every((h) => h['if-none-match'] === undefined)).toBe(true);
+    expect(reasons(after, 'b')).toMatchObject(expected);
+    expect((statusOf(after, 'b').metadataCache as Record<string, unknown>).private).toEqual({
+      ingressGateways: gateways,
+      apiHost: `127.0.0.1:${port(peerB)}`,
+      networkName: 'network-b',
+    });
+  });
+});
+
 describe('multicluster fetch hook: a broken remote only affects itself', () => {
   it.each<[string, () => unknown, Record<string, string>, RegExp]>([
     [
