@@ -9,6 +9,7 @@ import {
   B_LOAD_BALANCER_IP,
   STEP_TIMEOUT_MS,
   startTwoClusters,
+  stopRun,
   type Condition,
   type FederationRun,
   type StartOptions,
@@ -241,8 +242,14 @@ export async function startMulticlusterClusters(options: StartOptions): Promise<
     ],
     { ...options, runDirPrefix: 'istio-multicluster-e2e-' },
   );
-  // Clusters with Istio usually have the Gateway API CRDs too.
-  await Promise.all([run.a, run.b].map((cluster) => installCrds(cluster.api, [GATEWAY_API_GATEWAYS])));
+  try {
+    // Clusters with Istio usually have the Gateway API CRDs too.
+    await Promise.all([run.a, run.b].map((cluster) => installCrds(cluster.api, [GATEWAY_API_GATEWAYS])));
+  } catch (error) {
+    // The caller never gets the run: stop it (and remove its directory) here.
+    await stopRun(run, options.keepRunDir);
+    throw error;
+  }
   return run;
 }
 
