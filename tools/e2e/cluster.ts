@@ -335,10 +335,12 @@ export class Cluster {
 
   async stop(): Promise<void> {
     if (this.lbTimer) clearInterval(this.lbTimer);
+    // istiod first: its watches on the peer's api-proxy would hold that proxy's graceful
+    // shutdown (clusters stop side by side) for its whole bound.
+    await this.istiod?.stop();
     await this.apiProxy?.stop();
     await this.exporter.stop();
     await this.operator.stop();
-    await this.istiod?.stop();
     await this.apiServer.process.stop();
   }
 }
