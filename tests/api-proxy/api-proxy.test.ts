@@ -645,6 +645,7 @@ describe('the rendered RBAC, checked by the apiserver itself', () => {
       'apiextensions.k8s.io/customresourcedefinitions',
       'discovery.k8s.io/endpointslices',
       'extensions.istio.io/*',
+      'gateway.networking.k8s.io/gateways',
       'networking.istio.io/*',
       'security.istio.io/*',
       'telemetry.istio.io/*',

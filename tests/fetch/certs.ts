@@ -16,6 +16,8 @@ export interface CertificateOptions {
   issuer?: TestCertificate;
   /** IP SANs (server certificates). */
   ipAddresses?: string[];
+  /** DNS SANs (server certificates). */
+  dnsNames?: string[];
   /** Serial number as DER INTEGER content in hex (default: positive and random). */
   serialHex?: string;
 }
@@ -46,8 +48,12 @@ export function makeCertificate(options: CertificateOptions): TestCertificate {
       ? { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }
       : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
   ];
-  if (options.ipAddresses?.length) {
-    extensions.push({ name: 'subjectAltName', altNames: options.ipAddresses.map((ip) => ({ type: 7, ip })) });
+  const altNames = [
+    ...(options.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+    ...(options.dnsNames ?? []).map((value) => ({ type: 2, value })),
+  ];
+  if (altNames.length) {
+    extensions.push({ name: 'subjectAltName', altNames });
     extensions.push({ name: 'extKeyUsage', serverAuth: true });
   }
   cert.setExtensions(extensions);
@@ -57,13 +63,17 @@ export function makeCertificate(options: CertificateOptions): TestCertificate {
 }
 
 /** A CA and a server certificate for 127.0.0.1 signed by it. */
-export function makeServerPki(name = 'peer'): { ca: TestCertificate; server: TestCertificate } {
+export function makeServerPki(
+  name = 'peer',
+  dnsNames: string[] = [],
+): { ca: TestCertificate; server: TestCertificate } {
   const ca = makeCertificate({ commonName: `${name} test CA`, isCA: true });
   const server = makeCertificate({
     commonName: '127.0.0.1',
     isCA: false,
     issuer: ca,
     ipAddresses: ['127.0.0.1'],
+    dnsNames,
   });
   return { ca, server };
 }

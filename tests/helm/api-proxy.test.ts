@@ -290,6 +290,7 @@ describe('RBAC: read-only, no secrets, no subresources', () => {
         resources: ['customresourcedefinitions'],
         verbs: ['get', 'list', 'watch'],
       },
+      { apiGroups: ['gateway.networking.k8s.io'], resources: ['gateways'], verbs: ['get', 'list', 'watch'] },
       {
         apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'],
         resources: ['*'],

@@ -30,6 +30,8 @@ export interface GlobalValues {
 
 export interface IstioSettings {
   federation: { enabled: boolean };
+  /** `apiHost`: the api host this cluster publishes to multicluster peers (host[:port]). */
+  multicluster?: { enabled: boolean; apiHost?: string };
   alliance?: { ingressGateway?: Record<string, unknown> };
 }
 

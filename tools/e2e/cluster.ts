@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { makeCertificate, type TestCertificate } from '../../tests/fetch/certs';
+import { makeCertificate, makeServerPki, type TestCertificate } from '../../tests/fetch/certs';
 import {
   AddonOperator,
   OPERATOR_NAMESPACE,
@@ -9,6 +9,7 @@ import {
   type GlobalValues,
   type IstioSettings,
 } from './addon-operator';
+import { ApiProxy } from './api-proxy';
 import { startApiServer, type ApiServer } from './control-plane';
 import { DOCUMENTS_SECRET, Exporter, readRenderedDocuments } from './exporter';
 import { applyMainMeshConfig, federationClusterId, Istiod } from './istiod';
@@ -47,11 +48,13 @@ export interface ClusterSpec {
   settings: IstioSettings;
   /** Written to the gateway Service's status.loadBalancer.ingress, as a cloud would (IPs). */
   loadBalancerIPs?: string[];
+  /** Run the api-proxy (multicluster) on this port of 127.0.0.1 once the chart has rendered it. */
+  apiProxyPort?: number;
 }
 
 export type Log = (line: string) => void;
 
-function crdObject(group: string, kind: string, plural: string, version: string): KubeObject {
+export function crdObject(group: string, kind: string, plural: string, version: string): KubeObject {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -136,6 +139,14 @@ export class Cluster {
   readonly api: KubeApi;
   readonly operator: AddonOperator;
   readonly exporter: Exporter;
+  /** The cluster's api-proxy (multicluster), when the spec gives it a port. */
+  readonly apiProxy: ApiProxy | undefined;
+  /**
+   * What the cluster's ingress serves with (a test CA and a certificate for 127.0.0.1): the
+   * metadata exporter and the api-proxy sit behind it in production, so peers verify both
+   * with the one CA of spec.metadata.ca.
+   */
+  readonly ingressPki: { ca: TestCertificate; server: TestCertificate };
   /** The mesh root CA: istiod signs with it (ROOT_CA_DIR), the exporter publishes it. */
   readonly rootCA: TestCertificate;
   /** istiod's CLUSTER_ID: what the chart's gateway claims (`istio.federation.clusterId`). */
@@ -152,12 +163,37 @@ export class Cluster {
   ) {
     this.api = apiServer.api;
     this.operator = new AddonOperator(spec.name, tools.addonOperator, dir, apiServer.kubeconfigPath);
-    this.exporter = new Exporter(spec.name, dir, this.api);
+    // `localhost` too: a peer may be told to reach the api-proxy by that name (a host change).
+    this.ingressPki = makeServerPki(`${spec.name} ingress`, ['localhost']);
+    this.exporter = new Exporter(spec.name, dir, this.api, this.ingressPki);
+    this.apiProxy = spec.apiProxyPort ? this.makeApiProxy(spec.apiProxyPort) : undefined;
     this.rootCA = makeCertificate({
       commonName: `${spec.clusterDomain} Istio root CA`,
       isCA: true,
     });
     this.clusterId = federationClusterId(spec.clusterDomain, spec.clusterUUID);
+  }
+
+  private makeApiProxy(port: number): ApiProxy {
+    const certFile = join(this.dir, 'ingress.crt');
+    const keyFile = join(this.dir, 'ingress.key');
+    writeFileSync(certFile, this.ingressPki.server.certPem);
+    writeFileSync(keyFile, this.ingressPki.server.keyPem, { mode: 0o600 });
+    return new ApiProxy({
+      name: this.spec.name,
+      workDir: this.dir,
+      api: this.api,
+      clusterUUID: this.spec.clusterUUID,
+      port,
+      tls: { certFile, keyFile, caPem: this.ingressPki.ca.certPem },
+      apiServerCaFile: join(this.dir, 'ca.crt'),
+    });
+  }
+
+  /** The running api-proxy (multicluster). */
+  get proxy(): ApiProxy {
+    if (!this.apiProxy) throw new Error(`${this.spec.name}: no api-proxy in this cluster's spec`);
+    return this.apiProxy;
   }
 
   get rootCAPem(): string {
@@ -240,15 +276,20 @@ export class Cluster {
     await writeOperatorConfig(this.api, this.globals, settings);
   }
 
-  /** The exporter starts once the module has rendered its documents. */
-  async startExporter(timeoutMs: number): Promise<void> {
-    await pollUntil(async () => ((await readRenderedDocuments(this.api)) ? true : undefined), {
+  /** The exporter starts once the module has rendered its documents (these keys of the Secret). */
+  async startExporter(timeoutMs: number, keys?: readonly string[]): Promise<void> {
+    await pollUntil(async () => ((await readRenderedDocuments(this.api, keys)) ? true : undefined), {
       what: `${this.spec.name}: Secret ${DOCUMENTS_SECRET} rendered`,
       timeoutMs,
       describe: () => this.operator.logTail(30),
       abortIf: () => this.operator.describeExit(),
     });
     await this.exporter.start();
+  }
+
+  /** The api-proxy starts once the module has rendered its ServiceAccount, RBAC and peers Secret. */
+  async startApiProxy(timeoutMs: number): Promise<void> {
+    await this.proxy.start(timeoutMs, () => this.operator.logTail(30));
   }
 
   private startLoadBalancerController(): void {
@@ -286,6 +327,7 @@ export class Cluster {
       this.operator.logTail(lines),
       `---- ${this.spec.name} metadata-exporter log`,
       this.exporter.logTail(15),
+      ...(this.apiProxy ? [`---- ${this.spec.name} api-proxy log`, this.apiProxy.logTail(15)] : []),
       `---- ${this.spec.name} istiod log`,
       this.istiod?.logTail(15) ?? '(not started)',
     ].join('\n');
@@ -293,9 +335,12 @@ export class Cluster {
 
   async stop(): Promise<void> {
     if (this.lbTimer) clearInterval(this.lbTimer);
+    // istiod first: its watches on the peer's api-proxy would hold that proxy's graceful
+    // shutdown (clusters stop side by side) for its whole bound.
+    await this.istiod?.stop();
+    await this.apiProxy?.stop();
     await this.exporter.stop();
     await this.operator.stop();
-    await this.istiod?.stop();
     await this.apiServer.process.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeServerPki } from '../../tests/fetch/certs';
+import { makeServerPki, type TestCertificate } from '../../tests/fetch/certs';
 import { httpGet } from './http';
 import { resourcePath, type ApiConnection, type KubeApi } from './kube-api';
 import { ManagedProcess } from './processes';
@@ -18,12 +18,15 @@ const TOKEN_SECONDS = 6 * 3600;
 export type DocumentFiles = Record<string, string>;
 
 /** The documents as the rendered Secret holds them now, or undefined while it is absent or incomplete. */
-export async function readRenderedDocuments(api: KubeApi): Promise<DocumentFiles | undefined> {
+export async function readRenderedDocuments(
+  api: KubeApi,
+  keys: readonly string[] = DOCUMENT_KEYS,
+): Promise<DocumentFiles | undefined> {
   const secret = await api.get<{ data?: Record<string, string> }>(
     resourcePath('v1', 'secrets', { namespace: DOCUMENTS_NAMESPACE, name: DOCUMENTS_SECRET }),
   );
   const files: DocumentFiles = {};
-  for (const key of DOCUMENT_KEYS) {
+  for (const key of keys) {
     const value = secret?.data?.[key];
     if (value === undefined) return undefined;
     files[key] = Buffer.from(value, 'base64').toString('utf8');
@@ -74,9 +77,10 @@ export class Exporter {
     private readonly name: string,
     private readonly workDir: string,
     private readonly api: KubeApi,
+    /** Its serving certificate and CA: in a cluster, the ingress's (shared with the api-proxy). */
+    pki: { ca: TestCertificate; server: TestCertificate } = makeServerPki(`${name} metadata-exporter`),
     private readonly binary = EXPORTER_BINARY,
   ) {
-    const pki = makeServerPki(`${name} metadata-exporter`);
     this.caPem = pki.ca.certPem;
     this.serverCertificate = pki.server;
     this.certFile = join(workDir, 'exporter.crt');
@@ -141,6 +145,17 @@ export class Exporter {
     this.tokenRequested = true;
   }
 
+  /** These options (each with its value) as the chart's Deployment passes them, when it does. */
+  private async chartArgs(names: readonly string[]): Promise<string[]> {
+    const deployment = await this.api.get<{
+      spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+    }>(resourcePath('apps/v1', 'deployments', { namespace: DOCUMENTS_NAMESPACE, name: 'metadata-exporter' }));
+    const args = deployment?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    return args.flatMap((arg, i) =>
+      names.includes(arg) && args[i + 1] !== undefined ? [arg, args[i + 1]!] : [],
+    );
+  }
+
   private writeFixedDocuments(documents: DocumentFiles): void {
     rmSync(this.fixedDocumentsDir, { recursive: true, force: true });
     mkdirSync(this.fixedDocumentsDir, { recursive: true });
@@ -156,6 +171,7 @@ export class Exporter {
           `${DOCUMENTS_NAMESPACE}/${DOCUMENTS_SECRET}`,
           '--kubeconfig',
           this.kubeconfigFile,
+          ...(await this.chartArgs(['--private-documents'])),
         ];
     const proc = ManagedProcess.start({
       name: `${this.name} metadata-exporter`,

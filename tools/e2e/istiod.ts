@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { TestCertificate } from '../../tests/fetch/certs';
@@ -145,6 +145,13 @@ export interface XdsSummary {
   listeners: XdsListener[];
   routes: XdsRouteConfig[];
   trustBundle?: { caCertificatesPem: string[] | null };
+}
+
+/** One entry of `/debug/clusterz` (Istio's cluster.DebugInfo). */
+export interface RemoteClusterInfo {
+  id: string;
+  secretName: string;
+  syncStatus: string;
 }
 
 export interface ValidationResult {
@@ -385,6 +392,22 @@ export class Istiod {
 
   logTail(lines = 40): string {
     return this.process.logTail(lines);
+  }
+
+  /** Lines of istiod's log (whole run) that contain `text`. */
+  logLines(text: string): string[] {
+    try {
+      return readFileSync(this.process.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(text));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Remote clusters istiod reads endpoints from (`/debug/clusterz`). */
+  async remoteClusters(): Promise<RemoteClusterInfo[]> {
+    return (await this.debug<RemoteClusterInfo[] | null>('clusterz')) ?? [];
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,8 @@ export interface Workload {
   ports: { name: string; port: number }[];
   /** Sidecar-injected pods carry `security.istio.io/tlsMode=istio`. */
   injected: boolean;
+  /** More pod labels, e.g. the `topology.istio.io/network` the injector adds in a multi-network mesh. */
+  labels?: Record<string, string>;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function runWorkload(api: KubeApi, w: Workload): Promise<void> {
     app: w.service,
     'service.istio.io/canonical-name': w.service,
     ...(w.injected ? { [INJECTED_LABEL]: 'istio' } : {}),
+    ...w.labels,
   };
   const pod = await api.create<KubeObject & { metadata: { uid: string } }>(
     resourcePath('v1', 'pods', { namespace: w.namespace }),

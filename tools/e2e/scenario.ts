@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { toPem } from '../../lib/pki/ca-certificates';
-import { Cluster, MODULE_NAMESPACE, type Log } from './cluster';
+import { Cluster, MODULE_NAMESPACE, type ClusterSpec, type Log } from './cluster';
 import { startEtcd, type Etcd } from './control-plane';
 import { ApiError, resourcePath, type KubeApi, type KubeObject } from './kube-api';
 import { runWorkload, type Workload } from './mesh';
@@ -192,19 +192,31 @@ export interface StartOptions {
   keepRunDir?: boolean;
 }
 
-/** Step 1: etcd and two clusters with distinct domains and UUIDs; federation is on in A only. */
-export async function startClusters(options: StartOptions): Promise<FederationRun> {
+/**
+ * etcd and two clusters (started side by side) in a fresh run directory: the start of every
+ * scenario of this harness (federation here, multicluster in multicluster.ts).
+ */
+export async function startTwoClusters(
+  specs: readonly [ClusterSpec, ClusterSpec],
+  options: StartOptions & { runDirPrefix: string },
+): Promise<FederationRun> {
   const { log } = options;
   const missing = missingBuildOutputs();
   if (missing.length) throw new Error(`build output missing (run \`npm run build\`): ${missing.join(', ')}`);
   const tools = await ensureUpstreamTools(log);
-  const runDir = mkdtempSync(join(tmpdir(), 'istio-federation-e2e-'));
+  const runDir = mkdtempSync(join(tmpdir(), options.runDirPrefix));
   removeOnInterrupt(runDir, !options.keepRunDir);
   log(`run directory (logs, certificates): ${runDir}`);
   const etcd = await startEtcd(tools.etcd, runDir);
   log(`etcd ready at ${etcd.url}`);
-  const [a, b] = await Promise.all([
-    Cluster.start(
+  const [a, b] = await Promise.all(specs.map((spec) => Cluster.start(spec, tools, etcd.url, runDir, log)));
+  return { runDir, etcd, a: a!, b: b!, log, marks: { started: Date.now() }, figures: {} };
+}
+
+/** Step 1: etcd and two clusters with distinct domains and UUIDs; federation is on in A only. */
+export async function startClusters(options: StartOptions): Promise<FederationRun> {
+  return startTwoClusters(
+    [
       {
         name: 'cluster-a',
         clusterDomain: 'cluster-a.local',
@@ -216,12 +228,6 @@ export async function startClusters(options: StartOptions): Promise<FederationRu
           alliance: { ingressGateway: { inlet: 'LoadBalancer', advertise: [A_ADVERTISED] } },
         },
       },
-      tools,
-      etcd.url,
-      runDir,
-      log,
-    ),
-    Cluster.start(
       {
         name: 'cluster-b',
         clusterDomain: 'cluster-b.local',
@@ -232,13 +238,9 @@ export async function startClusters(options: StartOptions): Promise<FederationRu
         settings: { federation: { enabled: false }, alliance: { ingressGateway: { inlet: 'LoadBalancer' } } },
         loadBalancerIPs: [B_LOAD_BALANCER_IP],
       },
-      tools,
-      etcd.url,
-      runDir,
-      log,
-    ),
-  ]);
-  return { runDir, etcd, a, b, log, marks: { started: Date.now() }, figures: {} };
+    ],
+    { ...options, runDirPrefix: 'istio-federation-e2e-' },
+  );
 }
 
 export async function stopRun(run: FederationRun | undefined, keepRunDir = false): Promise<void> {

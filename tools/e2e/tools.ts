@@ -11,6 +11,7 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const MODULE_DIR = join(REPO_ROOT, 'dist', 'module');
 export const HOOK_BINARY = join(MODULE_DIR, 'hooks', 'batch', 'istio-federation');
 export const EXPORTER_BINARY = join(REPO_ROOT, 'dist', 'bin', 'metadata-exporter');
+export const API_PROXY_BINARY = join(REPO_ROOT, 'dist', 'bin', 'api-proxy');
 
 export interface UpstreamTools {
   etcd: string;
@@ -85,7 +86,9 @@ async function findOrBuildUpstreamTools(log: (line: string) => void): Promise<Up
 
 /** Our build output; `npm run build` (or the demo) produces it. */
 export function missingBuildOutputs(): string[] {
-  return [HOOK_BINARY, EXPORTER_BINARY, join(MODULE_DIR, 'module.yaml')].filter((p) => !existsSync(p));
+  return [HOOK_BINARY, EXPORTER_BINARY, API_PROXY_BINARY, join(MODULE_DIR, 'module.yaml')].filter(
+    (p) => !existsSync(p),
+  );
 }
 
 /** Runs `bun tools/build.ts` (the `npm run build` script) with the Bun of this checkout. */

@@ -1,0 +1,91 @@
+import type { Cluster } from './cluster';
+import { pemKey, trustBundleFingerprints } from './istiod';
+import {
+  MULTICLUSTERS_PATH,
+  REMOTE,
+  REMOTE_PORTS,
+  networkOf,
+  type MulticlusterObject,
+  type MulticlusterRun,
+} from './multicluster';
+import { outboundEndpoints, registryServiceFrom, sidecarOf } from './remote-mesh';
+import { cell, table } from './summary';
+
+/** What an admin would see of a multicluster mesh: `kubectl get istiomulticlusters -o wide` and istiod's view. */
+
+/** The server-side Table with every printer column (priority 1 included, as `-o wide` prints). */
+async function multiclusterTable(cluster: Cluster): Promise<string[]> {
+  const res = await cluster.api.raw('GET', MULTICLUSTERS_PATH, undefined, {
+    Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+  });
+  const t = JSON.parse(res.body) as { columnDefinitions?: { name: string }[]; rows?: { cells: unknown[] }[] };
+  const header = (t.columnDefinitions ?? []).map((c) => c.name.toUpperCase());
+  return table(
+    header,
+    (t.rows ?? []).map((r) => r.cells.map(cell)),
+  );
+}
+
+async function clusterLines(cluster: Cluster): Promise<string[]> {
+  const out = [
+    `${cluster.spec.name}  (domain ${cluster.spec.clusterDomain}, UUID ${cluster.spec.clusterUUID}, cluster ID ${cluster.clusterId}, ${networkOf(cluster)})`,
+    '  $ kubectl get istiomulticlusters -o wide',
+    ...(await multiclusterTable(cluster)).map((l) => `    ${l}`),
+  ];
+  for (const m of await cluster.api.list<MulticlusterObject>(MULTICLUSTERS_PATH)) {
+    out.push(`  IstioMulticluster ${m.metadata.name} conditions:`);
+    for (const c of m.status?.conditions ?? []) {
+      out.push(`    ${c.type.padEnd(20)} ${c.status.padEnd(5)} ${c.reason}: ${c.message}`);
+    }
+  }
+  return out;
+}
+
+/** A's istiod: its remote clusters (clusterz), bar in its registry, and the endpoints a sidecar of A gets. */
+export async function istiodViewOfRemote(run: MulticlusterRun): Promise<string> {
+  const { a, b } = run;
+  const lines = [`What istiod in ${a.spec.name} sees of ${b.spec.name}:`];
+  for (const c of await a.mesh.remoteClusters()) {
+    lines.push(`  /debug/clusterz: ${c.id}  ${c.syncStatus}  (${c.secretName || 'own cluster'})`);
+  }
+  const svc = await registryServiceFrom(a.mesh, REMOTE.hostname, 'cluster-b');
+  lines.push(
+    svc
+      ? `  /debug/registryz: ${svc.hostname}, cluster VIPs ${JSON.stringify(svc.clusterVIPs?.Addresses ?? {})}`
+      : `  /debug/registryz: no ${REMOTE.hostname} from cluster-b`,
+  );
+  const summary = await a.mesh.xds(sidecarOf(a));
+  for (const { port } of REMOTE_PORTS) {
+    const eps = outboundEndpoints(summary, port, REMOTE.hostname);
+    lines.push(
+      `  sidecar ${sidecarOf(a).namespace}/${sidecarOf(a).pod} on ${networkOf(a)}: outbound|${port}||${REMOTE.hostname} -> ${eps?.join(', ') ?? '(no cluster)'}`,
+    );
+  }
+  const roots = new Map([
+    [pemKey(a.rootCAPem), `${a.spec.name} (own)`],
+    [pemKey(b.rootCAPem), b.spec.name],
+  ]);
+  const bundle = trustBundleFingerprints(summary).map((fp) => roots.get(fp) ?? 'unknown root');
+  lines.push(`  trust bundle (PCDS, ${bundle.length} roots): ${bundle.sort().join(', ')}`);
+  return lines.join('\n');
+}
+
+export async function multiclusterSummary(run: MulticlusterRun): Promise<string> {
+  const lines = [...(await clusterLines(run.a)), '', ...(await clusterLines(run.b))];
+  const f = run.figures;
+  if (f.remoteSyncedAfterCreationMs !== undefined) {
+    lines.push(
+      '',
+      `Convergence: IstioMulticluster created -> ${run.a.spec.name}'s istiod synced with ${run.b.spec.name}: ${(f.remoteSyncedAfterCreationMs / 1000).toFixed(1)} s` +
+        (f.istiodAddToSyncedMs !== undefined
+          ? ` (istiod itself: ${f.istiodAddToSyncedMs} ms from taking the Secret to synced)`
+          : ''),
+    );
+  }
+  if (f.rotationMissingMs !== undefined) {
+    lines.push(
+      `Token rotation: Secret changed ${f.rotationSecretChangedMs} ms after the trigger; istiod swapped the remote cluster ${f.rotationSwapMs} ms later; ${REMOTE.hostname} missing from the registry for ${f.rotationMissingMs} ms (${f.rotationSamples} samples every ${f.rotationSampleIntervalMs} ms); a sidecar's EDS lacked B's gateway in ${f.rotationEdsMissing} of ${f.rotationEdsSamples} xDS reads`,
+    );
+  }
+  return lines.join('\n');
+}
