@@ -232,6 +232,35 @@ describe('a fetch run: record, verdict, projection', () => {
     expect(statusMergePatch(status, recovered)).toMatchObject({ fetchRetry: null, lastError: null });
   });
 
+  it('retries a refused token sooner: the peer usually adds us within seconds', () => {
+    const rejected: Outcome = {
+      public: { ok: true, document: publicDoc },
+      private: {
+        ok: false,
+        failure: {
+          reason: 'TokenRejected',
+          status: 401,
+          message: 'GET x: HTTP 401',
+          endpoint: 'https://b.example/metadata/private/federation.json',
+        },
+      },
+    };
+    let status = statusAfterFetch({}, success, T0).status;
+    let now = at(60);
+    const delays: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      status = statusAfterFetch(status, rejected, now).status;
+      const notBefore = new Date(status.fetchRetry!.notBefore);
+      delays.push((notBefore.getTime() - now.getTime()) / 1000);
+      now = notBefore;
+    }
+    const ceilings = [2, 4, 8, 16, 32, 64, 128, 256, 300];
+    delays.forEach((d, i) => {
+      expect(d).toBeGreaterThanOrEqual(Math.max(1, ceilings[i]! / 2));
+      expect(d).toBeLessThanOrEqual(ceilings[i]!);
+    });
+  });
+
   it('keeps the public document when only the private fetch fails', () => {
     const outcome: Outcome = {
       public: { ok: true, document: publicDoc },

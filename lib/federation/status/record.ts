@@ -132,7 +132,12 @@ function nextRetry(
 ): FetchRetry {
   const failures = (previous?.failures ?? 0) + 1;
   const policy = context.policy ?? DEFAULT_REFRESH_POLICY;
-  const delay = backoffSeconds(failures, policy, seededUnit(`${context.seed}/${failures}`));
+  const delay = backoffSeconds(
+    failures,
+    policy,
+    seededUnit(`${context.seed}/${failures}`),
+    failure.reason === 'TokenRejected',
+  );
   return {
     failures,
     notBefore: rfc3339(new Date(context.now.getTime() + delay * 1000)),
