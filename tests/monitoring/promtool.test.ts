@@ -119,32 +119,35 @@ test('promtool check rules is a real checker: a broken expression and a bad dura
   expect(output).toMatch(/FAILED/);
 });
 
-test("the dashboard's expressions parse with Prometheus' own parser (as recording rules)", () => {
-  const dashboard = JSON.parse(
-    readFileSync(
-      join(__dirname, '..', '..', 'monitoring', 'grafana-dashboards', 'istio', 'federation.json'),
-      'utf8',
-    ),
-  ) as { panels: { targets?: { expr: string }[] }[] };
-  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-  expect(exprs.length).toBeGreaterThanOrEqual(15);
-  const asRules = {
-    groups: [
-      {
-        name: 'dashboard',
-        rules: exprs.map((expr, i) => ({
-          record: `dashboard:expr_${i}`,
-          // Grafana's variables, as Grafana substitutes them.
-          expr: expr.replaceAll('$__rate_interval', '5m').replaceAll('$federation', '.*'),
-        })),
-      },
-    ],
-  };
-  writeFileSync(join(dir, 'dashboard.yaml'), stringify(asRules, { lineWidth: 0 }));
-  const { status, output } = promtool('check', 'rules', 'dashboard.yaml');
-  expect(output).toContain(`SUCCESS: ${exprs.length} rules found`);
-  expect(status).toBe(0);
-});
+test.each(['federation', 'multicluster'])(
+  "the %s dashboard's expressions parse with Prometheus' own parser (as recording rules)",
+  (name) => {
+    const dashboard = JSON.parse(
+      readFileSync(
+        join(__dirname, '..', '..', 'monitoring', 'grafana-dashboards', 'istio', `${name}.json`),
+        'utf8',
+      ),
+    ) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThanOrEqual(15);
+    const asRules = {
+      groups: [
+        {
+          name: 'dashboard',
+          rules: exprs.map((expr, i) => ({
+            record: `dashboard:expr_${i}`,
+            // Grafana's variables, as Grafana substitutes them.
+            expr: expr.replaceAll('$__rate_interval', '5m').replaceAll(`$${name}`, '.*'),
+          })),
+        },
+      ],
+    };
+    writeFileSync(join(dir, `${name}-dashboard.yaml`), stringify(asRules, { lineWidth: 0 }));
+    const { status, output } = promtool('check', 'rules', `${name}-dashboard.yaml`);
+    expect(output).toContain(`SUCCESS: ${exprs.length} rules found`);
+    expect(status).toBe(0);
+  },
+);
 
 test('every alert has Deckhouse annotations and a runbook with commands to run', () => {
   for (const rule of rules) {
