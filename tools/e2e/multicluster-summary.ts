@@ -1,5 +1,5 @@
 import type { Cluster } from './cluster';
-import { pemKey, trustBundleFingerprints } from './istiod';
+import { pemKey, trustBundleFingerprints, type XdsSummary } from './istiod';
 import {
   MULTICLUSTERS_PATH,
   REMOTE,
@@ -10,6 +10,7 @@ import {
 } from './multicluster';
 import { outboundEndpoints, registryServiceFrom, sidecarOf } from './remote-mesh';
 import { cell, table } from './summary';
+import { pollUntil } from './wait';
 
 /** What an admin would see of a multicluster mesh: `kubectl get istiomulticlusters -o wide` and istiod's view. */
 
@@ -54,11 +55,25 @@ export async function istiodViewOfRemote(run: MulticlusterRun): Promise<string> 
       ? `  /debug/registryz: ${svc.hostname}, cluster VIPs ${JSON.stringify(svc.clusterVIPs?.Addresses ?? {})}`
       : `  /debug/registryz: no ${REMOTE.hostname} from cluster-b`,
   );
-  const summary = await a.mesh.xds(sidecarOf(a));
+  // istiod pushes a new remote's endpoints shortly after clusterz says synced: read until
+  // every port has its endpoints (bounded), and print what is there either way.
+  const hasEndpoints = (s: XdsSummary) =>
+    REMOTE_PORTS.every(({ port }) => (outboundEndpoints(s, port, REMOTE.hostname)?.length ?? 0) > 0);
+  let summary = await a.mesh.xds(sidecarOf(a));
+  if (!hasEndpoints(summary)) {
+    summary = await pollUntil(
+      async () => {
+        const next = await a.mesh.xds(sidecarOf(a));
+        return hasEndpoints(next) ? next : undefined;
+      },
+      { what: `${REMOTE.hostname}'s endpoints in a sidecar's EDS`, timeoutMs: 15_000, intervalMs: 200 },
+    ).catch(() => summary);
+  }
   for (const { port } of REMOTE_PORTS) {
     const eps = outboundEndpoints(summary, port, REMOTE.hostname);
+    const shown = eps === undefined ? '(no cluster)' : eps.length ? eps.join(', ') : '(no endpoints)';
     lines.push(
-      `  sidecar ${sidecarOf(a).namespace}/${sidecarOf(a).pod} on ${networkOf(a)}: outbound|${port}||${REMOTE.hostname} -> ${eps?.join(', ') ?? '(no cluster)'}`,
+      `  sidecar ${sidecarOf(a).namespace}/${sidecarOf(a).pod} on ${networkOf(a)}: outbound|${port}||${REMOTE.hostname} -> ${shown}`,
     );
   }
   const roots = new Map([
