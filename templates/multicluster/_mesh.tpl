@@ -22,6 +22,20 @@ characters can break it.
 {{- end }}
 
 {{- /*
+Our network name, checked: peers read it from multicluster.json as a label value (pods carry
+it as topology.istio.io/network) and refuse one longer than 63 characters
+(lib/multicluster/wire.ts), so such a cluster would never join any peer. `network-` makes it 8
+characters longer than the cluster ID: a cluster domain of about 45 characters or more.
+*/ -}}
+{{- define "istio.multicluster.network" -}}
+{{- $network := printf "network-%s" (include "istio.multicluster.clusterId" .) -}}
+{{- if gt (len $network) 63 -}}
+{{- fail (printf "multicluster: the network name %q is longer than 63 characters (a label value); peers would refuse it" $network) -}}
+{{- end -}}
+{{- $network -}}
+{{- end }}
+
+{{- /*
 Root CAs of trusted multicluster peers as MeshConfig caCertificates entries WITHOUT
 trustDomains: members share the cluster domain (the trust domain), so a restriction to it
 would mean nothing; the peer's root is trusted for any trust domain, as in the reference.
@@ -49,7 +63,7 @@ endpoint whose network has no gateway), whatever gateways other networks have.
 */ -}}
 {{- define "istio.multicluster.meshNetworks" -}}
 {{- $networks := dict -}}
-{{- $_ := set $networks (include "istio.federation.network" .) (dict "endpoints" (list (dict "fromRegistry" (include "istio.multicluster.clusterId" .))) "gateways" (list)) -}}
+{{- $_ := set $networks (include "istio.multicluster.network" .) (dict "endpoints" (list (dict "fromRegistry" (include "istio.multicluster.clusterId" .))) "gateways" (list)) -}}
 {{- range .Values.istio.internal.multiclusters -}}
 {{- if .enableIngressGateway -}}
 {{- $gateways := list -}}

@@ -222,6 +222,24 @@ test('a cluster domain too long for an Istio cluster ID fails the render with a 
   await expect(failure).rejects.toThrow(/not a DNS-1123 label/);
 });
 
+test('a cluster id that fits but a network name that does not (63, a label value) fails the render', async () => {
+  // The id is a DNS-1123 label; `network-<id>` is 8 characters longer than a label value may
+  // be, and every peer refuses such a networkName (lib/multicluster/wire.ts networkNameProblem).
+  const suffix = `-${istioClusterId('x', CLUSTER_UUID).split('-').pop()!}`;
+  const domain = `${'d'.repeat(60 - suffix.length - '.local'.length)}.local`;
+  const id = istioClusterId(domain, CLUSTER_UUID);
+  expect(id).toHaveLength(60);
+  const v = values({ multicluster: true, federation: false });
+  (v.global.discovery as JsonObject).clusterDomain = domain;
+  const failure = render(v);
+  await expect(failure).rejects.toBeInstanceOf(RenderFailed);
+  await expect(failure).rejects.toThrow(/network-.* is longer than 63 characters/);
+  // Federation alone publishes no network: the same domain renders.
+  const federationOnly = values({ multicluster: false, federation: true });
+  (federationOnly.global.discovery as JsonObject).clusterDomain = domain;
+  await expect(render(federationOnly)).resolves.toBeDefined();
+});
+
 test('the meshNetworks check refuses what istiod refuses', () => {
   const doc = (network: JsonObject) => ({ networks: { n: network } });
   expect(meshNetworksProblems(doc({ endpoints: [{ fromRegistry: 'cluster.a' }] }))).toEqual([
