@@ -6,8 +6,10 @@ import type { MulticlusterPrivateDocument } from './wire';
 
 /**
  * The multicluster fetch hook's gauges, one group expired on every run (a deleted
- * IstioMulticluster loses its series): the reference's two (1 error / 0 ok) and federation's
- * set under the multicluster prefix (lib/federation/status/metrics.ts explains each).
+ * IstioMulticluster loses its gauge series; its fetch-duration histogram has a group of its
+ * own and stays until the operator restarts, as federation's: fetchDurationGroup): the
+ * reference's two (1 error / 0 ok) and federation's set under the multicluster prefix
+ * (lib/federation/status/metrics.ts explains each).
  */
 
 export const MULTICLUSTER_METRICS_GROUP = 'multicluster_fetch';
