@@ -79,7 +79,7 @@ describe('the private multicluster document', () => {
     expect(value.emptied).toMatch(/every one of the 1/);
   });
 
-  test('a bad apiHost or networkName is named and left empty; the gateways stay', () => {
+  test('a bad apiHost or networkName is named and left empty, and the document is marked emptied (the fetch keeps the last good one)', () => {
     const value = ok({
       ingressGateways: [{ address: '192.0.2.1', port: 15443 }],
       apiHost: 'https://api.b.example/path',
@@ -94,6 +94,12 @@ describe('the private multicluster document', () => {
       expect.stringMatching(/^apiHost "https:\/\/api.b.example\/path" is not host or host:port/),
       expect.stringMatching(/^networkName "x+" is not a label value/),
     ]);
+    expect(value.emptied).toBe('the published apiHost and networkName were refused');
+    expect(ok({ ingressGateways: [], networkName: 'network b' }).emptied).toBe(
+      'the published networkName was refused',
+    );
+    // Missing is not refused: the peer is simply not usable yet (verdict: MissingAPIHost).
+    expect(ok({ ingressGateways: [], networkName: 'n' }).emptied).toBeUndefined();
     expect(ok({ ingressGateways: [], apiHost: 42, networkName: {} }).rejected).toEqual([
       'apiHost: not a string',
       'networkName: not a string',

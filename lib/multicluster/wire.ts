@@ -10,8 +10,10 @@ import { isRecord, isString } from '../util/guards';
  * `{"ingressGateways": [{address, port}], "apiHost": "<host[:port]>", "networkName": "..."}`.
  * Status form = wire form (status.metadataCache.private holds exactly these three keys).
  * Checked item by item, when fetched and again when read back from status: a bad gateway is
- * dropped and named; a bad apiHost or networkName is named and left empty (the peer is then
- * not usable: lib/multicluster/verdict.ts); unknown keys (`clusterID`, `ambientGateways` of
+ * dropped and named; a MISSING apiHost or networkName is left empty (the peer is then not
+ * usable yet: lib/multicluster/verdict.ts), a REFUSED one is named and, like every gateway
+ * refused, keeps the last good document in force (`emptied`: one bad document from the remote
+ * must not drop it from istiod); unknown keys (`clusterID`, `ambientGateways` of
  * newer Deckhouse peers) are tolerated and not kept.
  */
 
@@ -25,9 +27,9 @@ export const MULTICLUSTER_SCOPES = {
 export interface MulticlusterPrivateDocument {
   /** Canonicalised, routable (lib/net/address.ts), without duplicates; `[]` when none. */
   ingressGateways: IngressGateway[];
-  /** `host` or `host:port` of the remote api-proxy; '' when missing or refused. */
+  /** `host` or `host:port` of the remote api-proxy; '' when missing (or refused in a cached status). */
   apiHost: string;
-  /** The remote's Istio network (a label value); '' when missing or refused. */
+  /** The remote's Istio network (a label value); '' when missing (or refused in a cached status). */
   networkName: string;
 }
 
@@ -84,7 +86,8 @@ function checkText(
 /**
  * The document, or why it is refused as a whole: not an object, or `ingressGateways` not a
  * list (a Deckhouse exporter sends null or omits it when its gateway discovery fails; the
- * last good document then stays). `emptied`: every gateway the peer sent was refused.
+ * last good document then stays). `emptied`: every gateway the peer sent was refused, or the
+ * apiHost or networkName it sent was: the fetch keeps the last good document (AllItemsRejected).
  */
 export function checkMulticlusterDocument(
   raw: unknown,
@@ -100,10 +103,20 @@ export function checkMulticlusterDocument(
   const ingressGateways = checkIngressGateways(sent, scope, rejected);
   const apiHost = checkText(raw.apiHost, 'apiHost', apiHostProblem, rejected);
   const networkName = checkText(raw.networkName, 'networkName', networkNameProblem, rejected);
+  const refusedText = [
+    raw.apiHost !== undefined && raw.apiHost !== null && raw.apiHost !== '' && apiHost === ''
+      ? 'apiHost'
+      : '',
+    raw.networkName !== undefined && raw.networkName !== null && raw.networkName !== '' && networkName === ''
+      ? 'networkName'
+      : '',
+  ].filter(Boolean);
   const emptied =
     sent.length > 0 && ingressGateways.length === 0
       ? `every one of the ${sent.length} published ingress gateway(s) was refused`
-      : undefined;
+      : refusedText.length
+        ? `the published ${refusedText.join(' and ')} ${refusedText.length > 1 ? 'were' : 'was'} refused`
+        : undefined;
   return {
     ok: true,
     value: {

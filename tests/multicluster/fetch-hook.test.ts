@@ -318,6 +318,17 @@ describe('multicluster fetch hook: a broken remote only affects itself', () => {
       /every one of the 2/,
     ],
     [
+      'an apiHost with a scheme and path, and a networkName that is no label value',
+      () =>
+        (peerB.privateDocument = {
+          ...documentOf(peerB, 'network-b'),
+          apiHost: 'https://b.example/api',
+          networkName: 'network b',
+        }),
+      { MetadataFetched: 'False/AllItemsRejected', Joined: 'True/Joined' },
+      /the published apiHost and networkName were refused/,
+    ],
+    [
       'the remote does not know us (private document refused)',
       () => (peerB.privateBehaviour = raw('Authentication error: unknown subject', 401)),
       { MetadataFetched: 'False/TokenRejected' },
