@@ -17,6 +17,7 @@ import {
   pemKey,
   trustBundleFingerprints,
   type RemoteClusterInfo,
+  type XdsSummary,
 } from '../../tools/e2e/istiod';
 import { resourcePath } from '../../tools/e2e/kube-api';
 import {
@@ -33,6 +34,7 @@ import {
   multiclusterCondition,
   networkOf,
   publishApiHost,
+  readRemoteSecret,
   remoteWorkload,
   runRemoteService,
   startMulticlusterClusters,
@@ -40,22 +42,40 @@ import {
   viewKubeconfig,
   waitForMulticluster,
   waitForRemoteSecret,
+  type MulticlusterObject,
   type MulticlusterRun,
   type RemoteSecret,
 } from '../../tools/e2e/multicluster';
+import {
+  FirstSeen,
+  RevokeObserver,
+  clusterRebuilds,
+  conditionIs,
+  conditionLine,
+  deleteMulticluster,
+  istiodRevocationView,
+  observeLateService,
+  proxyActiveWatches,
+  recreateMulticluster,
+  renderedProxyPeers,
+  waitForRemoteSecretGone,
+} from '../../tools/e2e/multicluster-revoke';
 import { multiclusterSummary, istiodViewOfRemote } from '../../tools/e2e/multicluster-summary';
 import {
   istiodAddToSyncedMs,
   measureRemoteSwap,
   outboundEndpoints,
   registryServiceFrom,
+  remoteCluster,
   sidecarOf,
   waitForRegistryService,
   waitForRemoteEndpoints,
   waitForRemoteSynced,
 } from '../../tools/e2e/remote-mesh';
 import { B_LOAD_BALANCER_IP, GATEWAY_TLS_PORT, STEP_TIMEOUT_MS, stopRun } from '../../tools/e2e/scenario';
+import { PEERS_SECRET } from '../../tools/e2e/api-proxy';
 import { ensureUpstreamTools } from '../../tools/e2e/tools';
+import { pollUntil } from '../../tools/e2e/wait';
 import { KubeClient } from '../api-proxy/environment';
 
 const enabled = process.env.ISTIO_FED_E2E !== '0';
@@ -104,6 +124,42 @@ function proxyRequest(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The peer's documents as A caches them (without ETags and fetch timestamps, which move). */
+const cachedDocuments = (m: MulticlusterObject) => ({
+  public: m.status?.metadataCache?.public,
+  private: m.status?.metadataCache?.private,
+});
+
+/** Polls `GET /api` through the api-proxy of `kubeconfig` until it answers `status`. */
+function proxyAnswers(
+  kubeconfig: { server: string; token: string; caPem?: string },
+  status: number,
+  describe: () => Promise<string>,
+): Promise<{ status: number; body: string }> {
+  return pollUntil(
+    async () => {
+      const res = await proxyRequest(kubeconfig, 'GET', '/api');
+      return res.status === status ? res : undefined;
+    },
+    { what: `${kubeconfig.server}: GET /api answers ${status}`, timeoutMs: STEP_TIMEOUT_MS, describe },
+  );
+}
+
+/** A's sidecar gets `hostname` with B's gateway as its only endpoint and B's root in its trust bundle. */
+async function expectThroughBGateway(r: MulticlusterRun, hostname = REMOTE.hostname): Promise<XdsSummary> {
+  const summary = await waitForRemoteEndpoints(
+    r.a,
+    sidecarOf(r.a),
+    hostname,
+    BAR_PORT,
+    [bGateway],
+    [r.b.rootCAPem],
+    STEP_TIMEOUT_MS,
+  );
+  expect(outboundEndpoints(summary, BAR_PORT, hostname)).toEqual([bGateway]);
+  return summary;
 }
 
 maybe(
@@ -375,28 +431,10 @@ maybe(
       "8. A's sidecar on A's network: bar's and baz's endpoints are B's gateway :15443, B's root is in its trust bundle; meshNetworks as rendered",
       async () => {
         const r = current();
-        const summary = await waitForRemoteEndpoints(
-          r.a,
-          sidecarOf(r.a),
-          REMOTE.hostname,
-          BAR_PORT,
-          [bGateway],
-          [r.b.rootCAPem],
-          STEP_TIMEOUT_MS,
-        );
-        expect(outboundEndpoints(summary, BAR_PORT, REMOTE.hostname)).toEqual([bGateway]);
+        const summary = await expectThroughBGateway(r);
         // baz's pod has no network label: meshNetworks (fromRegistry cluster-b) alone puts it
         // on B's network, so A's sidecar goes through B's gateway too, never to the pod IP.
-        const baz = await waitForRemoteEndpoints(
-          r.a,
-          sidecarOf(r.a),
-          UNLABELLED.hostname,
-          BAR_PORT,
-          [bGateway],
-          [r.b.rootCAPem],
-          STEP_TIMEOUT_MS,
-        );
-        expect(outboundEndpoints(baz, BAR_PORT, UNLABELLED.hostname)).toEqual([bGateway]);
+        await expectThroughBGateway(r, UNLABELLED.hostname);
         expect(new Set(trustBundleFingerprints(summary))).toEqual(
           new Set([pemKey(r.a.rootCAPem), pemKey(r.b.rootCAPem)]),
         );
@@ -474,16 +512,161 @@ maybe(
           syncStatus: 'synced',
         });
         expect(await registryServiceFrom(r.a.mesh, REMOTE.hostname, 'cluster-b')).toBeDefined();
-        const summary = await waitForRemoteEndpoints(
+        await expectThroughBGateway(r);
+      },
+      4 * STEP_TEST_TIMEOUT_MS,
+    );
+
+    test(
+      "10. B forgets A: B's api-proxy refuses A's token, A says RemoteAPITokenRejected and keeps B's data; A again: Ready, synced",
+      async () => {
+        const r = current();
+        const aUUID = r.a.spec.clusterUUID;
+        const inABefore = await waitForMulticluster(r, r.a, 'cluster-b', isMulticlusterReady, 'Ready');
+        const remoteBefore = await waitForRemoteSecret(r, r.a, 'cluster-b');
+        const token = viewKubeconfig(remoteBefore.kubeconfig!);
+        expect((await proxyRequest(token, 'GET', '/api')).status).toBe(200);
+        expect(await renderedProxyPeers(r.b)).toEqual([aUUID]);
+        const rebuildsBefore = clusterRebuilds(r.a, 'cluster-b');
+        const describe = describeMulticlusterRun(r);
+        const eds = { proxy: sidecarOf(r.a), port: BAR_PORT, endpoint: bGateway };
+        const observer = new RevokeObserver(r.a, 'cluster-b', REMOTE.hostname, eds, 4 * STEP_TIMEOUT_MS);
+
+        const deletedAt = Date.now();
+        await deleteMulticluster(r.b, 'cluster-a');
+        // B: the chart drops A from the api-proxy's peers (Secret, then the file), so A's token gets 401.
+        expect(
+          await pollUntil(async () => ((await renderedProxyPeers(r.b)).includes(aUUID) ? undefined : true), {
+            what: `cluster-b: ${PEERS_SECRET} without cluster-a`,
+            timeoutMs: STEP_TIMEOUT_MS,
+            describe,
+          }),
+        ).toBe(true);
+        expect(await renderedProxyPeers(r.b)).toEqual([]);
+        const refused = await proxyAnswers(token, 401, describe);
+        r.figures.revokeProxyRefusedMs = Date.now() - deletedAt;
+        expect(refused.status).toBe(401);
+        expect(r.b.proxy.peers).toEqual([]);
+        // Observed, not asserted: does A's istiod still get B's changes through its open watches?
+        const watchesAfterRefusal = await proxyActiveWatches(r.b);
+        const late = await observeLateService(r);
+
+        // A: the private document and the API refuse A's token; B's last good data stays.
+        const seen = new FirstSeen(deletedAt, {
+          revokeFetchRejectedMs: conditionIs('MetadataFetched', 'False', 'TokenRejected'),
+          revokeNotReadyMs: conditionIs('Ready', 'False'),
+          revokeApiRejectedMs: conditionIs('RemoteAPIReachable', 'False', 'RemoteAPITokenRejected'),
+        });
+        const rejected = await waitForMulticluster(
+          r,
           r.a,
-          sidecarOf(r.a),
-          REMOTE.hostname,
-          BAR_PORT,
-          [bGateway],
-          [r.b.rootCAPem],
-          STEP_TIMEOUT_MS,
+          'cluster-b',
+          (m) => {
+            seen.note(m);
+            return seen.all(m);
+          },
+          'MetadataFetched TokenRejected, RemoteAPIReachable RemoteAPITokenRejected, Ready False',
+          2 * STEP_TIMEOUT_MS,
         );
-        expect(outboundEndpoints(summary, BAR_PORT, REMOTE.hostname)).toEqual([bGateway]);
+        Object.assign(r.figures, seen.at);
+        log(`cluster-a, IstioMulticluster cluster-b after B forgot A: ${conditionLine(rejected)}`);
+        expect(multiclusterCondition(rejected, 'MetadataFetched')?.message).toMatch(/401/);
+        expect(cachedDocuments(rejected)).toEqual(cachedDocuments(inABefore));
+        const istiod = await observer.stop();
+        const remoteDuring = await readRemoteSecret(r.a.api, 'cluster-b');
+        const afterRevocation = await istiodRevocationView(r, eds);
+        Object.assign(r.figures, {
+          revokeIstiodSamples: istiod.samples,
+          revokeClusterzNotSynced: istiod.clusterzNotSynced,
+          revokeRegistryMissing: istiod.registryMissing,
+          revokeEdsMissing: istiod.edsMissing,
+          revokeSampleIntervalMs: istiod.intervalMs,
+          revokeProxyWatchesAfterRefusal: watchesAfterRefusal,
+          revokeLateServiceSeen: late === undefined ? 0 : 1,
+          ...(late === undefined ? {} : { revokeLateServiceMs: late }),
+          revokeRemoteSecretKept: remoteDuring?.resourceVersion === remoteBefore.resourceVersion ? 1 : 0,
+        });
+        log(
+          `cluster-a istiod while B refuses A (${istiod.samples} samples every ${istiod.intervalMs} ms): ` +
+            `clusterz ${istiod.clusterzStatuses.join('/')} (${istiod.clusterzNotSynced} not synced), ` +
+            `${REMOTE.hostname} missing from registryz in ${istiod.registryMissing}, from EDS in ${istiod.edsMissing}; ` +
+            `then: ${afterRevocation}; B's api-proxy had ${watchesAfterRefusal} watches open after refusing A's token; ` +
+            `a Service created in B after the refusal ${late === undefined ? 'never reached' : `reached A's registry ${late} ms later in`} A's istiod; ` +
+            `A's remote Secret ${remoteDuring?.resourceVersion === remoteBefore.resourceVersion ? 'unchanged' : `changed (${remoteDuring ? 'rewritten' : 'deleted'})`}`,
+        );
+
+        // B otherwise unaffected: its istiod drops cluster-a only, serves its own cluster and bar.
+        await waitForRemoteSecretGone(r, r.b, 'cluster-a');
+        expect(
+          await pollUntil(async () => ((await remoteCluster(r.b.mesh, 'cluster-a')) ? undefined : true), {
+            what: 'cluster-b istiod: cluster-a gone from /debug/clusterz',
+            timeoutMs: STEP_TIMEOUT_MS,
+            describe,
+          }),
+        ).toBe(true);
+        expect(await r.b.mesh.remoteClusters()).toEqual([
+          expect.objectContaining({ id: r.b.clusterId, syncStatus: 'synced' }),
+        ]);
+        expect(await registryServiceFrom(r.b.mesh, REMOTE.hostname, r.b.clusterId)).toBeDefined();
+        const bPublic = JSON.parse((await r.b.exporter.get('/public/public.json')).body) as {
+          clusterUUID?: string;
+        };
+        expect(bPublic.clusterUUID).toBe(r.b.spec.clusterUUID);
+
+        // B learns A again: the same token works (30 days), A's Secret need not change.
+        const recreatedAt = Date.now();
+        await recreateMulticluster(r.b, 'cluster-a', r.a);
+        const accepted = await proxyAnswers(token, 200, describe);
+        r.figures.restoreProxyAcceptsMs = Date.now() - recreatedAt;
+        expect(JSON.parse(accepted.body)).toMatchObject({ kind: 'APIVersions' });
+        expect(await renderedProxyPeers(r.b)).toEqual([aUUID]);
+        const restored = new FirstSeen(recreatedAt, {
+          restoreFetchedMs: conditionIs('MetadataFetched', 'True'),
+          restoreApiReachableMs: conditionIs('RemoteAPIReachable', 'True'),
+        });
+        const back = await waitForMulticluster(
+          r,
+          r.a,
+          'cluster-b',
+          (m) => {
+            restored.note(m);
+            return isMulticlusterReady(m);
+          },
+          'Ready and RemoteAPIReachable again',
+          3 * STEP_TIMEOUT_MS,
+        );
+        Object.assign(r.figures, restored.at);
+        r.figures.restoreReadyMs = Date.now() - recreatedAt;
+        expect(cachedDocuments(back)).toEqual(cachedDocuments(inABefore));
+        await waitForMulticluster(
+          r,
+          r.b,
+          'cluster-a',
+          isMulticlusterReady,
+          'Ready again',
+          2 * STEP_TIMEOUT_MS,
+        );
+        expect(await waitForRemoteSynced(r, r.b, 'cluster-a', STEP_TIMEOUT_MS, describe)).toMatchObject({
+          secretName: 'd8-istio/istio-remote-secret-cluster-a',
+          syncStatus: 'synced',
+        });
+        expect(await waitForRemoteSynced(r, r.a, 'cluster-b', STEP_TIMEOUT_MS, describe)).toMatchObject({
+          syncStatus: 'synced',
+        });
+        const remoteAfter = await waitForRemoteSecret(r, r.a, 'cluster-b');
+        r.figures.restoreIstiodRebuilds = clusterRebuilds(r.a, 'cluster-b') - rebuildsBefore;
+        log(
+          `restored: A's api token accepted ${r.figures.restoreProxyAcceptsMs} ms after cluster-a was recreated in B, ` +
+            `A's cluster-b Ready after ${r.figures.restoreReadyMs} ms; A's remote Secret ` +
+            `${remoteAfter.resourceVersion === remoteBefore.resourceVersion ? 'never changed' : 'was rewritten'}, ` +
+            `istiod rebuilt cluster-b ${r.figures.restoreIstiodRebuilds} times`,
+        );
+        // The token is valid for 30 days: nothing to reissue, A's Secret was never rewritten.
+        expect(remoteAfter.resourceVersion).toBe(remoteBefore.resourceVersion);
+        expect(
+          await waitForRegistryService(r.a, REMOTE.hostname, 'cluster-b', STEP_TIMEOUT_MS),
+        ).toBeDefined();
+        await expectThroughBGateway(r);
       },
       4 * STEP_TEST_TIMEOUT_MS,
     );

@@ -102,5 +102,17 @@ export async function multiclusterSummary(run: MulticlusterRun): Promise<string>
       `Token rotation: Secret changed ${f.rotationSecretChangedMs} ms after the trigger; istiod swapped the remote cluster ${f.rotationSwapMs} ms later; ${REMOTE.hostname} missing from the registry for ${f.rotationMissingMs} ms (${f.rotationSamples} samples every ${f.rotationSampleIntervalMs} ms); a sidecar's EDS lacked B's gateway in ${f.rotationEdsMissing} of ${f.rotationEdsSamples} xDS reads`,
     );
   }
+  if (f.revokeApiRejectedMs !== undefined) {
+    const [a, b] = [run.a.spec.name, run.b.spec.name];
+    lines.push(
+      `${b} forgets ${a} (IstioMulticluster deleted): ${b}'s api-proxy refuses ${a}'s token after ${f.revokeProxyRefusedMs} ms; ${a} says MetadataFetched TokenRejected after ${f.revokeFetchRejectedMs} ms, RemoteAPITokenRejected after ${f.revokeApiRejectedMs} ms (the probe's once-a-minute slot)`,
+      `  ${a}'s istiod meanwhile (${f.revokeIstiodSamples} samples every ${f.revokeSampleIntervalMs} ms): clusterz not synced in ${f.revokeClusterzNotSynced}, ${REMOTE.hostname} missing from registryz in ${f.revokeRegistryMissing} and from a sidecar's EDS in ${f.revokeEdsMissing}; ${f.revokeProxyWatchesAfterRefusal} watches still open in ${b}'s api-proxy; a Service created in ${b} after the refusal ${f.revokeLateServiceSeen ? `reached ${a}'s registry in ${f.revokeLateServiceMs} ms` : `did not reach ${a}'s registry in 20 s`}`,
+    );
+  }
+  if (f.restoreReadyMs !== undefined) {
+    lines.push(
+      `${run.b.spec.name} learns ${run.a.spec.name} again: token accepted after ${f.restoreProxyAcceptsMs} ms, MetadataFetched True after ${f.restoreFetchedMs} ms, RemoteAPIReachable True after ${f.restoreApiReachableMs} ms, Ready after ${f.restoreReadyMs} ms; istiod rebuilt the remote ${f.restoreIstiodRebuilds} times`,
+    );
+  }
   return lines.join('\n');
 }
