@@ -1,6 +1,12 @@
 import { DEFAULT_REFRESH_POLICY, inRefreshSlot } from '../federation/fetch/refresh';
 import type { Condition } from '../federation/status/conditions';
-import { API_PROBE_INTERVAL_SECONDS, apiProbeDue, probeRemoteApi, type ProbeDueInput } from './probe';
+import {
+  API_PROBE_INTERVAL_SECONDS,
+  API_PROBE_RETRY_SECONDS,
+  apiProbeDue,
+  probeRemoteApi,
+  type ProbeDueInput,
+} from './probe';
 
 const NOW = new Date('2026-11-22T06:00:01Z');
 const probed = (reason = 'RemoteAPIReachable'): Condition[] => [
@@ -40,6 +46,39 @@ describe('apiProbeDue', () => {
     expect(
       apiProbeDue(input({ next: { metadataCache: cache('api.b', 'uuid-x'), conditions: probed() } })),
     ).toBe(true);
+  });
+});
+
+describe('apiProbeDue follows the fetch and retries failures sooner', () => {
+  const fetched = (reason: string, status: 'True' | 'False' = reason === 'Fetched' ? 'True' : 'False') => ({
+    type: 'MetadataFetched',
+    status,
+    reason,
+    message: '',
+    lastTransitionTime: '',
+  });
+  const failed: Condition = { ...probed()[0]!, status: 'False', reason: 'RemoteAPITokenRejected' };
+
+  test('due at once when the fetch verdict changes (the remote starts or stops refusing our token)', () => {
+    const with_ = (conditions: Condition[]) => ({
+      observedGeneration: 1,
+      metadataCache: cache('api.b'),
+      conditions,
+    });
+    const ok = with_([fetched('Fetched'), ...probed()]);
+    const refused = with_([fetched('TokenRejected'), ...probed()]);
+    expect(apiProbeDue(input({ stored: ok, next: ok }))).toBe(false);
+    expect(apiProbeDue(input({ stored: ok, next: refused }))).toBe(true);
+    expect(apiProbeDue(input({ stored: refused, next: ok }))).toBe(true);
+  });
+
+  test('after a failed probe: every API_PROBE_RETRY_SECONDS instead of once a minute', () => {
+    const after = { observedGeneration: 1, metadataCache: cache('api.b'), conditions: [failed] };
+    const ticks = Array.from({ length: 30 }, (_, i) => new Date(NOW.getTime() + i * 2000));
+    const due = ticks.filter((now) =>
+      apiProbeDue(input({ stored: after, next: after, now, scheduled: true })),
+    );
+    expect(due).toHaveLength((30 * 2) / API_PROBE_RETRY_SECONDS);
   });
 });
 

@@ -36,6 +36,14 @@ export const API_PROBE_LIMITS: FetchLimits = {
  */
 export const API_PROBE_INTERVAL_SECONDS = 60;
 
+/**
+ * While the last probe failed: the remote's admin is fixing something (or re-adding us), and
+ * Ready waits for this probe; one GET of `/api` every 10 s is cheap. Measured in the e2e
+ * (B forgets A, then learns it again): with the 60 s slot, Ready came back 7-60 s after B
+ * trusted A again.
+ */
+export const API_PROBE_RETRY_SECONDS = 10;
+
 export interface ApiProbeTarget {
   name: string;
   apiHost: string;
@@ -148,9 +156,11 @@ export interface ProbeDueInput {
 
 /**
  * Due at once when never probed (NotProbed: just joined, or re-enabled), on a spec change
- * (TLS settings), a new apiHost or a new remote identity (the token's audience); otherwise
- * on the schedule tick of the peer's slot in API_PROBE_INTERVAL_SECONDS. Stateless: from
- * status and the clock, like the fetch (fetch/refresh.ts).
+ * (TLS settings), a new apiHost or a new remote identity (the token's audience), or when this
+ * run's metadata fetch changed its verdict (e.g. the remote began or stopped refusing our
+ * token: its api-proxy follows the same allow-list); otherwise on the schedule tick of the
+ * peer's slot in API_PROBE_INTERVAL_SECONDS, or API_PROBE_RETRY_SECONDS while the last probe
+ * failed. Stateless: from status and the clock, like the fetch (fetch/refresh.ts).
  */
 export function apiProbeDue(input: ProbeDueInput): boolean {
   const { stored, next } = input;
@@ -159,7 +169,11 @@ export function apiProbeDue(input: ProbeDueInput): boolean {
   if (stored.observedGeneration !== input.generation) return true;
   if (stored.metadataCache?.private?.apiHost !== next.metadataCache?.private?.apiHost) return true;
   if (stored.metadataCache?.public?.clusterUUID !== next.metadataCache?.public?.clusterUUID) return true;
-  const interval = Math.max(API_PROBE_INTERVAL_SECONDS, input.policy.tickSeconds);
+  const fetched = (status: ProbeDueInput['stored']) => findCondition(status.conditions, 'MetadataFetched');
+  const [before, after] = [fetched(stored), fetched(next)];
+  if (before?.status !== after?.status || before?.reason !== after?.reason) return true;
+  const period = condition.status === 'True' ? API_PROBE_INTERVAL_SECONDS : API_PROBE_RETRY_SECONDS;
+  const interval = Math.max(period, input.policy.tickSeconds);
   return (
     input.scheduled &&
     inRefreshSlot(`api/${input.name}`, input.now, { ...input.policy, refreshSeconds: interval })

@@ -25,6 +25,12 @@ export interface RefreshPolicy {
    * the e2e: one 10 s round was most of the time to converge (README, Performance).
    */
   tokenRejectedBackoffBaseSeconds: number;
+  /**
+   * Cap after a refused token: the peer may add us any time (a deleted and recreated
+   * IstioMulticluster, measured: up to 52 s of backoff before the fetch noticed), and asking
+   * costs one small request.
+   */
+  tokenRejectedBackoffMaxSeconds: number;
   backoffMaxSeconds: number;
 }
 
@@ -33,6 +39,7 @@ export const DEFAULT_REFRESH_POLICY: RefreshPolicy = {
   refreshSeconds: 2,
   backoffBaseSeconds: 10,
   tokenRejectedBackoffBaseSeconds: 2,
+  tokenRejectedBackoffMaxSeconds: 30,
   backoffMaxSeconds: 300,
 };
 
@@ -87,7 +94,8 @@ export function backoffSeconds(
 ): number {
   const exponent = Math.min(Math.max(failures, 1) - 1, 30);
   const base = tokenRejected ? policy.tokenRejectedBackoffBaseSeconds : policy.backoffBaseSeconds;
-  const ceiling = Math.min(policy.backoffMaxSeconds, base * 2 ** exponent);
+  const max = tokenRejected ? policy.tokenRejectedBackoffMaxSeconds : policy.backoffMaxSeconds;
+  const ceiling = Math.min(max, base * 2 ** exponent);
   return Math.max(1, Math.round(ceiling / 2 + (ceiling / 2) * random));
 }
 
