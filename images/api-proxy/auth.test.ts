@@ -30,8 +30,12 @@ const reason = (token: string) =>
     (e: unknown) => (e instanceof TokenRejected ? e.reason : `unexpected ${String(e)}`),
   );
 
-test("the reference's 366-day api token is accepted and names the peer", async () => {
-  expect(await verify(eddsaToken(peerKeys.priv, claims(), { alg: 'EdDSA' }))).toBe(PEER);
+test("the reference's 366-day api token is accepted and names the peer, its key and exp", async () => {
+  expect(await verify(eddsaToken(peerKeys.priv, claims(), { alg: 'EdDSA' }))).toEqual({
+    clusterUUID: PEER,
+    authnKeyPub: peerKeys.pub,
+    exp: now + 366 * 86400,
+  });
 });
 
 test('a token reused 11 months after minting is accepted', async () => {

@@ -25,18 +25,29 @@ export interface ApiTokenOptions {
   now?: Date;
 }
 
+/** A verified token: who presented it, the key that verified it, and until when it holds. */
+export interface VerifiedApiToken {
+  clusterUUID: string;
+  /** The peer's authnKeyPub (PEM) the signature was verified with. */
+  authnKeyPub: string;
+  /** `exp` in seconds since the epoch. */
+  exp: number;
+}
+
 /**
  * The api-proxy's token check: lib/federation/jwt.ts's verification (EdDSA only, aud = us,
  * sub a known peer whose key verifies the signature, exp/nbf with leeway, scope), plus
  * what that function has no option for: the issuer must be `d8-istio` and the remaining
- * lifetime is capped. Returns the peer's clusterUUID.
+ * lifetime is capped. Returns the peer, its key and the token's `exp`, so that a request can
+ * be ended when the peer is removed, its key changes or the token expires (in-flight.ts).
  */
-export async function verifyApiToken(token: string, options: ApiTokenOptions): Promise<string> {
+export async function verifyApiToken(token: string, options: ApiTokenOptions): Promise<VerifiedApiToken> {
   const now = options.now ?? new Date();
+  let authnKeyPub: string | undefined;
   const { subject } = await verifyPeerToken(token, {
     ownClusterUUID: options.ownClusterUUID,
     scope: API_SCOPE,
-    peerPublicKey: options.peerPublicKey,
+    peerPublicKey: (uuid) => (authnKeyPub = options.peerPublicKey(uuid)),
     now,
     clockToleranceSeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
     maxNotBeforeSkewSeconds: MAX_NOT_BEFORE_SKEW_SECONDS,
@@ -46,7 +57,8 @@ export async function verifyApiToken(token: string, options: ApiTokenOptions): P
   if (claims.iss !== TOKEN_ISSUER) throw new TokenRejected('wrong issuer');
   const remaining = (claims.exp ?? 0) - Math.floor(now.getTime() / 1000);
   if (remaining > MAX_API_TOKEN_LIFETIME_SECONDS) throw new TokenRejected('token lifetime too long');
-  return subject;
+  // verifyPeerToken asked for the subject's key and refuses a token without exp.
+  return { clusterUUID: subject, authnKeyPub: authnKeyPub!, exp: claims.exp! };
 }
 
 export { TokenRejected };

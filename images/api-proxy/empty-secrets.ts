@@ -8,6 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/hook-sdk/logger';
+import type { VerifiedApiToken } from './auth';
+import type { InFlightRequests } from './in-flight';
 import type { ProxyMetrics } from './metrics';
 import { answerEmptySecrets, type EmptySecretsAnswer } from './policy';
 import { statusBody } from './status';
@@ -45,6 +47,8 @@ export interface EmptySecretsOptions {
   logger: Logger;
   /** The server's answer for a complete body (headers, metric, `Connection: close` while draining). */
   reply: Reply;
+  /** Open empty watches end like proxied requests when their peer is revoked. */
+  inFlight: InFlightRequests;
   maxRequestMs: number;
   draining(): boolean;
 }
@@ -54,7 +58,7 @@ export interface EmptySecrets {
     req: IncomingMessage,
     res: ServerResponse,
     decision: { verb: 'get' | 'list' | 'watch'; name?: string; query: string },
-    peer: string,
+    token: VerifiedApiToken,
   ): void;
   /** Ends every open empty watch (shutdown: nothing can be lost on them). */
   endWatches(): void;
@@ -64,7 +68,8 @@ export function createEmptySecrets(options: EmptySecretsOptions): EmptySecrets {
   const { metrics, logger, reply } = options;
   const openWatches = new Set<(outcome: string) => void>();
 
-  const serve: EmptySecrets['serve'] = (req, res, decision, peer) => {
+  const serve: EmptySecrets['serve'] = (req, res, decision, token) => {
+    const peer = token.clusterUUID;
     const started = Date.now();
     const log = (code: number, outcome: string): void =>
       logger.info('request', {
@@ -106,10 +111,12 @@ export function createEmptySecrets(options: EmptySecretsOptions): EmptySecrets {
     if (answer.initialEventsEnd) res.write(initialEventsEndBookmark(answer.resourceVersion));
     let timer: NodeJS.Timeout | undefined;
     let open = true;
+    let untrack = (): void => undefined;
     const close = (outcome: string): void => {
       if (!open) return;
       open = false;
       clearTimeout(timer);
+      untrack();
       openWatches.delete(end);
       metrics.activeWatches.dec();
       log(200, outcome);
@@ -124,7 +131,11 @@ export function createEmptySecrets(options: EmptySecretsOptions): EmptySecrets {
       timer = setTimeout(() => end('timeoutSeconds reached'), answer.timeoutMs);
     res.on('close', () => close('client closed'));
     if (options.draining()) end('shutting down');
-    else openWatches.add(end);
+    else {
+      openWatches.add(end);
+      // Nothing was sent on it, so a clean end is a whole (empty) stream.
+      untrack = options.inFlight.track(token, (reason) => end(`revoked: ${reason}`));
+    }
   };
 
   const endWatches = (): void => {

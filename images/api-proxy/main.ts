@@ -29,7 +29,7 @@ function run(config: ProxyConfig): void {
           cert: readFileSync(config.tls.certFile, 'utf8'),
           key: readFileSync(config.tls.keyFile, 'utf8'),
         };
-  const { server, shutdown } = createProxyServer({
+  const { server, shutdown, peersReloaded } = createProxyServer({
     ownClusterUUID: config.clusterUUID,
     peers,
     upstream,
@@ -57,6 +57,7 @@ function run(config: ProxyConfig): void {
     metrics.peerReloads.inc({ result: 'success' });
     metrics.peers.set(result.peers);
     logger.info('peers loaded', { peers: result.peers });
+    peersReloaded();
     for (const rejected of result.rejected) {
       logger.warn('peer entry rejected', {
         clusterUUID: rejected.clusterUUID.slice(0, 128),

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { REVOCATION_REASONS } from './in-flight';
 
 const PREFIX = 'd8_istio_api_proxy_';
 
@@ -39,6 +40,13 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly revokedRequests = new Counter({
+    name: `${PREFIX}revoked_requests_total`,
+    help: 'In-flight requests (watches above all) ended because their peer was removed, its key changed or their token expired.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly peers = new Gauge({
     name: `${PREFIX}known_peers`,
     help: 'Multicluster peers whose tokens are accepted.',
@@ -64,6 +72,7 @@ export class ProxyMetrics {
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
     this.peerReloads.inc({ result: 'success' }, 0);
     this.peerReloads.inc({ result: 'failure' }, 0);
+    for (const reason of REVOCATION_REASONS) this.revokedRequests.inc({ reason }, 0);
   }
 
   countRequest(verb: string, code: number): void {

@@ -5,8 +5,9 @@ import type { Logger } from '../../lib/hook-sdk/logger';
 import { answerClientErrors, closeServer, guardConnections } from '../../lib/server/guard';
 import { bearerToken } from '../metadata-exporter/routes';
 import { LogThrottle } from '../metadata-exporter/log-throttle';
-import { TokenRejected, verifyApiToken } from './auth';
+import { CLOCK_SKEW_TOLERANCE_SECONDS, TokenRejected, verifyApiToken, type VerifiedApiToken } from './auth';
 import { createEmptySecrets } from './empty-secrets';
+import { InFlightRequests } from './in-flight';
 import type { ProxyMetrics } from './metrics';
 import {
   ALLOW_HEADER,
@@ -77,6 +78,8 @@ function headerCount(req: IncomingMessage, name: string): number {
 export interface ProxyHttpServer {
   server: ProxyServer;
   shutdown(timeoutMs: number): Promise<'clean' | 'forced'>;
+  /** After a successful load of the peers file: ends the requests of peers no longer accepted. */
+  peersReloaded(): void;
 }
 
 export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer {
@@ -121,10 +124,20 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
     extra: Record<string, string> = {},
   ): void => reply(req, res, 'refused', code, statusBody(code, message), extra);
 
+  const inFlight = new InFlightRequests({
+    publicKey: (uuid) => options.peers.publicKey(uuid),
+    expiryLeewaySeconds: CLOCK_SKEW_TOLERANCE_SECONDS,
+    onEnded: (peer, reason, requests) => {
+      metrics.revokedRequests.inc({ reason }, requests);
+      logger.info('in-flight requests ended', { peer, reason, requests });
+    },
+  });
+
   const emptySecrets = createEmptySecrets({
     metrics,
     logger,
     reply,
+    inFlight,
     maxRequestMs: limits.maxRequestMs,
     draining: () => draining,
   });
@@ -182,7 +195,13 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
     return reply(req, res, 'internal', readiness.ok ? 200 : 503, body);
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, verb: string, peer: string): void => {
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    verb: string,
+    verified: VerifiedApiToken,
+  ): void => {
+    const peer = verified.clusterUUID;
     let token: string;
     try {
       token = upstream.token.current();
@@ -213,6 +232,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
       if (finished) return;
       finished = true;
       clearTimeout(headerTimer);
+      untrack();
       if (isWatch) metrics.activeWatches.dec();
       logger.info('request', {
         peer,
@@ -225,7 +245,20 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
       });
     };
     if (isWatch) metrics.activeWatches.inc();
+    // Revoked while in flight: cut (a clean end could split an event); before the response
+    // head, the 401 a new request would get.
+    const untrack = inFlight.track(verified, (reason) => {
+      const code = res.headersSent ? res.statusCode : 401;
+      finish(`revoked: ${reason}`, code);
+      outgoing.destroy();
+      if (res.headersSent) res.destroy();
+      else
+        refuse(req, res, 401, REFUSED_TOKEN_BODY_REASON, {
+          'WWW-Authenticate': 'Bearer error="invalid_token"',
+        });
+    });
     outgoing.on('response', (upstreamRes) => {
+      if (finished) return void upstreamRes.resume();
       clearTimeout(headerTimer);
       const code = upstreamRes.statusCode ?? 502;
       metrics.countRequest(verb, code);
@@ -243,12 +276,14 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
         finish('complete', code);
       });
       upstreamRes.on('error', () => {
+        if (finished) return;
         metrics.upstreamErrors.inc();
         res.destroy();
         finish('upstream broke', code);
       });
     });
     outgoing.on('error', (error) => {
+      if (finished) return;
       metrics.upstreamErrors.inc();
       if (!res.headersSent) {
         logger.warn('apiserver unreachable', { error: error.message });
@@ -287,9 +322,9 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
       return authFailure('several authorization headers', 'malformed authorization header');
     const bearer = bearerToken(req.headers.authorization);
     if (!bearer.ok) return authFailure(bearer.reason, bearer.reason);
-    let peer: string;
+    let verified: VerifiedApiToken;
     try {
-      peer = await verifyApiToken(bearer.token, {
+      verified = await verifyApiToken(bearer.token, {
         ownClusterUUID: options.ownClusterUUID,
         peerPublicKey: (uuid) => options.peers.publicKey(uuid),
       });
@@ -297,8 +332,12 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
       if (error instanceof TokenRejected) return authFailure(error.reason);
       throw error;
     }
+    // The peers may have been reloaded while the signature was checked.
+    const revoked = inFlight.verdict(verified);
+    if (revoked) return authFailure(`${revoked} during verification`);
+    const peer = verified.clusterUUID;
     const decision = classifyTarget(url);
-    if (decision.kind === 'emptySecrets') return emptySecrets.serve(req, res, decision, peer);
+    if (decision.kind === 'emptySecrets') return emptySecrets.serve(req, res, decision, verified);
     if (decision.kind !== 'forward') {
       const code = decision.kind === 'forbidden' ? 403 : 404;
       metrics.policyRefusals.inc({ code: String(code) });
@@ -310,7 +349,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
         decision.kind === 'forbidden' ? decision.reason : 'not served by the api-proxy',
       );
     }
-    forward(req, res, decision.verb, peer);
+    forward(req, res, decision.verb, verified);
   };
 
   const serverOptions = { maxHeaderSize: limits.maxHeaderBytes };
@@ -343,5 +382,6 @@ export function createProxyServer(options: ProxyServerOptions): ProxyHttpServer 
     emptySecrets.endWatches();
     return closeServer(server, timeoutMs, () => agent.destroy());
   };
-  return { server, shutdown };
+  const peersReloaded = (): void => void inFlight.revokeUnaccepted();
+  return { server, shutdown, peersReloaded };
 }

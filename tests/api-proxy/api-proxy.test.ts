@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { generateAuthnKeypair } from '../../lib/federation/identity/authn-keys';
 import { KubeApi, resourcePath } from '../../tools/e2e/kube-api';
+import { testCluster, type TestCluster } from '../exporter/fixtures';
 import { eddsaToken, hmacWithPublicKeyToken, unsignedToken, type Claims } from '../exporter/tokens';
 import {
   KubeClient,
@@ -1138,5 +1140,144 @@ describe('attack suite', () => {
     expect(proxyTokens.size).toBeGreaterThan(0);
     for (const token of proxyTokens) expect(proxy.rawOutput).not.toContain(token);
     expect(proxy.rawOutput).not.toContain('SECRET-KEY-MATERIAL');
+  });
+});
+
+describe('revocation reaches the requests in flight (watches a remote istiod keeps open)', () => {
+  const WATCH = '/api/v1/namespaces/workloads/services?watch=1';
+  /** Peer Y: stays accepted while X (env.peer) is revoked. */
+  const other = testCluster('cluster.local');
+  const tokenOf = (cluster: TestCluster, overrides: Claims = {}) =>
+    eddsaToken(cluster.keypair.priv, apiClaims({ sub: cluster.clusterUUID, ...overrides }), { alg: 'EdDSA' });
+  let revoking: RunningProxy;
+  const watch = (token: string, path = WATCH) =>
+    openStream({ port: revoking.port, ca: env.proxyCa.certPem }, path, bearer(token));
+  /** How the stream ended ('ended' cleanly or 'cut'), within a bound. */
+  const streamEnd = (stream: OpenStream, deadlineMs = 20_000): Promise<'ended' | 'cut'> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`stream still open after ${deadlineMs} ms: ${stream.received().slice(-300)}`)),
+        deadlineMs,
+      );
+      void stream.ended
+        .then(
+          () => 'ended' as const,
+          () => 'cut' as const,
+        )
+        .then((how) => {
+          clearTimeout(timer);
+          resolve(how);
+        });
+    });
+  const revokedCounts = async () => {
+    const text = (await proxyRequest(env, revoking, '/metrics')).body;
+    return Object.fromEntries(
+      [...text.matchAll(/^d8_istio_api_proxy_revoked_requests_total\{reason="([\w-]+)"\} (\d+)/gm)].map(
+        (m) => [m[1], Number(m[2])],
+      ),
+    );
+  };
+  const endedLines = () => revoking.logs.filter((l) => l.msg === 'in-flight requests ended');
+
+  beforeEach(async () => {
+    writePeers(env.peersFile, [env.peer, other]);
+    revoking = await startProxy(env);
+  });
+  afterEach(async () => {
+    await revoking.stop();
+    writePeers(env.peersFile, [env.peer]);
+    await pollUntil(
+      async () =>
+        (await proxyRequest(env, proxy, '/api', { headers: bearer(peerToken()) })).status === 200
+          ? true
+          : undefined,
+      { what: 'the shared proxy accepts the peer again', timeoutMs: 15_000, intervalMs: 100 },
+    );
+  });
+
+  test("removing peer X ends X's watches (proxied and empty Secrets), not Y's, which still delivers", async () => {
+    const x = await watch(tokenOf(env.peer));
+    const xSecrets = await watch(tokenOf(env.peer), '/api/v1/secrets?watch=1');
+    const y = await watch(tokenOf(other));
+    try {
+      expect([x.status, xSecrets.status, y.status]).toEqual([200, 200, 200]);
+      expect(await revokedCounts()).toEqual({ 'peer-removed': 0, 'key-changed': 0, 'token-expired': 0 });
+      writePeers(env.peersFile, [other]);
+      // Cut (an event could be split by a clean end); the empty watch, having sent nothing, ends cleanly.
+      expect(await streamEnd(x)).toBe('cut');
+      expect(await streamEnd(xSecrets)).toBe('ended');
+      // Its re-watch is refused.
+      expect((await proxyRequest(env, revoking, WATCH, { headers: bearer(tokenOf(env.peer)) })).status).toBe(
+        401,
+      );
+      // Y's watch is still open and still delivers.
+      await api().create(servicePath('workloads'), service('workloads', 'after-revocation'));
+      await pollUntil(async () => (y.received().includes('"after-revocation"') ? true : undefined), {
+        what: "Y's watch delivers a Service created after X's revocation",
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
+      expect(y.closed()).toBe(false);
+      expect(await revokedCounts()).toEqual({ 'peer-removed': 2, 'key-changed': 0, 'token-expired': 0 });
+      expect(endedLines()).toEqual([
+        expect.objectContaining({ peer: env.peer.clusterUUID, reason: 'peer-removed', requests: 2 }),
+      ]);
+      const outcomes = revoking.logs
+        .filter((l) => l.msg === 'request' && l.peer === env.peer.clusterUUID)
+        .map((l) => `${String(l.verb)} ${String(l.outcome)}`)
+        .sort();
+      expect(outcomes).toEqual(['empty-secrets revoked: peer-removed', 'watch revoked: peer-removed']);
+      expect(revoking.rawOutput).not.toMatch(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}\./);
+    } finally {
+      for (const stream of [x, xSecrets, y]) stream.stop();
+      await api().delete(servicePath('workloads', 'after-revocation'));
+    }
+  });
+
+  test("a changed key ends X's watches verified with the old key; the new key's token is accepted", async () => {
+    const x = await watch(tokenOf(env.peer));
+    const y = await watch(tokenOf(other));
+    const rotated: TestCluster = { ...env.peer, keypair: generateAuthnKeypair() };
+    try {
+      writePeers(env.peersFile, [rotated, other]);
+      expect(await streamEnd(x)).toBe('cut');
+      expect(y.closed()).toBe(false);
+      expect((await proxyRequest(env, revoking, '/api', { headers: bearer(tokenOf(env.peer)) })).status).toBe(
+        401,
+      );
+      expect((await proxyRequest(env, revoking, '/api', { headers: bearer(tokenOf(rotated)) })).status).toBe(
+        200,
+      );
+      expect(await revokedCounts()).toEqual({ 'peer-removed': 0, 'key-changed': 1, 'token-expired': 0 });
+      expect(endedLines()).toEqual([
+        expect.objectContaining({ peer: env.peer.clusterUUID, reason: 'key-changed', requests: 1 }),
+      ]);
+    } finally {
+      x.stop();
+      y.stop();
+    }
+  });
+
+  test('a watch ends when its token expires, at exp plus the 5 s leeway; a 366-day token is unaffected', async () => {
+    const exp = now() + 1;
+    const short = await watch(tokenOf(env.peer, { exp }));
+    const long = await watch(tokenOf(env.peer));
+    try {
+      expect(short.status).toBe(200);
+      expect(await streamEnd(short)).toBe('cut');
+      // Never before the instant from which a new request with that token is refused.
+      expect(Date.now()).toBeGreaterThanOrEqual((exp + 5) * 1000);
+      expect(
+        (await proxyRequest(env, revoking, '/api', { headers: bearer(tokenOf(env.peer, { exp })) })).status,
+      ).toBe(401);
+      expect(long.closed()).toBe(false);
+      expect(await revokedCounts()).toEqual({ 'peer-removed': 0, 'key-changed': 0, 'token-expired': 1 });
+      expect(endedLines()).toEqual([
+        expect.objectContaining({ peer: env.peer.clusterUUID, reason: 'token-expired', requests: 1 }),
+      ]);
+    } finally {
+      short.stop();
+      long.stop();
+    }
   });
 });

@@ -56,6 +56,7 @@ import {
   istiodRevocationView,
   observeLateService,
   proxyActiveWatches,
+  proxyRequestsEndedForRemovedPeers,
   recreateMulticluster,
   renderedProxyPeers,
   waitForRemoteSecretGone,
@@ -547,9 +548,16 @@ maybe(
         r.figures.revokeProxyRefusedMs = Date.now() - deletedAt;
         expect(refused.status).toBe(401);
         expect(r.b.proxy.peers).toEqual([]);
-        // Observed, not asserted: does A's istiod still get B's changes through its open watches?
+        // The reload that refused A's token also ended A's requests in flight: A is B's only
+        // peer, and A's re-watches are refused before they are counted, so no watch is left.
         const watchesAfterRefusal = await proxyActiveWatches(r.b);
+        const endedForA = await proxyRequestsEndedForRemovedPeers(r.b);
+        expect(watchesAfterRefusal).toBe(0);
+        expect(endedForA).toBeGreaterThan(0);
+        // With no stream of A's left and every new request refused, nothing of B's reaches A's
+        // istiod any more: a Service created in B now never shows up in A's registry.
         const late = await observeLateService(r);
+        expect(late).toBeUndefined();
 
         // A: the private document and the API refuse A's token; B's last good data stays.
         const seen = new FirstSeen(deletedAt, {
@@ -575,6 +583,8 @@ maybe(
         const istiod = await observer.stop();
         const remoteDuring = await readRemoteSecret(r.a.api, 'cluster-b');
         const afterRevocation = await istiodRevocationView(r, eds);
+        // What A's istiod logged about its cut watches and refused re-lists (observed only).
+        const unauthorized = r.a.mesh.logLines('Unauthorized').length;
         Object.assign(r.figures, {
           revokeIstiodSamples: istiod.samples,
           revokeClusterzNotSynced: istiod.clusterzNotSynced,
@@ -582,6 +592,8 @@ maybe(
           revokeEdsMissing: istiod.edsMissing,
           revokeSampleIntervalMs: istiod.intervalMs,
           revokeProxyWatchesAfterRefusal: watchesAfterRefusal,
+          revokeProxyRequestsEnded: endedForA,
+          revokeIstiodUnauthorizedLines: unauthorized,
           revokeLateServiceSeen: late === undefined ? 0 : 1,
           ...(late === undefined ? {} : { revokeLateServiceMs: late }),
           revokeRemoteSecretKept: remoteDuring?.resourceVersion === remoteBefore.resourceVersion ? 1 : 0,
@@ -590,7 +602,7 @@ maybe(
           `cluster-a istiod while B refuses A (${istiod.samples} samples every ${istiod.intervalMs} ms): ` +
             `clusterz ${istiod.clusterzStatuses.join('/')} (${istiod.clusterzNotSynced} not synced), ` +
             `${REMOTE.hostname} missing from registryz in ${istiod.registryMissing}, from EDS in ${istiod.edsMissing}; ` +
-            `then: ${afterRevocation}; B's api-proxy had ${watchesAfterRefusal} watches open after refusing A's token; ` +
+            `then: ${afterRevocation}; its log has ${unauthorized} Unauthorized lines; B's api-proxy ended ${endedForA} requests of A's and had ${watchesAfterRefusal} watches open after refusing A's token; ` +
             `a Service created in B after the refusal ${late === undefined ? 'never reached' : `reached A's registry ${late} ms later in`} A's istiod; ` +
             `A's remote Secret ${remoteDuring?.resourceVersion === remoteBefore.resourceVersion ? 'unchanged' : `changed (${remoteDuring ? 'rewritten' : 'deleted'})`}`,
         );

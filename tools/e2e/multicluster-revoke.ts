@@ -22,7 +22,8 @@ import { pollUntil } from './wait';
 /**
  * One side of a multicluster pair forgets the other (its IstioMulticluster deleted) and later
  * learns it again: what the forgotten side's istiod does meanwhile is sampled here, never
- * asserted (the test asserts the module's part: peers Secret, 401, conditions, cache).
+ * asserted (the test asserts the module's part: peers Secret, 401, the forgotten side's
+ * watches ended by the api-proxy, conditions, cache).
  */
 
 /** The clusterUUIDs in a cluster's rendered api-proxy peers Secret (what its kubelet would mount). */
@@ -35,14 +36,22 @@ export async function renderedProxyPeers(cluster: Cluster): Promise<string[]> {
   return Object.keys(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as object).sort();
 }
 
-/** Watch streams open in a cluster's api-proxy now (its `d8_istio_api_proxy_active_watches`). */
-export async function proxyActiveWatches(cluster: Cluster): Promise<number> {
+/** One sample (`name{labels}`, labels as the exposition prints them) of a cluster's api-proxy metrics. */
+async function proxyMetric(cluster: Cluster, series: string): Promise<number> {
   const res = await httpGet(`https://${cluster.proxy.address}/metrics`, {
     ca: cluster.ingressPki.ca.certPem,
   });
-  const line = res.body.split('\n').find((l) => l.startsWith('d8_istio_api_proxy_active_watches'));
+  const line = res.body.split('\n').find((l) => l.startsWith(`${series} `));
   return Number(line?.split(/\s+/).pop() ?? NaN);
 }
+
+/** Watch streams open in a cluster's api-proxy now (its `d8_istio_api_proxy_active_watches`). */
+export const proxyActiveWatches = (cluster: Cluster): Promise<number> =>
+  proxyMetric(cluster, 'd8_istio_api_proxy_active_watches');
+
+/** In-flight requests a cluster's api-proxy ended because their peer was removed from its peers file. */
+export const proxyRequestsEndedForRemovedPeers = (cluster: Cluster): Promise<number> =>
+  proxyMetric(cluster, 'd8_istio_api_proxy_revoked_requests_total{reason="peer-removed"}');
 
 export async function deleteMulticluster(cluster: Cluster, name: string): Promise<void> {
   await cluster.api.delete(multiclusterPath(name));
