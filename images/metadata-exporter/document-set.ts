@@ -10,6 +10,7 @@ import {
   type PublicService,
   type Validation,
 } from '../../lib/federation/wire/documents';
+import { isRecord } from '../../lib/util/guards';
 import { parseMulticlusterDocument, type MulticlusterDocument } from './multicluster-document';
 import { spiffeBundleFromPem, type SpiffeBundle } from './spiffe-bundle';
 
@@ -106,10 +107,6 @@ function parseJson(text: string, what: string): Validation<unknown> {
   } catch {
     return { ok: false, error: `${what} is not valid JSON` };
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseFederationSource(raw: unknown): Validation<FederationSource> {

@@ -5,6 +5,7 @@ import {
   type IngressGateway,
   type Validation,
 } from '../../lib/federation/wire/documents';
+import { isRecord } from '../../lib/util/guards';
 
 /** `GET /metadata/private/multicluster.json`, scope `private-multicluster`. */
 export interface MulticlusterDocument {
@@ -25,10 +26,6 @@ export const API_HOST_PATTERN =
 
 /** A Kubernetes label value (what `topology.istio.io/network` holds). */
 const NETWORK_NAME_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Our own document: every field must be there and well-formed, else the whole set is refused. */
 export function parseMulticlusterDocument(raw: unknown): Validation<MulticlusterDocument> {

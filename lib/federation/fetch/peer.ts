@@ -125,21 +125,21 @@ async function fetchOutcome<P>(
 
   const privateUrl = metadataUrl(target.metadataEndpoint, codec.path);
   const { clusterUUID, authnPrivateKey } = env.local;
-  if (!clusterUUID || !authnPrivateKey) {
-    // The hook does not fetch at all in this state (see PlanOptions.holdFetches); kept for direct callers.
-    const missing = missingLocalIdentity(env.local).join(' and ');
-    return {
-      public: publicResult,
-      private: {
-        ok: false,
-        failure: {
-          reason: 'LocalIdentityMissing',
-          message: `private metadata not fetched: ${missing} is not set yet`,
-          endpoint: privateUrl,
-        },
+  // Without our identity there is no token, so no private fetch: the public result stands.
+  const notFetched = (why: string): FetchOutcome<P> => ({
+    public: publicResult,
+    private: {
+      ok: false,
+      failure: {
+        reason: 'LocalIdentityMissing',
+        message: `private metadata not fetched: ${why}`,
+        endpoint: privateUrl,
       },
-    };
-  }
+    },
+  });
+  // The hook does not fetch at all in this state (see PlanOptions.holdFetches); kept for direct callers.
+  if (!clusterUUID || !authnPrivateKey)
+    return notFetched(`${missingLocalIdentity(env.local).join(' and ')} is not set yet`);
   let token: string;
   try {
     token = await signPeerToken({
@@ -150,17 +150,9 @@ async function fetchOutcome<P>(
       now: env.now,
     });
   } catch (error) {
-    return {
-      public: publicResult,
-      private: {
-        ok: false,
-        failure: {
-          reason: 'LocalIdentityMissing',
-          message: `private metadata not fetched: cannot sign a token with istio.internal.remoteAuthnKeypair: ${(error as Error).message}`,
-          endpoint: privateUrl,
-        },
-      },
-    };
+    return notFetched(
+      `cannot sign a token with istio.internal.remoteAuthnKeypair: ${(error as Error).message}`,
+    );
   }
   // One request timeout for the peer as a whole: the private document gets what the public
   // one left, so a peer that answers the first and stalls on the second costs one timeout.
