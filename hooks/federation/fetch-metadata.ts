@@ -8,14 +8,9 @@ import {
   type RefreshPolicy,
 } from '../../lib/federation/fetch/refresh';
 import type { ImportLimits } from '../../lib/federation/import/verdict';
-import { runEvents } from '../../lib/federation/status/events';
-import { fetchLogEvents } from '../../lib/federation/status/log';
-import {
-  FETCH_METRICS_GROUP,
-  fetchDurationGroup,
-  runMetricSamples,
-} from '../../lib/federation/status/metrics';
+import { FETCH_METRICS_GROUP, runMetricSamples } from '../../lib/federation/status/metrics';
 import { nextStatuses } from '../../lib/federation/status/next';
+import { writeFetchRun } from '../../lib/federation/status/write';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 
 /**
@@ -87,36 +82,17 @@ export function createFetchMetadataHook(options: FetchHookOptions = {}) {
         limits: options.importLimits,
         disabled: !enabled,
       });
-      for (const status of statuses) {
-        for (const event of fetchLogEvents(status)) log[event.level](event.message, event.fields);
-        if (!status.patch) continue;
-        kube.mergePatch(
-          { ...FEDERATION_KIND.ref, name: status.entry.peer.name },
-          { status: status.patch },
-          // The federation may have been deleted while its peer was fetched: a patch of a
-          // missing object must not fail the task (the queue would retry it forever).
-          { subresource: 'status', ignoreMissingObject: true },
-        );
-      }
-      // Events after every status patch: should one fail, the retried run finds the statuses
-      // written, sees no transition and does not fail again on it (status/events.ts).
-      const { events, dropped } = runEvents(statuses, FEDERATION_KIND.ref, now);
-      for (const event of events) kube.createIfNotExists(event);
-      if (dropped) log.info('condition transitions without an Event (per-run limit)', { dropped });
-      const samples = runMetricSamples(statuses, enabled, now);
-      for (const s of samples) {
-        // A histogram per federation in its own group: addon-operator expires every group a
-        // run writes to (see fetchDurationGroup), so it holds that federation's last fetch.
-        if (s.buckets)
-          metrics.observe(
-            s.name,
-            s.value,
-            [...s.buckets],
-            s.labels,
-            fetchDurationGroup(s.labels.federation_name!),
-          );
-        else metrics.set(s.name, s.value, s.labels, FETCH_METRICS_GROUP);
-      }
+      writeFetchRun(
+        { kube, log, metrics },
+        {
+          ref: FEDERATION_KIND.ref,
+          statuses,
+          samples: runMetricSamples(statuses, enabled, now),
+          metricsGroup: FETCH_METRICS_GROUP,
+          peerField: 'federation',
+          now,
+        },
+      );
     },
   });
 }

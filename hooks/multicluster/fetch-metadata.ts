@@ -5,9 +5,7 @@ import {
 } from '../../lib/federation/fetch/refresh';
 import type { FetchLimits } from '../../lib/federation/fetch/transport';
 import { localIdentity } from '../../lib/federation/identity/local';
-import { runEvents } from '../../lib/federation/status/events';
-import { fetchLogEvents } from '../../lib/federation/status/log';
-import { fetchDurationGroup } from '../../lib/federation/status/metrics';
+import { writeFetchRun } from '../../lib/federation/status/write';
 import { defineHook, kubernetesBinding } from '../../lib/hook-sdk';
 import { MULTICLUSTER_KIND } from '../../lib/multicluster/kind';
 import { MULTICLUSTER_METRICS_GROUP, multiclusterMetricSamples } from '../../lib/multicluster/metrics';
@@ -76,36 +74,26 @@ export function createMulticlusterFetchHook(options: MulticlusterFetchHookOption
             missing: run.missingIdentity,
           });
       }
-      for (const status of run.statuses) {
-        const { peer } = status.entry;
-        for (const event of fetchLogEvents(status, 'multicluster'))
-          log[event.level](event.message, event.fields);
-        const probe = run.probes.get(peer.name);
-        if (probe?.status === 'False' && status.patch?.conditions)
-          log.warn('remote API probe failed', {
-            multicluster: peer.name,
-            reason: probe.reason,
-            error: probe.message,
-          });
-        if (!status.patch) continue;
-        kube.mergePatch(
-          { ...MULTICLUSTER_KIND.ref, name: peer.name },
-          { status: status.patch },
-          // Deleted while its peer was fetched: not a failure of the task.
-          { subresource: 'status', ignoreMissingObject: true },
-        );
-      }
-      // After every status patch, as in the federation hook (lib/federation/status/events.ts).
-      const { events, dropped } = runEvents(run.statuses, MULTICLUSTER_KIND.ref, now);
-      for (const event of events) kube.createIfNotExists(event);
-      if (dropped) log.info('condition transitions without an Event (per-run limit)', { dropped });
-      for (const s of multiclusterMetricSamples(run.statuses, enabled, now)) {
-        // One group per peer for its duration histogram (see fetchDurationGroup).
-        if (s.buckets) {
-          const group = fetchDurationGroup(s.labels.multicluster_name!, MULTICLUSTER_METRICS_GROUP);
-          metrics.observe(s.name, s.value, [...s.buckets], s.labels, group);
-        } else metrics.set(s.name, s.value, s.labels, MULTICLUSTER_METRICS_GROUP);
-      }
+      writeFetchRun(
+        { kube, log, metrics },
+        {
+          ref: MULTICLUSTER_KIND.ref,
+          statuses: run.statuses,
+          samples: multiclusterMetricSamples(run.statuses, enabled, now),
+          metricsGroup: MULTICLUSTER_METRICS_GROUP,
+          peerField: 'multicluster',
+          now,
+          logPeer: (status) => {
+            const probe = run.probes.get(status.entry.peer.name);
+            if (probe?.status === 'False' && status.patch?.conditions)
+              log.warn('remote API probe failed', {
+                multicluster: status.entry.peer.name,
+                reason: probe.reason,
+                error: probe.message,
+              });
+          },
+        },
+      );
     },
   });
 }
